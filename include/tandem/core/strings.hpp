@@ -1,0 +1,17 @@
+#pragma once
+// Small string helpers shared by the parsers.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tandem {
+
+std::string trim(std::string_view s);
+// Splits on any of the separator characters, dropping empty pieces.
+std::vector<std::string> split(std::string_view s, std::string_view separators);
+// Strict numeric parsing: the whole string must be a number, or UsageError naming `what`.
+long long parse_int(const std::string& s, const std::string& what);
+double parse_double(const std::string& s, const std::string& what);
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+}  // namespace tandem

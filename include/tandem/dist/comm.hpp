@@ -1,0 +1,73 @@
+#pragma once
+// The communication interface. Everything above this module talks to other ranks only
+// through Comm; MPI stays behind MpiComm.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tandem::dist {
+
+// A pending non-blocking operation.
+class Request {
+ public:
+  virtual ~Request() = default;
+  // True when complete; drives progress.
+  virtual bool test() = 0;
+  virtual void wait() = 0;
+};
+
+class Comm {
+ public:
+  virtual ~Comm() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Ranks on this node, and this rank's index among them (for thread placement).
+  virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;
+  virtual int node_count() const = 0;
+
+  // In-place sums over all ranks.
+  virtual void allreduce_sum(float* data, int64_t count) = 0;
+  virtual void allreduce_sum(double* data, int64_t count) = 0;
+  virtual void allreduce_max(double* data, int64_t count) = 0;
+  virtual std::unique_ptr<Request> iallreduce_sum(float* data, int64_t count) = 0;
+  virtual void broadcast(void* data, int64_t bytes, int root) = 0;
+  virtual void barrier() = 0;
+  // Every rank's 64-bit value, in rank order.
+  virtual std::vector<uint64_t> allgather(uint64_t value) = 0;
+
+  bool is_root() const { return rank() == 0; }
+};
+
+// The single-process communicator: reductions are identities.
+class LocalComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  int node_count() const override { return 1; }
+  void allreduce_sum(float*, int64_t) override {}
+  void allreduce_sum(double*, int64_t) override {}
+  void allreduce_max(double*, int64_t) override {}
+  std::unique_ptr<Request> iallreduce_sum(float*, int64_t) override;
+  void broadcast(void*, int64_t, int) override {}
+  void barrier() override {}
+  std::vector<uint64_t> allgather(uint64_t value) override { return {value}; }
+};
+
+// MPI_COMM_WORLD. MpiSession initializes and finalizes MPI.
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  // Ends every rank at once (no rank waits forever for a failed one).
+  [[noreturn]] static void abort(int exit_code);
+};
+
+std::unique_ptr<Comm> make_world_comm();
+
+}  // namespace tandem::dist

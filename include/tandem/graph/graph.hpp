@@ -1,0 +1,116 @@
+#pragma once
+// The static DAG: inputs, nodes with named inputs, outputs. Built once, then planned for a
+// maximum batch; forward, backward (reverse mode) and jvp (forward mode) reuse the planned
+// buffers, so a steady-state step allocates nothing.
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tandem/graph/op.hpp"
+#include "tandem/tensor/tensor.hpp"
+
+namespace tandem::graph {
+
+// Where one parameter tensor lives in the parameter and gradient arenas.
+struct ParamRef {
+  int node = 0;
+  std::string name;  // "<node>.<param>"
+  ParamSpec spec;
+  int64_t offset = 0;  // floats into the arenas
+};
+
+struct StateRef {
+  int node = 0;
+  std::string name;
+  StateSpec spec;
+  int64_t offset = 0;
+};
+
+struct Node {
+  std::string name;
+  std::unique_ptr<Op> op;  // null for an input
+  std::vector<int> inputs;
+  Shape shape;  // per sample
+  std::vector<int> params;  // indices into Graph::param_refs()
+  std::vector<int> states;
+  bool requires_grad = false;  // some parameter or requested input lies upstream
+  bool is_input() const { return op == nullptr; }
+};
+
+class Graph {
+ public:
+  Graph() = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // Building. Names are unique; inputs must already exist, so insertion order is a
+  // topological order.
+  int add_input(const std::string& name, const Shape& per_sample);
+  int add_node(const std::string& name, std::unique_ptr<Op> op, const std::vector<int>& inputs);
+  void set_outputs(const std::vector<int>& outputs);
+  // Infers shapes, lays out the arenas (in the order gradients become ready in backward).
+  void finalize();
+
+  int find(const std::string& name) const;  // -1 if absent
+  const Node& node(int id) const { return nodes_[id]; }
+  int node_count() const { return static_cast<int>(nodes_.size()); }
+  const std::vector<int>& inputs() const { return inputs_; }
+  const std::vector<int>& outputs() const { return outputs_; }
+
+  // Arenas: parameters, gradients (same layout), non-trainable state.
+  std::span<float> params() { return {params_.data(), params_.size()}; }
+  std::span<float> grads() { return {grads_.data(), grads_.size()}; }
+  std::span<float> state() { return {state_.data(), state_.size()}; }
+  const std::vector<ParamRef>& param_refs() const { return param_refs_; }
+  const std::vector<StateRef>& state_refs() const { return state_refs_; }
+  Tensor param(int ref) const;
+  Tensor grad(int ref) const;
+  Tensor state_tensor(int ref) const;
+  int64_t param_count() const { return static_cast<int64_t>(params_.size()); }
+
+  // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
+  void set_input_grads(bool enabled);
+
+  // Allocates activation, gradient, tangent and workspace buffers for up to max_batch rows.
+  void plan(int64_t max_batch);
+  int64_t max_batch() const { return max_batch_; }
+
+  // Views of a node's buffers for the current batch.
+  Tensor value(int node, int64_t batch) const;
+  Tensor value_grad(int node, int64_t batch) const;
+  Tensor tangent(int node, int64_t batch) const;
+
+  void forward(int64_t batch, const RunInfo& run);
+  // Reverse mode: the caller has written the gradient of every output (value_grad).
+  // Accumulates into the gradient arena (call zero_grads() first to start afresh).
+  // on_ready(node) fires after each node's parameter gradients are complete.
+  void backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready = {});
+  void zero_grads();
+  // Forward mode at the current forward values: the caller sets tangents of the inputs
+  // (tangent(input)) and passes parameter tangents in arena layout (empty: zero).
+  void jvp(int64_t batch, const RunInfo& run, std::span<const float> param_tangent);
+
+ private:
+  OpArgs& args_for(int node, int64_t batch, const RunInfo& run);
+  Tensor rows(const Buffer& buf, int node, int64_t batch) const;
+
+  std::vector<Node> nodes_;
+  std::vector<int> inputs_, outputs_;
+  bool finalized_ = false;
+  bool input_grads_ = false;
+  std::vector<ParamRef> param_refs_;
+  std::vector<StateRef> state_refs_;
+  Buffer params_, grads_, state_;
+
+  int64_t max_batch_ = 0;
+  std::vector<int64_t> act_offset_;  // per node, floats into the activation buffers
+  std::vector<int64_t> ws_offset_;
+  std::vector<int> consumers_;  // number of nodes reading each node
+  Buffer acts_, act_grads_, tangents_, workspace_, scratch_;
+  std::vector<OpArgs> args_;  // reused each pass: no allocation in steady state
+  std::vector<int> scratch_counts_;
+};
+
+}  // namespace tandem::graph

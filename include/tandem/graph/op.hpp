@@ -1,0 +1,88 @@
+#pragma once
+// The op interface. An op maps per-sample input shapes to a per-sample output shape, declares
+// its parameters and state, and implements forward, backward (VJP) and jvp (forward mode).
+// Tensors passed to an op carry the batch dimension first: [batch, ...].
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tandem/tensor/shape.hpp"
+#include "tandem/tensor/tensor.hpp"
+
+namespace tandem::graph {
+
+// How a parameter is initialized; the model module implements the schemes.
+struct InitSpec {
+  std::string scheme;  // "he_normal", "xavier_uniform", "zeros", "constant", ...
+  double value = 0.0;  // for "constant"
+  int64_t fan_in = 1;
+  int64_t fan_out = 1;
+};
+
+struct ParamSpec {
+  std::string name;  // "weight", "bias", ...
+  Shape shape;
+  InitSpec init;
+  bool decay = true;  // subject to weight decay by default
+};
+
+// Non-trainable state saved with the model (batch-norm running statistics).
+struct StateSpec {
+  std::string name;
+  Shape shape;
+  float initial = 0.0f;
+};
+
+// What every op of one pass shares.
+struct RunInfo {
+  bool training = true;
+  uint64_t seed = 0;
+  uint32_t epoch = 0;
+  // Global dataset index of each sample of the batch, [batch]; keys per-sample randomness.
+  const int64_t* sample_ids = nullptr;
+};
+
+struct OpArgs {
+  int64_t batch = 0;
+  int node_id = 0;
+  const RunInfo* run = nullptr;
+  std::vector<Tensor> in;        // [batch, ...] each
+  Tensor out;                    // [batch, ...]
+  std::vector<Tensor> params;    // per-op shapes
+  std::vector<Tensor> state;
+  Tensor workspace;              // kept from forward to backward, this node only
+  Tensor scratch;                // shared by all nodes, valid within one call
+  // backward: in_grad[i] is empty when input i needs no gradient. When accumulate[i] is
+  // false the op overwrites in_grad[i], otherwise adds to it. Param grads always accumulate.
+  Tensor out_grad;
+  std::vector<Tensor> in_grad;
+  std::vector<bool> accumulate;
+  std::vector<Tensor> param_grad;
+  // jvp: tangents of inputs and parameters (empty means zero) -> tangent of the output.
+  std::vector<Tensor> in_tangent;
+  std::vector<Tensor> param_tangent;
+  Tensor out_tangent;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  virtual std::string type() const = 0;
+  // Number of inputs; -1 for any number >= 2.
+  virtual int arity() const { return 1; }
+  // Per-sample output shape. Throws UsageError naming the mismatch.
+  virtual Shape infer(const std::vector<Shape>& in) = 0;
+  // Valid after infer().
+  virtual std::vector<ParamSpec> params() const { return {}; }
+  virtual std::vector<StateSpec> state() const { return {}; }
+  virtual int64_t workspace_floats(int64_t /*batch*/) const { return 0; }
+  virtual int64_t scratch_floats(int64_t /*batch*/) const { return 0; }
+  virtual void forward(OpArgs& a) = 0;
+  virtual void backward(OpArgs& a) = 0;
+  virtual void jvp(OpArgs& a) = 0;
+};
+
+// dst = v or dst += v, the op's side of OpArgs::accumulate.
+inline void store_grad(float& dst, float v, bool accumulate) { dst = accumulate ? dst + v : v; }
+
+}  // namespace tandem::graph

@@ -1,0 +1,47 @@
+#pragma once
+#include "tandem/graph/op.hpp"
+
+namespace tandem::ops {
+
+// Elementwise activations whose derivative is a function of the output: relu, sigmoid, tanh.
+// [batch, ...] -> [batch, ...]
+class Elementwise final : public graph::Op {
+ public:
+  enum class Kind { kRelu, kSigmoid, kTanh };
+  explicit Elementwise(Kind kind) : kind_(kind) {}
+  std::string type() const override;
+  Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  // dy/dx expressed through y.
+  float slope(float y) const;
+  Kind kind_;
+};
+
+// Softmax over the features of each sample: [batch, K] -> [batch, K].
+class Softmax final : public graph::Op {
+ public:
+  std::string type() const override { return "softmax"; }
+  Shape infer(const std::vector<Shape>& in) override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  int64_t k_ = 0;
+};
+
+// Reshape to [batch, numel]: a copy, so the buffers stay independent.
+class Flatten final : public graph::Op {
+ public:
+  std::string type() const override { return "flatten"; }
+  Shape infer(const std::vector<Shape>& in) override { return Shape{in[0].numel()}; }
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+};
+
+}  // namespace tandem::ops

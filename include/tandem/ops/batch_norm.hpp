@@ -1,0 +1,42 @@
+#pragma once
+#include "tandem/dist/comm.hpp"
+#include "tandem/graph/op.hpp"
+
+namespace tandem::ops {
+
+// Batch normalization over features ([batch, F]) or over channels ([batch, C, H, W]: the
+// statistics of a channel pool the batch and all positions). In training, statistics are
+// those of the global batch: per-channel counts and sums are reduced through `comm` (pass a
+// LocalComm for per-rank statistics), so N ranks with b samples each compute exactly what
+// one rank computes with N b. Running statistics (PyTorch's convention: momentum 0.1,
+// unbiased running variance) serve evaluation.
+// params: gamma [C], beta [C]; state: running_mean [C], running_var [C].
+class BatchNorm final : public graph::Op {
+ public:
+  BatchNorm(dist::Comm* comm, double momentum, double eps);
+  std::string type() const override { return "batchnorm"; }
+  Shape infer(const std::vector<Shape>& in) override;
+  std::vector<graph::ParamSpec> params() const override;
+  std::vector<graph::StateSpec> state() const override;
+  int64_t workspace_floats(int64_t batch) const override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  // Per-channel global means of u and of u * xhat, reduced across ranks; u [batch, C, inner].
+  void global_means(const float* u, const float* xhat, int64_t batch, double* mean_u,
+                    double* mean_uxhat);
+  float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
+  float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + a.workspace.numel() - c_; }
+
+  dist::Comm* comm_;
+  double momentum_, eps_;
+  int64_t c_ = 0, inner_ = 1;  // channels, positions per channel
+  bool training_ = true;        // mode of the last forward
+  double count_ = 0;            // global samples x positions of the last forward
+  std::vector<double> red_;            // reduction buffer, sized once
+  std::vector<double> scratch_means_;  // [2C] global means for backward and jvp
+};
+
+}  // namespace tandem::ops

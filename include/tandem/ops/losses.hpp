@@ -1,0 +1,58 @@
+#pragma once
+// Losses map the model output and the targets of a batch to the SUM of per-sample losses,
+// and write its gradient scaled by `scale` (the trainer passes 1 / global batch, which makes
+// the summed gradients across ranks those of the mean loss).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tandem/tensor/tensor.hpp"
+
+namespace tandem::ops {
+
+// Class indices [batch] (int32) or dense targets [batch, K].
+struct Targets {
+  const int32_t* labels = nullptr;
+  Tensor values;
+};
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  virtual std::string name() const = 0;
+  // Sum of per-sample losses over pred [batch, K]; if grad is non-empty, grad = scale * d/dpred.
+  virtual double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) = 0;
+  // Directional derivative of the summed loss along pred_tangent.
+  virtual double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) = 0;
+  // Whether the loss takes class indices (classification) rather than dense targets.
+  virtual bool takes_labels() const = 0;
+};
+
+// Softmax cross-entropy on logits, fused: loss = logsumexp(z) - z_y, grad = softmax(z) - e_y.
+class SoftmaxCrossEntropy final : public Loss {
+ public:
+  std::string name() const override { return "softmax_cross_entropy"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  bool takes_labels() const override { return true; }
+};
+
+// Mean squared error per sample: mean over the K outputs of (pred - target)^2, the batch mean
+// of which is PyTorch's MSELoss. Class-index targets are read as one-hot vectors.
+class MeanSquaredError final : public Loss {
+ public:
+  explicit MeanSquaredError(bool labels) : labels_(labels) {}
+  std::string name() const override { return "mse"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  bool takes_labels() const override { return labels_; }
+
+ private:
+  float target(const Targets& t, int64_t row, int64_t k, int64_t col) const;
+  bool labels_;
+};
+
+// "softmax_cross_entropy" (alias "cross_entropy") or "mse"; UsageError otherwise.
+std::unique_ptr<Loss> make_loss(const std::string& name, bool labels);
+
+}  // namespace tandem::ops

@@ -1,0 +1,34 @@
+#pragma once
+#include "tandem/graph/op.hpp"
+
+namespace tandem::ops {
+
+// Elementwise sum of two or more inputs of equal shape (residual connections).
+class Add final : public graph::Op {
+ public:
+  std::string type() const override { return "add"; }
+  int arity() const override { return -1; }
+  Shape infer(const std::vector<Shape>& in) override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+};
+
+// Concatenation along the first per-sample axis (features, or channels of images); the other
+// axes must agree. [batch, c_i, ...] -> [batch, sum c_i, ...]
+class Concat final : public graph::Op {
+ public:
+  std::string type() const override { return "concat"; }
+  int arity() const override { return -1; }
+  Shape infer(const std::vector<Shape>& in) override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  // Per sample: input i occupies [offset_[i], offset_[i] + size_[i]) of the output row.
+  std::vector<int64_t> size_, offset_;
+  int64_t row_ = 0;
+};
+
+}  // namespace tandem::ops

@@ -1,0 +1,28 @@
+#pragma once
+#include "tandem/graph/op.hpp"
+
+namespace tandem::ops {
+
+// Max or average pooling over k x k windows with a stride (default k), no padding.
+// [batch, C, H, W] -> [batch, C, (H - k) / s + 1, (W - k) / s + 1]
+class Pool2d final : public graph::Op {
+ public:
+  enum class Kind { kMax, kAverage };
+  Pool2d(Kind kind, int64_t kernel, int64_t stride);
+  std::string type() const override { return kind_ == Kind::kMax ? "maxpool" : "avgpool"; }
+  Shape infer(const std::vector<Shape>& in) override;
+  int64_t workspace_floats(int64_t batch) const override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  // Applies the pooling to x, writing y; for max pooling records the winning input offset.
+  void pool(const float* x, int64_t batch, float* y, float* argmax) const;
+
+  Kind kind_;
+  int64_t k_, s_;
+  int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
+};
+
+}  // namespace tandem::ops

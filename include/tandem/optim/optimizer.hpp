@@ -1,0 +1,54 @@
+#pragma once
+// Optimizers update the flat parameter arena from the flat gradient arena. Their state
+// (moments, step count) is a first-class object: named arrays a checkpoint can save and load.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tandem::optim {
+
+struct OptimizerConfig {
+  std::string name = "sgd";  // sgd | momentum | nesterov | adam
+  double momentum = 0.9;     // momentum and nesterov
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
+  double weight_decay = 0.0;  // L2 penalty (wd/2)|w|^2 added to the loss: g += wd w
+};
+
+// A named piece of optimizer state, in the parameter arena's layout (or a scalar).
+struct StateArray {
+  std::string name;
+  std::vector<float>* data;
+};
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;
+  // One update with learning rate lr. Ranges in `decay` ([begin, end) float offsets) get
+  // the L2 weight decay; the others (biases, batch-norm parameters) do not.
+  void step(std::span<float> params, std::span<const float> grads, double lr);
+  int64_t steps() const { return steps_; }
+  void set_steps(int64_t steps) { steps_ = steps; }
+  void set_decay_ranges(std::vector<std::pair<int64_t, int64_t>> ranges) { decay_ = std::move(ranges); }
+  virtual std::vector<StateArray> state() = 0;
+
+ protected:
+  explicit Optimizer(const OptimizerConfig& c) : config_(c) {}
+  // Applies the update to [begin, end) with g already including weight decay.
+  virtual void update(float* p, const float* g, int64_t begin, int64_t end, double lr) = 0;
+  virtual void prepare(int64_t n) = 0;  // size the state once
+  OptimizerConfig config_;
+  int64_t steps_ = 0;
+
+ private:
+  std::vector<std::pair<int64_t, int64_t>> decay_;
+  std::vector<float> decayed_;  // g + wd w, reused
+};
+
+// "sgd", "momentum", "nesterov", "adam"; UsageError otherwise.
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config);
+
+}  // namespace tandem::optim

@@ -1,0 +1,24 @@
+#pragma once
+// Elementwise kernels over contiguous float arrays.
+#include <cstdint>
+
+namespace tandem::kernels {
+
+void fill(float* x, int64_t n, float value);
+void copy(const float* x, float* y, int64_t n);
+// y += x
+void add(const float* x, float* y, int64_t n);
+// x *= alpha
+void scale(float* x, int64_t n, float alpha);
+// Copies the row vector `row` [cols] into each of `rows` rows of y [rows, cols].
+void broadcast_rows(const float* row, float* y, int64_t rows, int64_t cols);
+// col[j] += sum over rows of x[rows, cols]
+void sum_rows(const float* x, float* col, int64_t rows, int64_t cols);
+// uint8 -> float with a scale factor.
+void u8_to_float(const uint8_t* x, float* y, int64_t n, float scale);
+double sum(const float* x, int64_t n);
+double sum_squares(const float* x, int64_t n);
+// Index of the largest element of each row of x [rows, cols].
+void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
+
+}  // namespace tandem::kernels

@@ -1,0 +1,15 @@
+#pragma once
+// The sub-commands. Each returns the process exit code and throws tandem::Error or
+// tandem::UsageError on failure.
+#include <string>
+#include <vector>
+
+#include "tandem/dist/comm.hpp"
+
+namespace tandem::cli {
+
+int train_command(const std::vector<std::string>& args, dist::Comm& comm);
+int eval_command(const std::vector<std::string>& args, dist::Comm& comm);
+int convert_command(const std::vector<std::string>& args, dist::Comm& comm);
+
+}  // namespace tandem::cli

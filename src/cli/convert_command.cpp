@@ -1,0 +1,61 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/core/log.hpp"
+#include "tandem/core/strings.hpp"
+#include "tandem/data/idx.hpp"
+
+namespace tandem::cli {
+
+int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
+  std::string format, dir, out, classes;
+  data::IdxSources src;
+  po::options_description desc("tandem convert idx [options]\n\nConverts IDX files (MNIST, Fashion-MNIST) "
+                               "to the tandem HDF5 dataset layout.\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("format", po::value(&format)->default_value("idx"), "input format (idx)")
+    ("dir", po::value(&dir), "directory with the four standard IDX files (.gz or not)")
+    ("train-images", po::value(&src.train_images), "training images (instead of --dir)")
+    ("train-labels", po::value(&src.train_labels), "training labels")
+    ("test-images", po::value(&src.test_images), "test images")
+    ("test-labels", po::value(&src.test_labels), "test labels")
+    ("classes", po::value(&classes), "comma-separated class names")
+    ("out", po::value(&out)->required(), "output HDF5 file");
+  // clang-format on
+  po::positional_options_description pos;
+  pos.add("format", 1);
+  Parsed p;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), p.vm);
+    if (p.vm.count("help")) {
+      if (comm.is_root()) std::cout << desc << "\n";
+      return 0;
+    }
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see 'tandem convert --help')");
+  }
+  TANDEM_USAGE_CHECK(format == "idx", "unknown input format '", format, "'; known: idx");
+  if (!dir.empty()) {
+    const auto given = src;
+    src = data::idx_sources_in(dir);
+    if (!given.train_images.empty()) src.train_images = given.train_images;
+  }
+  TANDEM_USAGE_CHECK(!src.train_images.empty() && !src.train_labels.empty() && !src.test_images.empty() &&
+                         !src.test_labels.empty(),
+                     "give --dir, or all of --train-images --train-labels --test-images --test-labels");
+  if (src.source.empty()) src.source = src.train_images;
+  if (!classes.empty()) src.classes = split(classes, ",");
+  if (comm.is_root()) {
+    data::convert_idx(src, out);
+    log::infof("wrote ", out);
+  }
+  comm.barrier();
+  return 0;
+}
+
+}  // namespace tandem::cli

@@ -1,0 +1,25 @@
+#pragma once
+// Shared option handling for the sub-commands: command line first, then an INI file given
+// with --config (the command line wins), unknown options refused with a suggestion.
+#include <boost/program_options.hpp>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tandem::cli {
+
+namespace po = boost::program_options;
+
+struct Parsed {
+  po::variables_map vm;
+  bool help = false;
+};
+
+// Parses args (without the program and command names). Throws UsageError on bad input.
+Parsed parse(const std::string& command, const po::options_description& desc, const std::vector<std::string>& args,
+             bool allow_config);
+
+// Every option's value as text, for storing with the model and comparing across ranks.
+std::map<std::string, std::string> resolved(const po::variables_map& vm);
+
+}  // namespace tandem::cli

@@ -1,0 +1,224 @@
+#include "tandem/graph/graph.hpp"
+
+#include <algorithm>
+
+#include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
+
+namespace tandem::graph {
+
+int Graph::add_input(const std::string& name, const Shape& per_sample) {
+  TANDEM_CHECK(!finalized_, "cannot add input '", name, "' to a finalized graph");
+  TANDEM_USAGE_CHECK(find(name) < 0, "duplicate node name '", name, "'");
+  Node n;
+  n.name = name;
+  n.shape = per_sample;
+  nodes_.push_back(std::move(n));
+  inputs_.push_back(node_count() - 1);
+  return node_count() - 1;
+}
+
+int Graph::add_node(const std::string& name, std::unique_ptr<Op> op, const std::vector<int>& inputs) {
+  TANDEM_CHECK(!finalized_, "cannot add node '", name, "' to a finalized graph");
+  TANDEM_USAGE_CHECK(find(name) < 0, "duplicate node name '", name, "'");
+  const int arity = op->arity();
+  TANDEM_USAGE_CHECK(arity < 0 ? inputs.size() >= 2 : static_cast<int>(inputs.size()) == arity,
+                     "node '", name, "' (", op->type(), ") takes ",
+                     arity < 0 ? "two or more" : std::to_string(arity), " input(s), got ",
+                     inputs.size());
+  std::vector<Shape> in_shapes;
+  for (int i : inputs) {
+    TANDEM_CHECK(i >= 0 && i < node_count(), "node '", name, "' refers to unknown node ", i);
+    in_shapes.push_back(nodes_[i].shape);
+  }
+  Node n;
+  n.name = name;
+  n.inputs = inputs;
+  try {
+    n.shape = op->infer(in_shapes);
+  } catch (const UsageError& e) {
+    throw UsageError(detail::concat("node '", name, "' (", op->type(), "): ", e.what()));
+  }
+  n.op = std::move(op);
+  nodes_.push_back(std::move(n));
+  return node_count() - 1;
+}
+
+void Graph::set_outputs(const std::vector<int>& outputs) {
+  TANDEM_CHECK(!outputs.empty(), "a graph needs at least one output");
+  outputs_ = outputs;
+}
+
+int Graph::find(const std::string& name) const {
+  for (int i = 0; i < node_count(); ++i)
+    if (nodes_[i].name == name) return i;
+  return -1;
+}
+
+void Graph::set_input_grads(bool enabled) {
+  input_grads_ = enabled;
+  for (auto& n : nodes_) {
+    n.requires_grad = n.is_input() ? enabled : !n.params.empty();
+    for (int i : n.inputs) n.requires_grad = n.requires_grad || nodes_[i].requires_grad;
+  }
+}
+
+void Graph::finalize() {
+  TANDEM_CHECK(!finalized_, "graph finalized twice");
+  TANDEM_CHECK(!inputs_.empty(), "a graph needs at least one input");
+  if (outputs_.empty()) outputs_ = {node_count() - 1};
+  // Parameters in reverse node order: the order their gradients complete in backward, so
+  // that gradient buckets are contiguous slices of the arena.
+  int64_t p_off = 0, s_off = 0;
+  for (int id = node_count() - 1; id >= 0; --id) {
+    Node& n = nodes_[id];
+    if (n.is_input()) continue;
+    for (auto& spec : n.op->params()) {
+      n.params.push_back(static_cast<int>(param_refs_.size()));
+      param_refs_.push_back({id, n.name + "." + spec.name, spec, p_off});
+      p_off += spec.shape.numel();
+    }
+    for (auto& spec : n.op->state()) {
+      n.states.push_back(static_cast<int>(state_refs_.size()));
+      state_refs_.push_back({id, n.name + "." + spec.name, spec, s_off});
+      s_off += spec.shape.numel();
+    }
+  }
+  params_.resize(p_off);
+  grads_.resize(p_off);
+  state_.resize(s_off);
+  for (auto& ref : state_refs_)
+    kernels::fill(state_.data() + ref.offset, ref.spec.shape.numel(), ref.spec.initial);
+  consumers_.assign(nodes_.size(), 0);
+  for (auto& n : nodes_)
+    for (int i : n.inputs) ++consumers_[i];
+  finalized_ = true;
+  set_input_grads(input_grads_);
+}
+
+Tensor Graph::param(int ref) const {
+  const auto& r = param_refs_[ref];
+  return Tensor(params_.data() + r.offset, r.spec.shape);
+}
+Tensor Graph::grad(int ref) const {
+  const auto& r = param_refs_[ref];
+  return Tensor(grads_.data() + r.offset, r.spec.shape);
+}
+Tensor Graph::state_tensor(int ref) const {
+  const auto& r = state_refs_[ref];
+  return Tensor(state_.data() + r.offset, r.spec.shape);
+}
+
+void Graph::plan(int64_t max_batch) {
+  TANDEM_CHECK(finalized_, "plan() before finalize()");
+  TANDEM_CHECK(max_batch > 0, "plan() needs a positive batch, got ", max_batch);
+  if (max_batch <= max_batch_) return;
+  max_batch_ = max_batch;
+  act_offset_.assign(nodes_.size() + 1, 0);
+  ws_offset_.assign(nodes_.size() + 1, 0);
+  int64_t scratch = 0;
+  for (int id = 0; id < node_count(); ++id) {
+    const Node& n = nodes_[id];
+    act_offset_[id + 1] = act_offset_[id] + n.shape.numel() * max_batch;
+    const int64_t ws = n.is_input() ? 0 : n.op->workspace_floats(max_batch);
+    ws_offset_[id + 1] = ws_offset_[id] + ws;
+    if (!n.is_input()) scratch = std::max(scratch, n.op->scratch_floats(max_batch));
+  }
+  acts_.resize(act_offset_.back());
+  act_grads_.resize(act_offset_.back());
+  tangents_.resize(act_offset_.back());
+  workspace_.resize(ws_offset_.back());
+  scratch_.resize(scratch);
+  args_.assign(nodes_.size(), OpArgs{});
+  for (int id = 0; id < node_count(); ++id) {
+    const Node& n = nodes_[id];
+    OpArgs& a = args_[id];
+    a.node_id = id;
+    a.in.resize(n.inputs.size());
+    a.in_grad.resize(n.inputs.size());
+    a.in_tangent.resize(n.inputs.size());
+    a.accumulate.resize(n.inputs.size());
+    for (int ref : n.params) {
+      a.params.push_back(param(ref));
+      a.param_grad.push_back(grad(ref));
+    }
+    a.param_tangent.resize(n.params.size());
+    for (int ref : n.states) a.state.push_back(state_tensor(ref));
+  }
+}
+
+Tensor Graph::rows(const Buffer& buf, int node, int64_t batch) const {
+  TANDEM_CHECK(batch <= max_batch_, "batch ", batch, " exceeds the planned maximum ", max_batch_);
+  return Tensor(buf.data() + act_offset_[node], nodes_[node].shape.with_batch(batch));
+}
+
+Tensor Graph::value(int node, int64_t batch) const { return rows(acts_, node, batch); }
+Tensor Graph::value_grad(int node, int64_t batch) const { return rows(act_grads_, node, batch); }
+Tensor Graph::tangent(int node, int64_t batch) const { return rows(tangents_, node, batch); }
+
+OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
+  const Node& n = nodes_[id];
+  OpArgs& a = args_[id];
+  a.batch = batch;
+  a.run = &run;
+  for (size_t i = 0; i < n.inputs.size(); ++i) a.in[i] = value(n.inputs[i], batch);
+  a.out = value(id, batch);
+  a.workspace = Tensor(workspace_.data() + ws_offset_[id],
+                       Shape{ws_offset_[id + 1] - ws_offset_[id]});
+  a.scratch = Tensor(scratch_.data(), Shape{static_cast<int64_t>(scratch_.size())});
+  return a;
+}
+
+void Graph::forward(int64_t batch, const RunInfo& run) {
+  TANDEM_CHECK(max_batch_ > 0, "forward() before plan()");
+  for (int id = 0; id < node_count(); ++id) {
+    if (nodes_[id].is_input()) continue;
+    nodes_[id].op->forward(args_for(id, batch, run));
+  }
+}
+
+void Graph::zero_grads() { kernels::fill(grads_.data(), static_cast<int64_t>(grads_.size()), 0.0f); }
+
+void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready) {
+  // A node's gradient buffer is overwritten by its last consumer in forward order (the first
+  // to run backward) and accumulated by the others; no buffer needs zeroing.
+  std::vector<int>& seen = scratch_counts_;
+  seen.assign(nodes_.size(), 0);
+  for (int id = node_count() - 1; id >= 0; --id) {
+    const Node& n = nodes_[id];
+    if (n.is_input() || !n.requires_grad) continue;
+    OpArgs& a = args_for(id, batch, run);
+    a.out_grad = value_grad(id, batch);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      const int src = n.inputs[i];
+      a.in_grad[i] = nodes_[src].requires_grad ? value_grad(src, batch) : Tensor();
+      a.accumulate[i] = seen[src] > 0;
+      if (nodes_[src].requires_grad) ++seen[src];
+    }
+    n.op->backward(a);
+    if (on_ready && !n.params.empty()) on_ready(id);
+  }
+}
+
+void Graph::jvp(int64_t batch, const RunInfo& run, std::span<const float> param_tangent) {
+  TANDEM_CHECK(param_tangent.empty() || param_tangent.size() == params_.size(),
+               "parameter tangent has ", param_tangent.size(), " floats, the arena ",
+               params_.size());
+  for (int id = 0; id < node_count(); ++id) {
+    const Node& n = nodes_[id];
+    if (n.is_input()) continue;
+    OpArgs& a = args_for(id, batch, run);
+    for (size_t i = 0; i < n.inputs.size(); ++i) a.in_tangent[i] = tangent(n.inputs[i], batch);
+    for (size_t p = 0; p < n.params.size(); ++p) {
+      const auto& ref = param_refs_[n.params[p]];
+      a.param_tangent[p] = param_tangent.empty()
+                               ? Tensor()
+                               : Tensor(const_cast<float*>(param_tangent.data()) + ref.offset,
+                                        ref.spec.shape);
+    }
+    a.out_tangent = tangent(id, batch);
+    n.op->jvp(a);
+  }
+}
+
+}  // namespace tandem::graph

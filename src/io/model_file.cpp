@@ -1,0 +1,62 @@
+#include "tandem/io/model_file.hpp"
+
+#include "tandem/core/error.hpp"
+#include "tandem/io/h5.hpp"
+
+namespace tandem::io {
+
+void write_model(H5File& f, model::Model& m, const std::map<std::string, std::string>& config) {
+  f.set_attr("/", "format", std::string("tandem-model"));
+  f.set_attr("/", "format_version", kModelFormatVersion);
+  f.set_attr("/", "tandem_version", std::string(TANDEM_VERSION));
+  f.create_group("/model");
+  f.set_attr("/model", "spec", m.spec.to_text());
+  f.set_attr("/model", "loss", m.spec.loss);
+  f.set_attr("/model", "input_shape", m.input_shape().str());
+  f.set_attr("/model", "classes", m.outputs());
+  f.create_group("/params");
+  const auto& g = m.graph;
+  for (size_t i = 0; i < g.param_refs().size(); ++i) {
+    const auto t = g.param(static_cast<int>(i));
+    f.write("/params/" + g.param_refs()[i].name, t.shape().dims(), t.data());
+  }
+  f.create_group("/state");
+  for (size_t i = 0; i < g.state_refs().size(); ++i) {
+    const auto t = g.state_tensor(static_cast<int>(i));
+    f.write("/state/" + g.state_refs()[i].name, t.shape().dims(), t.data());
+  }
+  f.create_group("/config");
+  for (const auto& [k, v] : config) f.set_attr("/config", k, v);
+}
+
+void save_model(const std::string& path, model::Model& m, const std::map<std::string, std::string>& config) {
+  write_atomically(path, [&](H5File& f) { write_model(f, m, config); });
+}
+
+void read_model_params(const H5File& f, model::Model& m) {
+  auto& g = m.graph;
+  auto load = [&](const std::string& path, Tensor t) {
+    TANDEM_CHECK(f.exists(path), "'", f.path(), "' lacks '", path,
+                 "': it was not written for this model (or is damaged)");
+    const auto info = f.info(path);
+    TANDEM_CHECK(Shape(info.dims) == t.shape(), "'", path, "' in '", f.path(), "' has shape ",
+                 Shape(info.dims).str(), ", the model expects ", t.shape().str());
+    f.read(path, t.data());
+  };
+  for (size_t i = 0; i < g.param_refs().size(); ++i)
+    load("/params/" + g.param_refs()[i].name, g.param(static_cast<int>(i)));
+  for (size_t i = 0; i < g.state_refs().size(); ++i)
+    load("/state/" + g.state_refs()[i].name, g.state_tensor(static_cast<int>(i)));
+}
+
+std::unique_ptr<model::Model> load_model(const std::string& path, const model::BuildOptions& options) {
+  H5File f(path, H5File::Mode::kRead);
+  TANDEM_CHECK(f.has_attr("/model", "spec"), "'", path,
+               "' is not a tandem model or checkpoint (no /model spec attribute)");
+  auto spec = model::parse_spec(f.attr_string("/model", "spec"), path + ":/model/spec");
+  auto m = model::build_model(spec, options);
+  read_model_params(f, *m);
+  return m;
+}
+
+}  // namespace tandem::io

@@ -1,0 +1,166 @@
+#include <set>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
+#include "tandem/model/model.hpp"
+#include "tandem/ops/activations.hpp"
+#include "tandem/ops/batch_norm.hpp"
+#include "tandem/ops/conv.hpp"
+#include "tandem/ops/dense.hpp"
+#include "tandem/ops/dropout.hpp"
+#include "tandem/ops/merge.hpp"
+#include "tandem/ops/pool.hpp"
+
+namespace tandem::model {
+namespace {
+
+// Reads a node's arguments and options, and refuses anything it did not consume.
+class NodeReader {
+ public:
+  NodeReader(const NodeSpec& n, const std::string& where) : n_(n), where_(where) {}
+
+  std::string text(const std::string& key, const std::string& fallback) {
+    used_.insert(key);
+    auto it = n_.options.find(key);
+    return it == n_.options.end() ? fallback : it->second;
+  }
+  int64_t integer(const std::string& key, int64_t fallback) {
+    const auto s = text(key, "");
+    return s.empty() ? fallback : parse_int(s, where_ + n_.op + " option '" + key + "'");
+  }
+  double number(const std::string& key, double fallback) {
+    const auto s = text(key, "");
+    return s.empty() ? fallback : parse_double(s, where_ + n_.op + " option '" + key + "'");
+  }
+  bool flag(const std::string& key, bool fallback) {
+    const auto s = text(key, fallback ? "true" : "false");
+    TANDEM_USAGE_CHECK(s == "true" || s == "false", where_, n_.op, " option '", key,
+                       "' must be true or false, got '", s, "'");
+    return s == "true";
+  }
+  // "scheme" or "constant:V"
+  graph::InitSpec init(const std::string& key, const std::string& fallback) {
+    const auto s = text(key, fallback);
+    graph::InitSpec spec;
+    const auto colon = s.find(':');
+    spec.scheme = s.substr(0, colon);
+    if (colon != std::string::npos)
+      spec.value = parse_double(s.substr(colon + 1), where_ + n_.op + " option '" + key + "'");
+    TANDEM_USAGE_CHECK(known_init(spec.scheme), where_, "unknown initializer '", spec.scheme,
+                       "' for ", key, "; known: zeros, constant:V, xavier_uniform, xavier_normal, "
+                       "he_normal, uniform_fan_in");
+    return spec;
+  }
+  // The positional argument i, or the option of the same meaning, or the fallback.
+  int64_t arg_int(size_t i, const std::string& key, int64_t fallback) {
+    if (i < n_.args.size()) {
+      args_used_ = std::max(args_used_, i + 1);
+      return parse_int(n_.args[i], where_ + n_.op + " argument " + std::to_string(i + 1));
+    }
+    return integer(key, fallback);
+  }
+  double arg_number(size_t i, const std::string& key, double fallback) {
+    if (i < n_.args.size()) {
+      args_used_ = std::max(args_used_, i + 1);
+      return parse_double(n_.args[i], where_ + n_.op + " argument " + std::to_string(i + 1));
+    }
+    return number(key, fallback);
+  }
+  void all_args() { args_used_ = n_.args.size(); }
+
+  void done() {
+    TANDEM_USAGE_CHECK(args_used_ >= n_.args.size(), where_, n_.op, " takes at most ", args_used_,
+                       " positional argument(s), got ", n_.args.size(), " ('", join(n_.args, " "), "')");
+    for (const auto& [k, v] : n_.options)
+      TANDEM_USAGE_CHECK(used_.count(k), where_, "unknown option '", k, "' for ", n_.op,
+                         "; known: ", known());
+  }
+
+ private:
+  std::string known() const {
+    std::vector<std::string> k(used_.begin(), used_.end());
+    k.push_back("in");
+    return join(k, ", ");
+  }
+  const NodeSpec& n_;
+  std::string where_;
+  std::set<std::string> used_;
+  size_t args_used_ = 0;
+};
+
+std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const BuildOptions& options,
+                                   const std::string& where) {
+  if (op == "dense") {
+    const int64_t units = r.arg_int(0, "units", 0);
+    TANDEM_USAGE_CHECK(units > 0, where, "dense needs the number of units, e.g. 'dense 256'");
+    return std::make_unique<ops::Dense>(units, r.flag("bias", true), r.init("init", "he_normal"),
+                                        r.init("bias_init", "zeros"));
+  }
+  if (op == "conv2d") {
+    const int64_t filters = r.arg_int(0, "filters", 0);
+    TANDEM_USAGE_CHECK(filters > 0, where, "conv2d needs the number of filters, e.g. 'conv2d 32 kernel=3'");
+    return std::make_unique<ops::Conv2d>(filters, r.integer("kernel", 3), r.integer("stride", 1),
+                                         r.integer("pad", 0), r.flag("bias", true),
+                                         r.init("init", "he_normal"), r.init("bias_init", "zeros"));
+  }
+  if (op == "maxpool" || op == "avgpool") {
+    const int64_t size = r.arg_int(0, "size", 2);
+    return std::make_unique<ops::Pool2d>(op == "maxpool" ? ops::Pool2d::Kind::kMax : ops::Pool2d::Kind::kAverage,
+                                         size, r.integer("stride", size));
+  }
+  if (op == "relu") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu);
+  if (op == "sigmoid") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kSigmoid);
+  if (op == "tanh") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh);
+  if (op == "softmax") return std::make_unique<ops::Softmax>();
+  if (op == "flatten") return std::make_unique<ops::Flatten>();
+  if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
+  if (op == "batchnorm")
+    return std::make_unique<ops::BatchNorm>(options.bn_comm, r.number("momentum", 0.1), r.number("eps", 1e-5));
+  if (op == "add") return std::make_unique<ops::Add>();
+  if (op == "concat") return std::make_unique<ops::Concat>();
+  throw UsageError(where + "unknown op '" + op +
+                   "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
+                   "tanh, softmax, dropout, batchnorm, add, concat (and 'loss NAME')");
+}
+
+}  // namespace
+
+std::unique_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options) {
+  auto m = std::make_unique<Model>();
+  m->spec = spec;
+  int inputs = 0;
+  for (const auto& n : spec.nodes) {
+    const std::string where = n.line ? detail::concat(spec.source, ":", n.line, ": ") : spec.source + ": ";
+    NodeReader r(n, where);
+    if (n.op == "input") {
+      TANDEM_USAGE_CHECK(++inputs == 1, where, "only one input node is supported so far");
+      TANDEM_USAGE_CHECK(!n.args.empty(), where, "input needs its per-sample shape, e.g. 'input 1 28 28'");
+      std::vector<int64_t> dims;
+      for (size_t i = 0; i < n.args.size(); ++i) {
+        dims.push_back(r.arg_int(i, "", 0));
+        TANDEM_USAGE_CHECK(dims.back() > 0, where, "input extents must be positive, got ", n.args[i]);
+      }
+      r.done();
+      m->input = m->graph.add_input(n.name, Shape(dims));
+      continue;
+    }
+    auto op = make_op(r, n.op, options, where);
+    r.done();
+    std::vector<int> ins;
+    for (const auto& name : n.inputs) ins.push_back(m->graph.find(name));
+    try {
+      m->output = m->graph.add_node(n.name, std::move(op), ins);
+    } catch (const UsageError& e) {
+      throw UsageError(where + e.what());
+    }
+  }
+  m->graph.set_outputs({m->output});
+  m->graph.finalize();
+  m->loss = ops::make_loss(spec.loss, true);
+  TANDEM_USAGE_CHECK(m->graph.node(m->output).shape.rank() == 1, spec.source,
+                     ": the last node must give a vector per sample for the loss, got ",
+                     m->graph.node(m->output).shape.str(), "; add 'flatten' and 'dense K'");
+  return m;
+}
+
+}  // namespace tandem::model

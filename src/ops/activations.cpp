@@ -1,0 +1,125 @@
+#include "tandem/ops/activations.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
+
+namespace tandem::ops {
+
+using graph::store_grad;
+
+std::string Elementwise::type() const {
+  switch (kind_) {
+    case Kind::kRelu: return "relu";
+    case Kind::kSigmoid: return "sigmoid";
+    case Kind::kTanh: return "tanh";
+  }
+  return "?";
+}
+
+float Elementwise::slope(float y) const {
+  switch (kind_) {
+    case Kind::kRelu: return y > 0.0f ? 1.0f : 0.0f;
+    case Kind::kSigmoid: return y * (1.0f - y);
+    case Kind::kTanh: return 1.0f - y * y;
+  }
+  return 0.0f;
+}
+
+void Elementwise::forward(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  float* y = a.out.data();
+  const int64_t n = a.out.numel();
+  switch (kind_) {
+    case Kind::kRelu:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
+      break;
+    case Kind::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+      break;
+    case Kind::kTanh:
+      for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
+      break;
+  }
+}
+
+void Elementwise::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  const float* y = a.out.data();
+  const float* dy = a.out_grad.data();
+  float* dx = a.in_grad[0].data();
+  const int64_t n = a.out.numel();
+  const bool acc = a.accumulate[0];
+  if (kind_ == Kind::kRelu) {  // the hot case, kept branch-light
+    if (acc)
+      for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+    else
+      for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) store_grad(dx[i], dy[i] * slope(y[i]), acc);
+}
+
+void Elementwise::jvp(graph::OpArgs& a) {
+  const float* y = a.out.data();
+  const float* dx = a.in_tangent[0].data();
+  float* dy = a.out_tangent.data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) dy[i] = slope(y[i]) * dx[i];
+}
+
+Shape Softmax::infer(const std::vector<Shape>& in) {
+  TANDEM_USAGE_CHECK(in[0].rank() == 1, "softmax takes a vector per sample, got ", in[0].str(),
+                     "; insert a 'flatten' node before it");
+  k_ = in[0][0];
+  return in[0];
+}
+
+void Softmax::forward(graph::OpArgs& a) {
+  for (int64_t r = 0; r < a.batch; ++r) {
+    const float* x = a.in[0].data() + r * k_;
+    float* y = a.out.data() + r * k_;
+    const float m = *std::max_element(x, x + k_);
+    double z = 0;
+    for (int64_t j = 0; j < k_; ++j) z += (y[j] = std::exp(x[j] - m));
+    const float inv = static_cast<float>(1.0 / z);
+    for (int64_t j = 0; j < k_; ++j) y[j] *= inv;
+  }
+}
+
+// dx = y * (dy - <dy, y>); the JVP has the same form with tangents.
+static void softmax_linear(const float* y, const float* v, float* out, int64_t k, bool acc) {
+  double s = 0;
+  for (int64_t j = 0; j < k; ++j) s += static_cast<double>(v[j]) * y[j];
+  for (int64_t j = 0; j < k; ++j) store_grad(out[j], y[j] * (v[j] - static_cast<float>(s)), acc);
+}
+
+void Softmax::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  for (int64_t r = 0; r < a.batch; ++r)
+    softmax_linear(a.out.data() + r * k_, a.out_grad.data() + r * k_, a.in_grad[0].data() + r * k_,
+                   k_, a.accumulate[0]);
+}
+
+void Softmax::jvp(graph::OpArgs& a) {
+  for (int64_t r = 0; r < a.batch; ++r)
+    softmax_linear(a.out.data() + r * k_, a.in_tangent[0].data() + r * k_,
+                   a.out_tangent.data() + r * k_, k_, false);
+}
+
+void Flatten::forward(graph::OpArgs& a) { kernels::copy(a.in[0].data(), a.out.data(), a.out.numel()); }
+
+void Flatten::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  if (a.accumulate[0])
+    kernels::add(a.out_grad.data(), a.in_grad[0].data(), a.out.numel());
+  else
+    kernels::copy(a.out_grad.data(), a.in_grad[0].data(), a.out.numel());
+}
+
+void Flatten::jvp(graph::OpArgs& a) {
+  kernels::copy(a.in_tangent[0].data(), a.out_tangent.data(), a.out.numel());
+}
+
+}  // namespace tandem::ops

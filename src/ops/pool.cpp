@@ -1,0 +1,101 @@
+#include "tandem/ops/pool.hpp"
+
+#include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
+
+namespace tandem::ops {
+
+Pool2d::Pool2d(Kind kind, int64_t kernel, int64_t stride) : kind_(kind), k_(kernel), s_(stride) {
+  TANDEM_USAGE_CHECK(kernel > 0, "pooling needs a positive window size, got ", kernel);
+  TANDEM_USAGE_CHECK(stride > 0, "pooling needs a positive stride, got ", stride);
+}
+
+Shape Pool2d::infer(const std::vector<Shape>& in) {
+  TANDEM_USAGE_CHECK(in[0].rank() == 3, type(), " takes [channels, height, width] per sample, got ",
+                     in[0].str());
+  c_ = in[0][0];
+  h_ = in[0][1];
+  w_ = in[0][2];
+  TANDEM_USAGE_CHECK(h_ >= k_ && w_ >= k_, "window ", k_, " is larger than the input ", in[0].str());
+  oh_ = (h_ - k_) / s_ + 1;
+  ow_ = (w_ - k_) / s_ + 1;
+  return Shape{c_, oh_, ow_};
+}
+
+// Max pooling remembers where each maximum came from (an offset within its input plane).
+int64_t Pool2d::workspace_floats(int64_t batch) const {
+  return kind_ == Kind::kMax ? batch * c_ * oh_ * ow_ : 0;
+}
+
+void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const {
+  const float inv = 1.0f / static_cast<float>(k_ * k_);
+  for (int64_t p = 0; p < batch * c_; ++p) {
+    const float* xp = x + p * h_ * w_;
+    float* yp = y + p * oh_ * ow_;
+    float* ap = argmax ? argmax + p * oh_ * ow_ : nullptr;
+    for (int64_t oy = 0; oy < oh_; ++oy)
+      for (int64_t ox = 0; ox < ow_; ++ox) {
+        const int64_t base = oy * s_ * w_ + ox * s_;
+        float acc = kind_ == Kind::kMax ? xp[base] : 0.0f;
+        int64_t best = base;
+        for (int64_t i = 0; i < k_; ++i)
+          for (int64_t j = 0; j < k_; ++j) {
+            const int64_t off = base + i * w_ + j;
+            if (kind_ == Kind::kMax) {
+              if (xp[off] > acc) {
+                acc = xp[off];
+                best = off;
+              }
+            } else {
+              acc += xp[off];
+            }
+          }
+        yp[oy * ow_ + ox] = kind_ == Kind::kMax ? acc : acc * inv;
+        if (ap) ap[oy * ow_ + ox] = static_cast<float>(best);  // exact below 2^24
+      }
+  }
+}
+
+void Pool2d::forward(graph::OpArgs& a) {
+  pool(a.in[0].data(), a.batch, a.out.data(), kind_ == Kind::kMax ? a.workspace.data() : nullptr);
+}
+
+void Pool2d::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  float* dx = a.in_grad[0].data();
+  if (!a.accumulate[0]) kernels::fill(dx, a.batch * c_ * h_ * w_, 0.0f);
+  const float* dy = a.out_grad.data();
+  const float inv = 1.0f / static_cast<float>(k_ * k_);
+  for (int64_t p = 0; p < a.batch * c_; ++p) {
+    float* dxp = dx + p * h_ * w_;
+    const float* dyp = dy + p * oh_ * ow_;
+    if (kind_ == Kind::kMax) {
+      const float* ap = a.workspace.data() + p * oh_ * ow_;
+      for (int64_t o = 0; o < oh_ * ow_; ++o) dxp[static_cast<int64_t>(ap[o])] += dyp[o];
+      continue;
+    }
+    for (int64_t oy = 0; oy < oh_; ++oy)
+      for (int64_t ox = 0; ox < ow_; ++ox) {
+        const float g = dyp[oy * ow_ + ox] * inv;
+        const int64_t base = oy * s_ * w_ + ox * s_;
+        for (int64_t i = 0; i < k_; ++i)
+          for (int64_t j = 0; j < k_; ++j) dxp[base + i * w_ + j] += g;
+      }
+  }
+}
+
+void Pool2d::jvp(graph::OpArgs& a) {
+  if (kind_ == Kind::kAverage) {  // linear: the same map applied to the tangent
+    pool(a.in_tangent[0].data(), a.batch, a.out_tangent.data(), nullptr);
+    return;
+  }
+  const float* dx = a.in_tangent[0].data();
+  float* dy = a.out_tangent.data();
+  for (int64_t p = 0; p < a.batch * c_; ++p) {
+    const float* ap = a.workspace.data() + p * oh_ * ow_;
+    for (int64_t o = 0; o < oh_ * ow_; ++o)
+      dy[p * oh_ * ow_ + o] = dx[p * h_ * w_ + static_cast<int64_t>(ap[o])];
+  }
+}
+
+}  // namespace tandem::ops
