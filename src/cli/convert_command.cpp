@@ -30,7 +30,8 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
   pos.add("format", 1);
   Parsed p;
   try {
-    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), p.vm);
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), p.vm);
     if (p.vm.count("help")) {
       if (comm.is_root()) std::cout << desc << "\n";
       return 0;

@@ -42,7 +42,9 @@ Parsed parse(const std::string& command, const po::options_description& desc, co
   Parsed p;
   const std::string hint = "see 'tandem " + command + " --help'";
   try {
-    po::store(po::command_line_parser(args).options(desc).run(), p.vm);
+    // No prefix guessing: --epoch must not silently mean --epochs.
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args).options(desc).style(style).run(), p.vm);
     p.help = p.vm.count("help") > 0;
     if (allow_config && p.vm.count("config") && !p.help) {
       const auto path = p.vm["config"].as<std::string>();

@@ -118,9 +118,10 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
     return std::make_unique<ops::BatchNorm>(options.bn_comm, r.number("momentum", 0.1), r.number("eps", 1e-5));
   if (op == "add") return std::make_unique<ops::Add>();
   if (op == "concat") return std::make_unique<ops::Concat>();
+  if (op == "mul") return std::make_unique<ops::Multiply>();
   throw UsageError(where + "unknown op '" + op +
                    "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
-                   "tanh, softmax, dropout, batchnorm, add, concat (and 'loss NAME')");
+                   "tanh, softmax, dropout, batchnorm, add, mul, concat (and 'loss NAME')");
 }
 
 }  // namespace

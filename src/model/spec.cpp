@@ -18,7 +18,7 @@ bool valid_name(const std::string& s) {
 }
 
 // Ops whose positional arguments are the names of their inputs.
-bool args_are_inputs(const std::string& op) { return op == "add" || op == "concat"; }
+bool args_are_inputs(const std::string& op) { return op == "add" || op == "concat" || op == "mul"; }
 
 }  // namespace
 

@@ -35,6 +35,34 @@ void Add::jvp(graph::OpArgs& a) {
   for (size_t i = 1; i < a.in.size(); ++i) kernels::add(a.in_tangent[i].data(), a.out_tangent.data(), n);
 }
 
+Shape Multiply::infer(const std::vector<Shape>& in) {
+  TANDEM_USAGE_CHECK(in[1] == in[0], "mul needs inputs of one shape, got ", in[0].str(), " and ", in[1].str());
+  return in[0];
+}
+
+void Multiply::forward(graph::OpArgs& a) {
+  const float *x = a.in[0].data(), *y = a.in[1].data();
+  float* z = a.out.data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) z[i] = x[i] * y[i];
+}
+
+void Multiply::backward(graph::OpArgs& a) {
+  const float* dz = a.out_grad.data();
+  for (int k = 0; k < 2; ++k) {
+    if (a.in_grad[k].empty()) continue;
+    const float* other = a.in[1 - k].data();
+    float* d = a.in_grad[k].data();
+    for (int64_t i = 0; i < a.out.numel(); ++i) graph::store_grad(d[i], dz[i] * other[i], a.accumulate[k]);
+  }
+}
+
+void Multiply::jvp(graph::OpArgs& a) {
+  const float *x = a.in[0].data(), *y = a.in[1].data();
+  const float *dx = a.in_tangent[0].data(), *dy = a.in_tangent[1].data();
+  float* dz = a.out_tangent.data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) dz[i] = dx[i] * y[i] + x[i] * dy[i];
+}
+
 Shape Concat::infer(const std::vector<Shape>& in) {
   Shape out = in[0];
   TANDEM_USAGE_CHECK(out.rank() >= 1, "concat needs inputs with at least one axis");

@@ -14,6 +14,17 @@ class Add final : public graph::Op {
   void jvp(graph::OpArgs& a) override;
 };
 
+// Elementwise product of two inputs of equal shape (gating; the classic f = (x + y) z).
+class Multiply final : public graph::Op {
+ public:
+  std::string type() const override { return "mul"; }
+  int arity() const override { return 2; }
+  Shape infer(const std::vector<Shape>& in) override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+};
+
 // Concatenation along the first per-sample axis (features, or channels of images); the other
 // axes must agree. [batch, c_i, ...] -> [batch, sum c_i, ...]
 class Concat final : public graph::Op {

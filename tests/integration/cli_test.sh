@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The CLI end to end: convert Fashion-MNIST, train the MLP on a subset under mpirun -np 2,
+# evaluate the saved model, and check every bad input of the foundation issue for its
+# message and exit code (and that no rank hangs).
+# usage: cli_test.sh TANDEM MAKE_FIXTURES SOURCE_DIR
+set -u
+tandem=$1 fixtures=$2 src=$3
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_btl=self,vader,tcp
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1
+mpi() { timeout 120 mpirun -np 2 "$@"; }
+
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "ok: $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
+
+fmnist=/usr/share/datasets/fashion-mnist
+data=$work/fm.h5
+if "$tandem" convert idx --dir "$fmnist" --out "$data" > "$work/convert.log" 2>&1 && [ -f "$data" ]; then
+  pass "convert idx"
+else
+  fail "convert idx: $(cat "$work/convert.log")"
+fi
+
+# --- training end to end on 4000 samples --------------------------------------------------
+out=$work/run
+mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 3 --batch-size 64 \
+  --lr 0.05 --train-limit 4000 --test-limit 2000 --seed 2 --threads 1 --out "$out" > "$work/train.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ]; then pass "train exit code"; else fail "train exited $rc: $(tail -5 "$work/train.log")"; fi
+if [ -f "$out/final.h5" ] && [ "$(wc -l < "$out/metrics.jsonl")" -eq 3 ]; then
+  pass "final.h5 and three metrics lines"
+else
+  fail "outputs missing: $(ls "$out" 2>&1)"
+fi
+# Loss fell, accuracy well above chance (0.1), metrics carry the contract's keys.
+if awk -v f="$out/metrics.jsonl" 'BEGIN {
+      while ((getline line < f) > 0) {
+        n++; match(line, /"train_loss": [0-9.e+-]+/); loss[n] = substr(line, RSTART + 14, RLENGTH - 14) + 0
+        match(line, /"test_accuracy": [0-9.e+-]+/); acc = substr(line, RSTART + 17, RLENGTH - 17) + 0
+        for (k in keys) {}
+        split("epoch step train_loss test_loss test_accuracy lr seconds samples_per_s", req, " ")
+        for (i in req) if (index(line, "\"" req[i] "\":") == 0) { print "missing key " req[i]; exit 1 }
+      }
+      if (!(loss[n] < loss[1] && loss[1] < 2.3)) { print "loss did not fall: " loss[1] " -> " loss[n]; exit 1 }
+      if (!(acc > 0.7)) { print "accuracy " acc " not well above chance"; exit 1 }
+    }'; then
+  pass "loss fell and accuracy > 0.7"
+else
+  fail "learning check: $(cat "$out/metrics.jsonl")"
+fi
+# eval agrees with the last epoch's test accuracy, on 2 ranks.
+json=$(mpi "$tandem" eval --checkpoint "$out/final.h5" --data "$data" --limit 2000 --json 2> "$work/eval.err")
+want=$(tail -1 "$out/metrics.jsonl" | sed 's/.*"test_accuracy": \([0-9.e+-]*\).*/\1/')
+got=$(echo "$json" | sed 's/.*"accuracy": \([0-9.e+-]*\).*/\1/')
+if [ -n "$got" ] && awk -v a="$got" -v b="$want" 'BEGIN { exit !(a == b) }'; then
+  pass "eval --json accuracy $got equals the training run's $want"
+else
+  fail "eval: got '$json' want accuracy $want ($(cat "$work/eval.err"))"
+fi
+
+# --- bad inputs: message, exit code, no hang -------------------------------------------------
+"$fixtures" "$work"
+cat > "$work/syntax.model" <<'SPEC'
+input 1 28 28
+flatten
+dense 64 units
+dense 10
+SPEC
+cat > "$work/unknown_op.model" <<'SPEC'
+input 1 28 28
+flatten
+densely 64
+SPEC
+mlp=$src/launch/models/mlp.model
+expect_error() {  # NAME EXIT_CODE MESSAGE_FRAGMENT ARGS...
+  local name=$1 code=$2 fragment=$3
+  shift 3
+  mpi "$tandem" train --epochs 1 --threads 1 "$@" > "$work/err.log" 2>&1
+  local rc=$?
+  if [ $rc -eq 124 ]; then
+    fail "$name: hung (timeout)"
+  elif [ $rc -ne "$code" ]; then
+    fail "$name: exit $rc, expected $code: $(grep -m2 tandem "$work/err.log")"
+  elif ! grep -qF -- "$fragment" "$work/err.log"; then
+    fail "$name: message lacks '$fragment': $(grep -m2 tandem "$work/err.log")"
+  else
+    pass "$name -> exit $code, '$fragment'"
+  fi
+}
+expect_error "missing dataset" 1 "does not exist" --data "$work/nope.h5" --model "$mlp"
+expect_error "no /train/x" 1 "has no '/train/x'" --data "$work/no_train.h5" --model "$mlp"
+expect_error "x and y lengths" 1 "has 20 rows but /train/y has 19" --data "$work/length_mismatch.h5" --model "$mlp"
+expect_error "label out of range" 2 "has label 12 but the model has only 10 outputs" --data "$work/label_12.h5" --model "$mlp"
+expect_error "input shape" 2 "samples have shape [1, 14, 14] but the model's input is [1, 28, 28]" \
+  --data "$work/small_images.h5" --model "$mlp"
+expect_error "spec syntax" 2 "syntax.model:3: dense takes at most 1 positional argument" --data "$data" --model "$work/syntax.model"
+expect_error "unknown op" 2 "unknown_op.model:3: unknown op 'densely'" --data "$data" --model "$work/unknown_op.model"
+expect_error "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3
+expect_error "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
+expect_error "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
+expect_error "batch < ranks" 2 "smaller than the number of ranks" --data "$data" --model "$mlp" --batch-size 1
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,100 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tandem/core/error.hpp"
+
+#include "tandem/data/dataset.hpp"
+#include "tandem/io/h5.hpp"
+#include "tandem/io/model_file.hpp"
+#include "tandem/model/builder.hpp"
+
+namespace tandem {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tandem_test_" + std::to_string(::getpid()) + "_" + name)).string();
+}
+
+TEST(Hdf5, DatasetRoundTrip) {
+  const auto path = temp_path("data.h5");
+  std::vector<uint8_t> x(5 * 2 * 3);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 7);
+  std::vector<int32_t> y = {0, 2, 1, 2, 0};
+  {
+    io::H5File f(path, io::H5File::Mode::kCreate);
+    f.write("/train/x", {5, 2, 3}, x.data(), 2);
+    f.set_attr("/train/x", "scale", 0.5);
+    f.write("/train/y", {5}, y.data());
+    f.set_attr("/", "classes", std::vector<std::string>{"a", "b", "c"});
+  }
+  auto d = data::Dataset::load(path, "train");
+  EXPECT_EQ(d.size(), 5);
+  EXPECT_EQ(d.sample_shape(), (Shape{2, 3}));
+  EXPECT_EQ(d.classes_in_file(), 3);
+  EXPECT_EQ(d.max_label(), 2);
+  std::vector<float> xb(12);
+  std::vector<int32_t> yb(2);
+  const int64_t idx[2] = {3, 1};
+  d.gather(idx, 2, xb.data(), yb.data());
+  EXPECT_EQ(yb[0], 2);
+  EXPECT_EQ(yb[1], 2);
+  EXPECT_FLOAT_EQ(xb[0], 0.5f * x[18]);
+  EXPECT_FLOAT_EQ(xb[11], 0.5f * x[11]);
+  std::filesystem::remove(path);
+}
+
+TEST(Hdf5, MissingPiecesGiveClearErrors) {
+  const auto path = temp_path("bad.h5");
+  std::vector<float> x(6, 1.0f);
+  std::vector<int32_t> y = {0, 1};
+  {
+    io::H5File f(path, io::H5File::Mode::kCreate);
+    f.write("/train/x", {3, 2}, x.data());
+    f.write("/train/y", {2}, y.data());
+  }
+  try {
+    data::Dataset::load(path, "train");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has 3 rows but /train/y has 2"), std::string::npos) << e.what();
+  }
+  try {
+    data::Dataset::load(path, "test");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has no '/test/x'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(data::Dataset::load(path + ".missing", "train"), Error);
+  std::filesystem::remove(path);
+}
+
+TEST(Hdf5, ModelParametersRoundTrip) {
+  model::ModelBuilder b;
+  b.input({1, 6, 6});
+  b.conv2d(3, {{"kernel", "3"}});
+  b.batchnorm();
+  b.activation("relu");
+  b.flatten();
+  b.dense(4);
+  auto m = model::build_model(b.spec());
+  model::initialize(m->graph, 11);
+  for (size_t i = 0; i < m->graph.state().size(); ++i) m->graph.state()[i] = 0.1f * static_cast<float>(i);
+  const auto path = temp_path("model.h5");
+  io::save_model(path, *m, {{"lr", "0.1"}});
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  auto back = io::load_model(path);
+  ASSERT_EQ(back->graph.param_count(), m->graph.param_count());
+  for (int64_t i = 0; i < m->graph.param_count(); ++i) ASSERT_EQ(back->graph.params()[i], m->graph.params()[i]);
+  for (size_t i = 0; i < m->graph.state().size(); ++i) ASSERT_EQ(back->graph.state()[i], m->graph.state()[i]);
+  EXPECT_EQ(back->spec.to_text(), m->spec.to_text());
+  io::H5File f(path, io::H5File::Mode::kRead);
+  EXPECT_EQ(f.attr_string("/config", "lr"), "0.1");
+  EXPECT_EQ(f.attr_string("/", "format"), "tandem-model");
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace tandem

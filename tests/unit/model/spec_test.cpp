@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tandem/core/error.hpp"
+#include "tandem/model/builder.hpp"
+#include "tandem/model/model.hpp"
+
+namespace tandem {
+namespace {
+
+const char* kResidual = R"(# a residual block
+x = input 1 8 8
+c1 = conv2d 4 kernel=3 pad=1
+r1 = relu
+c2 = conv2d 1 kernel=3 pad=1 bias=false
+sum = add x c2        # residual
+flat = flatten
+joined = concat flat flat2
+)";
+
+std::string error_of(const std::string& text) {
+  try {
+    model::build_model(model::parse_spec(text, "net.model"));
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModelSpec, ParsesSequentialModel) {
+  auto m = model::build_model(model::parse_spec("input 1 28 28\nflatten\ndense 32\nrelu\ndense 10 init=xavier_uniform\n", "mlp"));
+  EXPECT_EQ(m->input_shape(), (Shape{1, 28, 28}));
+  EXPECT_EQ(m->outputs(), 10);
+  EXPECT_EQ(m->graph.param_count(), 784 * 32 + 32 + 32 * 10 + 10);
+  EXPECT_EQ(m->spec.loss, "softmax_cross_entropy");
+}
+
+TEST(ModelSpec, ErrorsCarryLineNumbers) {
+  EXPECT_NE(error_of("input 4\ndense 3\nfrobnicate 2\n").find("net.model:3: unknown op 'frobnicate'"),
+            std::string::npos);
+  EXPECT_NE(error_of(kResidual).find("net.model:8:"), std::string::npos) << error_of(kResidual);
+  EXPECT_NE(error_of(kResidual).find("'flat2', which is not defined"), std::string::npos);
+  EXPECT_NE(error_of("input 4\ndense units\n").find("net.model:2: dense argument 1: expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error_of("input 4\ndense 3 widht=2\n").find("net.model:2: unknown option 'widht' for dense"),
+            std::string::npos);
+  EXPECT_NE(error_of("input 1 4 4\ndense 3\n").find("net.model:2:"), std::string::npos);
+  EXPECT_NE(error_of("dense 3\n").find("net.model:1: 'dense' has no input"), std::string::npos);
+  EXPECT_NE(error_of("input 4\ndense 3 init=magic\n").find("unknown initializer 'magic'"), std::string::npos);
+  EXPECT_NE(error_of("a = input 4\na = dense 3\n").find("net.model:2: node name 'a' is used twice"),
+            std::string::npos);
+}
+
+TEST(ModelSpec, BuilderProducesTheSameGraphAsText) {
+  model::ModelBuilder b;
+  const auto x = b.input({1, 8, 8});
+  b.conv2d(4, {{"kernel", "3"}, {"pad", "1"}});
+  b.activation("relu");
+  const auto c2 = b.conv2d(1, {{"kernel", "3"}, {"pad", "1"}, {"bias", "false"}});
+  b.add({x, c2}, "sum");
+  b.flatten();
+  b.dense(10);
+  const auto from_builder = model::build_model(b.spec());
+  const auto text = b.spec().to_text();
+  const auto from_text = model::build_model(model::parse_spec(text, "roundtrip"));
+  ASSERT_EQ(from_builder->graph.node_count(), from_text->graph.node_count());
+  for (int i = 0; i < from_text->graph.node_count(); ++i) {
+    EXPECT_EQ(from_builder->graph.node(i).name, from_text->graph.node(i).name);
+    EXPECT_EQ(from_builder->graph.node(i).shape, from_text->graph.node(i).shape);
+    EXPECT_EQ(from_builder->graph.node(i).inputs, from_text->graph.node(i).inputs);
+  }
+  EXPECT_EQ(from_text->spec.to_text(), text);
+  // Same seed, same parameters.
+  model::initialize(from_builder->graph, 9);
+  model::initialize(from_text->graph, 9);
+  ASSERT_EQ(from_builder->graph.param_count(), from_text->graph.param_count());
+  for (int64_t i = 0; i < from_text->graph.param_count(); ++i)
+    ASSERT_EQ(from_builder->graph.params()[i], from_text->graph.params()[i]);
+}
+
+TEST(Initializers, MomentsMatchTheirDefinitions) {
+  const int64_t fan_in = 400, fan_out = 200, n = 200000;
+  std::vector<float> w(n);
+  Tensor t(w.data(), Shape{n});
+  auto moments = [&](const std::string& scheme) {
+    model::init_tensor({scheme, 0, fan_in, fan_out}, t, 3, 0);
+    double s = 0, s2 = 0, mx = 0;
+    for (float v : w) {
+      s += v;
+      s2 += double{v} * v;
+      mx = std::max(mx, std::abs(double{v}));
+    }
+    return std::array<double, 3>{s / n, s2 / n, mx};
+  };
+  auto he = moments("he_normal");
+  EXPECT_NEAR(he[0], 0, 2e-3);
+  EXPECT_NEAR(he[1], 2.0 / fan_in, 2.0 / fan_in * 0.02);
+  auto xu = moments("xavier_uniform");
+  const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+  EXPECT_NEAR(xu[1], 2.0 / (fan_in + fan_out), 2.0 / (fan_in + fan_out) * 0.02);
+  EXPECT_LE(xu[2], limit);
+  EXPECT_GT(xu[2], 0.99 * limit);
+  auto xn = moments("xavier_normal");
+  EXPECT_NEAR(xn[1], 2.0 / (fan_in + fan_out), 2.0 / (fan_in + fan_out) * 0.02);
+  model::init_tensor({"constant", 0.25, 1, 1}, t, 3, 0);
+  EXPECT_EQ(w[123], 0.25f);
+  model::init_tensor({"zeros", 0, 1, 1}, t, 3, 0);
+  EXPECT_EQ(w[77], 0.0f);
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,98 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "tandem/core/error.hpp"
+#include "tandem/ops/losses.hpp"
+
+namespace tandem {
+namespace {
+
+TEST(SoftmaxCrossEntropy, HandComputedValueAndGradient) {
+  // logits [1, 2, 3], label 2: loss = log(e + e^2 + e^3) - 3 = 0.40760596.
+  // logits [0, 0], label 0: loss = log 2.
+  std::vector<float> z = {1, 2, 3, 0, 0, 0};
+  std::vector<int32_t> y = {2, 0};
+  std::vector<float> grad(6);
+  ops::SoftmaxCrossEntropy loss;
+  ops::Targets t;
+  t.labels = y.data();
+  const double total = loss.forward_backward(Tensor(z.data(), Shape{2, 3}), t, 0.5f, Tensor(grad.data(), Shape{2, 3}));
+  EXPECT_NEAR(total, 0.40760596 + std::log(3.0), 1e-6);
+  const double s = std::exp(1) + std::exp(2) + std::exp(3);
+  EXPECT_NEAR(grad[0], 0.5 * std::exp(1) / s, 1e-7);
+  EXPECT_NEAR(grad[2], 0.5 * (std::exp(3) / s - 1), 1e-7);
+  EXPECT_NEAR(grad[3], 0.5 * (1.0 / 3 - 1), 1e-7);
+}
+
+TEST(SoftmaxCrossEntropy, StableForHugeLogits) {
+  std::vector<float> z = {1000, 0, -1000};
+  std::vector<int32_t> y = {1};
+  std::vector<float> grad(3);
+  ops::SoftmaxCrossEntropy loss;
+  ops::Targets t;
+  t.labels = y.data();
+  const double v = loss.forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor(grad.data(), Shape{1, 3}));
+  EXPECT_NEAR(v, 1000.0, 1e-3);
+  EXPECT_NEAR(grad[0], 1.0, 1e-6);
+  EXPECT_NEAR(grad[1], -1.0, 1e-6);
+  EXPECT_TRUE(std::isfinite(grad[2]));
+}
+
+TEST(MeanSquaredError, HandComputedValue) {
+  std::vector<float> p = {1, 2, 0.5f, -1};
+  std::vector<float> target = {0, 2, 1.5f, 1};
+  std::vector<float> grad(4);
+  ops::MeanSquaredError loss(false);
+  ops::Targets t;
+  t.values = Tensor(target.data(), Shape{2, 2});
+  // sample 0: (1 + 0) / 2 = 0.5; sample 1: (1 + 4) / 2 = 2.5
+  const double v = loss.forward_backward(Tensor(p.data(), Shape{2, 2}), t, 1.0f, Tensor(grad.data(), Shape{2, 2}));
+  EXPECT_NEAR(v, 3.0, 1e-7);
+  EXPECT_NEAR(grad[0], 1.0, 1e-7);   // 2 (p - t) / K
+  EXPECT_NEAR(grad[3], -2.0, 1e-7);
+}
+
+TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
+  std::vector<int32_t> y = {1, 3, 0};
+  std::vector<float> target(12);
+  for (int i = 0; i < 12; ++i) target[i] = 0.1f * i - 0.3f;
+  for (int which = 0; which < 3; ++which) {
+    std::unique_ptr<ops::Loss> loss;
+    ops::Targets t;
+    t.labels = y.data();
+    if (which == 0) loss = std::make_unique<ops::SoftmaxCrossEntropy>();
+    if (which == 1) loss = std::make_unique<ops::MeanSquaredError>(true);
+    if (which == 2) {
+      loss = std::make_unique<ops::MeanSquaredError>(false);
+      t.labels = nullptr;
+      t.values = Tensor(target.data(), Shape{3, 4});
+    }
+    std::vector<float> z(12), grad(12), dir(12);
+    for (int i = 0; i < 12; ++i) {
+      z[i] = std::sin(1.3f * i);
+      dir[i] = std::cos(0.7f * i);
+    }
+    const Tensor zt(z.data(), Shape{3, 4});
+    loss->forward_backward(zt, t, 1.0f, Tensor(grad.data(), Shape{3, 4}));
+    double along = 0;
+    for (int i = 0; i < 12; ++i) {
+      const float s = z[i];
+      const double h = 1e-2;
+      z[i] = s + h;
+      const double up = loss->forward_backward(zt, t, 1.0f, Tensor());
+      z[i] = s - h;
+      const double down = loss->forward_backward(zt, t, 1.0f, Tensor());
+      z[i] = s;
+      EXPECT_NEAR(grad[i], (up - down) / (2 * h), 2e-3) << loss->name() << " coordinate " << i;
+      along += grad[i] * dir[i];
+    }
+    EXPECT_NEAR(loss->jvp(zt, t, Tensor(dir.data(), Shape{3, 4})), along, 1e-5) << loss->name();
+  }
+}
+
+TEST(Losses, UnknownNameIsAUsageError) { EXPECT_THROW(ops::make_loss("hinge2", true), UsageError); }
+
+}  // namespace
+}  // namespace tandem
