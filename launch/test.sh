@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to the whole test suite: installs the
+# dependencies, builds tandem with its tests (warnings as errors), and runs CTest
+# (unit, MPI under 2, 3 and 4 ranks, and the CLI integration test). Safe to re-run.
+# Extra arguments go to ctest (e.g. -L unit, -R mpi).
+set -euo pipefail
+export TANDEM_WERROR=ON
+export TANDEM_BUILD=${TANDEM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build-test}
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$TANDEM_ROOT"
+
+tandem_install_packages
+tandem_build ON
+cd "$TANDEM_BUILD"
+ctest --output-on-failure --timeout 900 "$@"
