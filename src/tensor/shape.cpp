@@ -1,20 +1,27 @@
 #include "tandem/tensor/shape.hpp"
 
+#include <iterator>
+
 #include "tandem/core/error.hpp"
 
 namespace tandem {
 
-Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::vector<int64_t>(dims)) {}
-
-Shape::Shape(const std::vector<int64_t>& dims) {
-  TANDEM_CHECK(static_cast<int>(dims.size()) <= kMaxRank, "tensor rank ", dims.size(),
-               " exceeds the maximum of ", kMaxRank);
-  rank_ = static_cast<int>(dims.size());
-  for (int i = 0; i < rank_; ++i) {
-    TANDEM_CHECK(dims[i] >= 0, "negative extent ", dims[i], " in a shape");
-    dims_[i] = dims[i];
+// Shapes are built on hot paths (views of every node in every step): no heap allocation.
+template <typename It>
+static int fill_dims(std::array<int64_t, Shape::kMaxRank>& out, It begin, It end) {
+  const auto n = std::distance(begin, end);
+  TANDEM_CHECK(n <= Shape::kMaxRank, "tensor rank ", n, " exceeds the maximum of ", Shape::kMaxRank);
+  int i = 0;
+  for (It it = begin; it != end; ++it, ++i) {
+    TANDEM_CHECK(*it >= 0, "negative extent ", *it, " in a shape");
+    out[i] = *it;
   }
+  return i;
 }
+
+Shape::Shape(std::initializer_list<int64_t> dims) { rank_ = fill_dims(dims_, dims.begin(), dims.end()); }
+
+Shape::Shape(const std::vector<int64_t>& dims) { rank_ = fill_dims(dims_, dims.begin(), dims.end()); }
 
 int64_t Shape::numel() const {
   int64_t n = 1;
@@ -23,16 +30,20 @@ int64_t Shape::numel() const {
 }
 
 Shape Shape::with_batch(int64_t n) const {
-  std::vector<int64_t> d{n};
-  for (int i = 0; i < rank_; ++i) d.push_back(dims_[i]);
-  return Shape(d);
+  TANDEM_CHECK(rank_ < kMaxRank, "cannot add a batch dimension to ", str());
+  Shape s;
+  s.rank_ = rank_ + 1;
+  s.dims_[0] = n;
+  for (int i = 0; i < rank_; ++i) s.dims_[i + 1] = dims_[i];
+  return s;
 }
 
 Shape Shape::drop_front() const {
   TANDEM_CHECK(rank_ > 0, "cannot drop the first dimension of a scalar shape");
-  std::vector<int64_t> d;
-  for (int i = 1; i < rank_; ++i) d.push_back(dims_[i]);
-  return Shape(d);
+  Shape s;
+  s.rank_ = rank_ - 1;
+  for (int i = 1; i < rank_; ++i) s.dims_[i - 1] = dims_[i];
+  return s;
 }
 
 std::string Shape::str() const {

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
 #include "tandem/core/log.hpp"
@@ -181,6 +183,12 @@ std::vector<EpochRecord> Trainer::run() {
     resolved["threads"] = std::to_string(config_.threads);
     io::save_model(config_.out + "/final.h5", *model_, resolved);
   }
+  // Peak resident memory, the largest over the ranks.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  comm_.allreduce_max(&peak_mib, 1);
+  log::infof("peak resident memory ", fixed(peak_mib, 1), " MiB per rank (largest rank)");
   if (!history.empty())
     log::infof("final test accuracy ", fixed(history.back().test_accuracy, 4), " (test loss ",
                fixed(history.back().test_loss, 4), ")");
