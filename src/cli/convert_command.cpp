@@ -12,8 +12,9 @@ namespace tandem::cli {
 int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
   std::string format, dir, out, classes;
   data::IdxSources src;
-  po::options_description desc("tandem convert idx [options]\n\nConverts IDX files (MNIST, Fashion-MNIST) "
-                               "to the tandem HDF5 dataset layout.\n\nOptions");
+  po::options_description desc(
+      "tandem convert idx [options]\n\nConverts IDX files (MNIST, Fashion-MNIST) "
+      "to the tandem HDF5 dataset layout.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")

@@ -16,8 +16,9 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   int64_t batch = 0, limit = 0;
   int threads = 0;
   bool json = false;
-  po::options_description desc("tandem eval [options]\n\nEvaluates a saved model on a split of a dataset, "
-                               "exactly under any number of ranks.\n\nOptions");
+  po::options_description desc(
+      "tandem eval [options]\n\nEvaluates a saved model on a split of a dataset, "
+      "exactly under any number of ranks.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
@@ -36,8 +37,9 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
     return 0;
   }
   TANDEM_USAGE_CHECK(batch > 0, "--batch must be positive, got ", batch);
-  blas::set_threads(threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
-                                                            comm.local_size()));
+  blas::set_threads(
+      threads > 0 ? threads
+                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size()));
   model::BuildOptions build;
   build.bn_comm = &comm;
   auto m = io::load_model(checkpoint, build);

@@ -43,8 +43,7 @@ int main(int argc, char** argv) {
     if (command == "train") return cli::train_command(args, *comm);
     if (command == "eval") return cli::eval_command(args, *comm);
     if (command == "convert") return cli::convert_command(args, *comm);
-    if (comm->is_root())
-      std::cerr << "tandem: error: unknown command '" << command << "'\n\n" << kUsage;
+    if (comm->is_root()) std::cerr << "tandem: error: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {
     log::error(e.what());

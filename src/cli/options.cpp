@@ -37,8 +37,8 @@ std::string suggestion(const std::string& unknown, const po::options_description
 
 }  // namespace
 
-Parsed parse(const std::string& command, const po::options_description& desc, const std::vector<std::string>& args,
-             bool allow_config) {
+Parsed parse(const std::string& command, const po::options_description& desc,
+             const std::vector<std::string>& args, bool allow_config) {
   Parsed p;
   const std::string hint = "see 'tandem " + command + " --help'";
   try {
@@ -66,15 +66,20 @@ std::map<std::string, std::string> resolved(const po::variables_map& vm) {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : vm) {
     const auto& v = value.value();
-    if (const auto* s = boost::any_cast<std::string>(&v)) out[key] = *s;
-    else if (const auto* i = boost::any_cast<int64_t>(&v)) out[key] = std::to_string(*i);
-    else if (const auto* n = boost::any_cast<int>(&v)) out[key] = std::to_string(*n);
-    else if (const auto* u = boost::any_cast<uint64_t>(&v)) out[key] = std::to_string(*u);
+    if (const auto* s = boost::any_cast<std::string>(&v))
+      out[key] = *s;
+    else if (const auto* i = boost::any_cast<int64_t>(&v))
+      out[key] = std::to_string(*i);
+    else if (const auto* n = boost::any_cast<int>(&v))
+      out[key] = std::to_string(*n);
+    else if (const auto* u = boost::any_cast<uint64_t>(&v))
+      out[key] = std::to_string(*u);
     else if (const auto* d = boost::any_cast<double>(&v)) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", *d);
       out[key] = buf;
-    } else if (const auto* b = boost::any_cast<bool>(&v)) out[key] = *b ? "true" : "false";
+    } else if (const auto* b = boost::any_cast<bool>(&v))
+      out[key] = *b ? "true" : "false";
   }
   return out;
 }

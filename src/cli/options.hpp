@@ -16,8 +16,8 @@ struct Parsed {
 };
 
 // Parses args (without the program and command names). Throws UsageError on bad input.
-Parsed parse(const std::string& command, const po::options_description& desc, const std::vector<std::string>& args,
-             bool allow_config);
+Parsed parse(const std::string& command, const po::options_description& desc,
+             const std::vector<std::string>& args, bool allow_config);
 
 // Every option's value as text, for storing with the model and comparing across ranks.
 std::map<std::string, std::string> resolved(const po::variables_map& vm);

@@ -9,8 +9,9 @@ namespace tandem::cli {
 
 int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
   train::TrainConfig c;
-  po::options_description desc("tandem train [options]\n\nTrains a model on an HDF5 dataset under any "
-                                "number of MPI ranks.\n\nOptions");
+  po::options_description desc(
+      "tandem train [options]\n\nTrains a model on an HDF5 dataset under any "
+      "number of MPI ranks.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")

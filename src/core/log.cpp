@@ -7,8 +7,12 @@ namespace {
 int g_rank = 0;
 }
 
-void set_rank(int rank) { g_rank = rank; }
-int rank() { return g_rank; }
+void set_rank(int rank) {
+  g_rank = rank;
+}
+int rank() {
+  return g_rank;
+}
 
 void info(const std::string& line) {
   if (g_rank != 0) return;

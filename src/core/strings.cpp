@@ -31,8 +31,8 @@ long long parse_int(const std::string& s, const std::string& what) {
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(s.c_str(), &end, 10);
-  TANDEM_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0, what,
-                     ": expected an integer, got '", s, "'");
+  TANDEM_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0, what, ": expected an integer, got '", s,
+                     "'");
   return v;
 }
 
@@ -40,8 +40,8 @@ double parse_double(const std::string& s, const std::string& what) {
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  TANDEM_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0, what,
-                     ": expected a number, got '", s, "'");
+  TANDEM_USAGE_CHECK(!s.empty() && end && *end == '\0' && errno == 0, what, ": expected a number, got '", s,
+                     "'");
   return v;
 }
 

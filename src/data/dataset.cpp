@@ -12,15 +12,15 @@ namespace tandem::data {
 Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit) {
   io::H5File f(path, io::H5File::Mode::kRead);
   const std::string xs = "/" + split + "/x", ys = "/" + split + "/y";
-  TANDEM_CHECK(f.exists(xs), "dataset '", path, "' has no '", xs, "'; a tandem dataset holds /",
-               split, "/x and /", split, "/y (see datasets/README.md; convert with 'tandem convert')");
+  TANDEM_CHECK(f.exists(xs), "dataset '", path, "' has no '", xs, "'; a tandem dataset holds /", split,
+               "/x and /", split, "/y (see datasets/README.md; convert with 'tandem convert')");
   TANDEM_CHECK(f.exists(ys), "dataset '", path, "' has no '", ys, "' (labels for ", xs, ")");
   const auto xi = f.info(xs), yi = f.info(ys);
   TANDEM_CHECK(xi.dims.size() >= 2, "'", xs, "' in '", path, "' must be [N, ...], got rank ", xi.dims.size());
   TANDEM_CHECK(yi.dims.size() == 1, "'", ys, "' in '", path, "' must be [N] class indices, got rank ",
                yi.dims.size(), " (dense targets are not supported yet)");
-  TANDEM_CHECK(xi.dims[0] == yi.dims[0], "'", path, "': ", xs, " has ", xi.dims[0], " rows but ", ys,
-               " has ", yi.dims[0], "; every sample needs exactly one label");
+  TANDEM_CHECK(xi.dims[0] == yi.dims[0], "'", path, "': ", xs, " has ", xi.dims[0], " rows but ", ys, " has ",
+               yi.dims[0], "; every sample needs exactly one label");
   TANDEM_CHECK(xi.type == io::DType::kUint8 || xi.type == io::DType::kFloat32, "'", xs, "' in '", path,
                "' must be uint8 (with a 'scale' attribute) or float32");
   TANDEM_CHECK(yi.type == io::DType::kInt32 || yi.type == io::DType::kUint8, "'", ys, "' in '", path,
@@ -46,7 +46,9 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
   return d;
 }
 
-int32_t Dataset::max_label() const { return y_.empty() ? -1 : *std::max_element(y_.begin(), y_.end()); }
+int32_t Dataset::max_label() const {
+  return y_.empty() ? -1 : *std::max_element(y_.begin(), y_.end());
+}
 
 void Dataset::gather(const int64_t* idx, int64_t n, float* x, int32_t* y) const {
   const int64_t row = sample_numel();

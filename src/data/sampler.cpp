@@ -20,7 +20,9 @@ void Sampler::start_epoch(int64_t epoch) {
   for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(i + 1)]);
 }
 
-int64_t Sampler::batches() const { return drop_last_ ? n_ / batch_ : (n_ + batch_ - 1) / batch_; }
+int64_t Sampler::batches() const {
+  return drop_last_ ? n_ / batch_ : (n_ + batch_ - 1) / batch_;
+}
 
 Slice Sampler::slice(int64_t b, int rank, int ranks) const {
   const int64_t start = b * batch_;

@@ -22,10 +22,9 @@ int Graph::add_node(const std::string& name, std::unique_ptr<Op> op, const std::
   TANDEM_CHECK(!finalized_, "cannot add node '", name, "' to a finalized graph");
   TANDEM_USAGE_CHECK(find(name) < 0, "duplicate node name '", name, "'");
   const int arity = op->arity();
-  TANDEM_USAGE_CHECK(arity < 0 ? inputs.size() >= 2 : static_cast<int>(inputs.size()) == arity,
-                     "node '", name, "' (", op->type(), ") takes ",
-                     arity < 0 ? "two or more" : std::to_string(arity), " input(s), got ",
-                     inputs.size());
+  TANDEM_USAGE_CHECK(arity < 0 ? inputs.size() >= 2 : static_cast<int>(inputs.size()) == arity, "node '",
+                     name, "' (", op->type(), ") takes ", arity < 0 ? "two or more" : std::to_string(arity),
+                     " input(s), got ", inputs.size());
   std::vector<Shape> in_shapes;
   for (int i : inputs) {
     TANDEM_CHECK(i >= 0 && i < node_count(), "node '", name, "' refers to unknown node ", i);
@@ -152,9 +151,15 @@ Tensor Graph::rows(const Buffer& buf, int node, int64_t batch) const {
   return Tensor(buf.data() + act_offset_[node], nodes_[node].shape.with_batch(batch));
 }
 
-Tensor Graph::value(int node, int64_t batch) const { return rows(acts_, node, batch); }
-Tensor Graph::value_grad(int node, int64_t batch) const { return rows(act_grads_, node, batch); }
-Tensor Graph::tangent(int node, int64_t batch) const { return rows(tangents_, node, batch); }
+Tensor Graph::value(int node, int64_t batch) const {
+  return rows(acts_, node, batch);
+}
+Tensor Graph::value_grad(int node, int64_t batch) const {
+  return rows(act_grads_, node, batch);
+}
+Tensor Graph::tangent(int node, int64_t batch) const {
+  return rows(tangents_, node, batch);
+}
 
 OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
   const Node& n = nodes_[id];
@@ -163,8 +168,7 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
   a.run = &run;
   for (size_t i = 0; i < n.inputs.size(); ++i) a.in[i] = value(n.inputs[i], batch);
   a.out = value(id, batch);
-  a.workspace = Tensor(workspace_.data() + ws_offset_[id],
-                       Shape{ws_offset_[id + 1] - ws_offset_[id]});
+  a.workspace = Tensor(workspace_.data() + ws_offset_[id], Shape{ws_offset_[id + 1] - ws_offset_[id]});
   a.scratch = Tensor(scratch_.data(), Shape{static_cast<int64_t>(scratch_.size())});
   return a;
 }
@@ -177,7 +181,9 @@ void Graph::forward(int64_t batch, const RunInfo& run) {
   }
 }
 
-void Graph::zero_grads() { kernels::fill(grads_.data(), static_cast<int64_t>(grads_.size()), 0.0f); }
+void Graph::zero_grads() {
+  kernels::fill(grads_.data(), static_cast<int64_t>(grads_.size()), 0.0f);
+}
 
 void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready) {
   // A node's gradient buffer is overwritten by its last consumer in forward order (the first
@@ -201,9 +207,8 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
 }
 
 void Graph::jvp(int64_t batch, const RunInfo& run, std::span<const float> param_tangent) {
-  TANDEM_CHECK(param_tangent.empty() || param_tangent.size() == params_.size(),
-               "parameter tangent has ", param_tangent.size(), " floats, the arena ",
-               params_.size());
+  TANDEM_CHECK(param_tangent.empty() || param_tangent.size() == params_.size(), "parameter tangent has ",
+               param_tangent.size(), " floats, the arena ", params_.size());
   for (int id = 0; id < node_count(); ++id) {
     const Node& n = nodes_[id];
     if (n.is_input()) continue;
@@ -211,10 +216,10 @@ void Graph::jvp(int64_t batch, const RunInfo& run, std::span<const float> param_
     for (size_t i = 0; i < n.inputs.size(); ++i) a.in_tangent[i] = tangent(n.inputs[i], batch);
     for (size_t p = 0; p < n.params.size(); ++p) {
       const auto& ref = param_refs_[n.params[p]];
-      a.param_tangent[p] = param_tangent.empty()
-                               ? Tensor()
-                               : Tensor(const_cast<float*>(param_tangent.data()) + ref.offset,
-                                        ref.spec.shape);
+      a.param_tangent[p] =
+          param_tangent.empty()
+              ? Tensor()
+              : Tensor(const_cast<float*>(param_tangent.data()) + ref.offset, ref.spec.shape);
     }
     a.out_tangent = tangent(id, batch);
     n.op->jvp(a);

@@ -31,19 +31,27 @@ class Handle {
 // Plain-id closers for the non-object handle kinds.
 struct Space {
   hid_t id;
-  ~Space() { if (id >= 0) H5Sclose(id); }
+  ~Space() {
+    if (id >= 0) H5Sclose(id);
+  }
 };
 struct Type {
   hid_t id;
-  ~Type() { if (id >= 0) H5Tclose(id); }
+  ~Type() {
+    if (id >= 0) H5Tclose(id);
+  }
 };
 struct Plist {
   hid_t id;
-  ~Plist() { if (id >= 0) H5Pclose(id); }
+  ~Plist() {
+    if (id >= 0) H5Pclose(id);
+  }
 };
 struct Attr {
   hid_t id;
-  ~Attr() { if (id >= 0) H5Aclose(id); }
+  ~Attr() {
+    if (id >= 0) H5Aclose(id);
+  }
 };
 
 // HDF5 prints its own error stack by default; we report errors ourselves.
@@ -67,8 +75,7 @@ hid_t mem_type(DType t) {
 H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::kRead) {
     TANDEM_CHECK(std::filesystem::exists(path), "file '", path, "' does not exist; check the path");
-    TANDEM_CHECK(H5Fis_hdf5(path.c_str()) > 0, "'", path,
-                 "' is not an HDF5 file (or cannot be read)");
+    TANDEM_CHECK(H5Fis_hdf5(path.c_str()) > 0, "'", path, "' is not an HDF5 file (or cannot be read)");
     id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   } else {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -81,7 +88,9 @@ H5File::~H5File() {
   if (id_ >= 0) H5Fclose(id_);
 }
 
-void H5File::flush() { H5Fflush(id_, H5F_SCOPE_GLOBAL); }
+void H5File::flush() {
+  H5Fflush(id_, H5F_SCOPE_GLOBAL);
+}
 
 bool H5File::exists(const std::string& object) const {
   if (object == "/") return true;
@@ -118,10 +127,14 @@ DatasetInfo H5File::info(const std::string& dataset) const {
   Type t{H5Dget_type(d.get())};
   const H5T_class_t cls = H5Tget_class(t.id);
   const size_t size = H5Tget_size(t.id);
-  if (cls == H5T_FLOAT && size == 4) out.type = DType::kFloat32;
-  else if (cls == H5T_FLOAT && size == 8) out.type = DType::kFloat64;
-  else if (cls == H5T_INTEGER && size == 1 && H5Tget_sign(t.id) == H5T_SGN_NONE) out.type = DType::kUint8;
-  else if (cls == H5T_INTEGER && size == 4 && H5Tget_sign(t.id) == H5T_SGN_2) out.type = DType::kInt32;
+  if (cls == H5T_FLOAT && size == 4)
+    out.type = DType::kFloat32;
+  else if (cls == H5T_FLOAT && size == 8)
+    out.type = DType::kFloat64;
+  else if (cls == H5T_INTEGER && size == 1 && H5Tget_sign(t.id) == H5T_SGN_NONE)
+    out.type = DType::kUint8;
+  else if (cls == H5T_INTEGER && size == 4 && H5Tget_sign(t.id) == H5T_SGN_2)
+    out.type = DType::kInt32;
   return out;
 }
 
@@ -166,8 +179,8 @@ void read_impl(hid_t file, const std::string& path, const std::string& name, DTy
   } else {
     if (row0 < 0 || static_cast<hsize_t>(row0 + rows) > dims[0]) {
       H5Dclose(ds);
-      throw Error(detail::concat("rows [", row0, ", ", row0 + rows, ") out of range for '", name,
-                                 "' in '", path, "' with ", dims[0], " rows"));
+      throw Error(detail::concat("rows [", row0, ", ", row0 + rows, ") out of range for '", name, "' in '",
+                                 path, "' with ", dims[0], " rows"));
     }
     std::vector<hsize_t> start(rank, 0), count = dims;
     start[0] = static_cast<hsize_t>(row0);
@@ -231,7 +244,8 @@ void H5File::set_attr(const std::string& object, const std::string& name, const 
   Space s{H5Screate(H5S_SCALAR)};
   Attr a{H5Acreate2(o.get(), name.c_str(), t.id, s.id, H5P_DEFAULT, H5P_DEFAULT)};
   const char* p = value.c_str();
-  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, t.id, &p) >= 0, "cannot write attribute '", name, "' to '", path_, "'");
+  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, t.id, &p) >= 0, "cannot write attribute '", name, "' to '", path_,
+               "'");
 }
 
 void H5File::set_attr(const std::string& object, const std::string& name, double value) {
@@ -239,7 +253,8 @@ void H5File::set_attr(const std::string& object, const std::string& name, double
   replace_attr(o.get(), name);
   Space s{H5Screate(H5S_SCALAR)};
   Attr a{H5Acreate2(o.get(), name.c_str(), H5T_IEEE_F64LE, s.id, H5P_DEFAULT, H5P_DEFAULT)};
-  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, H5T_NATIVE_DOUBLE, &value) >= 0, "cannot write attribute '", name, "'");
+  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, H5T_NATIVE_DOUBLE, &value) >= 0, "cannot write attribute '", name,
+               "'");
 }
 
 void H5File::set_attr(const std::string& object, const std::string& name, int64_t value) {
@@ -247,10 +262,12 @@ void H5File::set_attr(const std::string& object, const std::string& name, int64_
   replace_attr(o.get(), name);
   Space s{H5Screate(H5S_SCALAR)};
   Attr a{H5Acreate2(o.get(), name.c_str(), H5T_STD_I64LE, s.id, H5P_DEFAULT, H5P_DEFAULT)};
-  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, H5T_NATIVE_INT64, &value) >= 0, "cannot write attribute '", name, "'");
+  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, H5T_NATIVE_INT64, &value) >= 0, "cannot write attribute '", name,
+               "'");
 }
 
-void H5File::set_attr(const std::string& object, const std::string& name, const std::vector<std::string>& values) {
+void H5File::set_attr(const std::string& object, const std::string& name,
+                      const std::vector<std::string>& values) {
   Handle o(open_object(id_, path_, object));
   replace_attr(o.get(), name);
   Type t{H5Tcopy(H5T_C_S1)};

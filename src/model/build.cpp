@@ -46,8 +46,8 @@ class NodeReader {
     spec.scheme = s.substr(0, colon);
     if (colon != std::string::npos)
       spec.value = parse_double(s.substr(colon + 1), where_ + n_.op + " option '" + key + "'");
-    TANDEM_USAGE_CHECK(known_init(spec.scheme), where_, "unknown initializer '", spec.scheme,
-                       "' for ", key, "; known: zeros, constant:V, xavier_uniform, xavier_normal, "
+    TANDEM_USAGE_CHECK(known_init(spec.scheme), where_, "unknown initializer '", spec.scheme, "' for ", key,
+                       "; known: zeros, constant:V, xavier_uniform, xavier_normal, "
                        "he_normal, uniform_fan_in");
     return spec;
   }
@@ -105,8 +105,9 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   }
   if (op == "maxpool" || op == "avgpool") {
     const int64_t size = r.arg_int(0, "size", 2);
-    return std::make_unique<ops::Pool2d>(op == "maxpool" ? ops::Pool2d::Kind::kMax : ops::Pool2d::Kind::kAverage,
-                                         size, r.integer("stride", size));
+    return std::make_unique<ops::Pool2d>(
+        op == "maxpool" ? ops::Pool2d::Kind::kMax : ops::Pool2d::Kind::kAverage, size,
+        r.integer("stride", size));
   }
   if (op == "relu") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu);
   if (op == "sigmoid") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kSigmoid);
@@ -115,7 +116,8 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "flatten") return std::make_unique<ops::Flatten>();
   if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
   if (op == "batchnorm")
-    return std::make_unique<ops::BatchNorm>(options.bn_comm, r.number("momentum", 0.1), r.number("eps", 1e-5));
+    return std::make_unique<ops::BatchNorm>(options.bn_comm, r.number("momentum", 0.1),
+                                            r.number("eps", 1e-5));
   if (op == "add") return std::make_unique<ops::Add>();
   if (op == "concat") return std::make_unique<ops::Concat>();
   if (op == "mul") return std::make_unique<ops::Multiply>();

@@ -18,7 +18,9 @@ bool valid_name(const std::string& s) {
 }
 
 // Ops whose positional arguments are the names of their inputs.
-bool args_are_inputs(const std::string& op) { return op == "add" || op == "concat" || op == "mul"; }
+bool args_are_inputs(const std::string& op) {
+  return op == "add" || op == "concat" || op == "mul";
+}
 
 }  // namespace
 
@@ -56,14 +58,14 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
         continue;
       }
       const std::string key = tokens[i].substr(0, eq), value = tokens[i].substr(eq + 1);
-      TANDEM_USAGE_CHECK(!key.empty() && !value.empty(), where(line_no), "malformed option '",
-                         tokens[i], "'; write KEY=VALUE without spaces");
+      TANDEM_USAGE_CHECK(!key.empty() && !value.empty(), where(line_no), "malformed option '", tokens[i],
+                         "'; write KEY=VALUE without spaces");
       TANDEM_USAGE_CHECK(!node.options.count(key), where(line_no), "option '", key, "' given twice");
       node.options[key] = value;
     }
     if (node.op == "loss") {
-      TANDEM_USAGE_CHECK(node.name.empty() && node.args.size() == 1 && node.options.empty(),
-                         where(line_no), "write the loss as 'loss NAME', e.g. 'loss softmax_cross_entropy'");
+      TANDEM_USAGE_CHECK(node.name.empty() && node.args.size() == 1 && node.options.empty(), where(line_no),
+                         "write the loss as 'loss NAME', e.g. 'loss softmax_cross_entropy'");
       TANDEM_USAGE_CHECK(!have_loss, where(line_no), "the loss is given twice");
       spec.loss = node.args[0];
       have_loss = true;
@@ -72,8 +74,7 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
     if (node.name.empty()) node.name = node.op + "_" + std::to_string(++counters[node.op]);
     TANDEM_USAGE_CHECK(valid_name(node.name), where(line_no), "invalid node name '", node.name,
                        "'; use letters, digits, '_', '-', '.'");
-    TANDEM_USAGE_CHECK(!names.count(node.name), where(line_no), "node name '", node.name,
-                       "' is used twice");
+    TANDEM_USAGE_CHECK(!names.count(node.name), where(line_no), "node name '", node.name, "' is used twice");
     // Resolve inputs: explicit names must be defined earlier (no cycles by construction).
     std::vector<std::string> wanted;
     if (args_are_inputs(node.op)) {
@@ -119,8 +120,7 @@ std::string ModelSpec::to_text() const {
     }
     for (const auto& a : n.args) out << ' ' << a;
     for (const auto& [k, v] : n.options) out << ' ' << k << '=' << v;
-    if (!args_are_inputs(n.op) && n.op != "input" && !follows_previous)
-      out << " in=" << join(n.inputs, ",");
+    if (!args_are_inputs(n.op) && n.op != "input" && !follows_previous) out << " in=" << join(n.inputs, ",");
     out << '\n';
   }
   out << "loss " << loss << '\n';

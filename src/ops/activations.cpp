@@ -29,8 +29,8 @@ float Elementwise::slope(float y) const {
 }
 
 void Elementwise::forward(graph::OpArgs& a) {
-  const float* x = a.in[0].data();
-  float* y = a.out.data();
+  const float* __restrict x = a.in[0].data();
+  float* __restrict y = a.out.data();
   const int64_t n = a.out.numel();
   switch (kind_) {
     case Kind::kRelu:
@@ -47,9 +47,9 @@ void Elementwise::forward(graph::OpArgs& a) {
 
 void Elementwise::backward(graph::OpArgs& a) {
   if (a.in_grad[0].empty()) return;
-  const float* y = a.out.data();
-  const float* dy = a.out_grad.data();
-  float* dx = a.in_grad[0].data();
+  const float* __restrict y = a.out.data();
+  const float* __restrict dy = a.out_grad.data();
+  float* __restrict dx = a.in_grad[0].data();
   const int64_t n = a.out.numel();
   const bool acc = a.accumulate[0];
   if (kind_ == Kind::kRelu) {  // the hot case, kept branch-light
@@ -98,17 +98,19 @@ static void softmax_linear(const float* y, const float* v, float* out, int64_t k
 void Softmax::backward(graph::OpArgs& a) {
   if (a.in_grad[0].empty()) return;
   for (int64_t r = 0; r < a.batch; ++r)
-    softmax_linear(a.out.data() + r * k_, a.out_grad.data() + r * k_, a.in_grad[0].data() + r * k_,
-                   k_, a.accumulate[0]);
+    softmax_linear(a.out.data() + r * k_, a.out_grad.data() + r * k_, a.in_grad[0].data() + r * k_, k_,
+                   a.accumulate[0]);
 }
 
 void Softmax::jvp(graph::OpArgs& a) {
   for (int64_t r = 0; r < a.batch; ++r)
-    softmax_linear(a.out.data() + r * k_, a.in_tangent[0].data() + r * k_,
-                   a.out_tangent.data() + r * k_, k_, false);
+    softmax_linear(a.out.data() + r * k_, a.in_tangent[0].data() + r * k_, a.out_tangent.data() + r * k_, k_,
+                   false);
 }
 
-void Flatten::forward(graph::OpArgs& a) { kernels::copy(a.in[0].data(), a.out.data(), a.out.numel()); }
+void Flatten::forward(graph::OpArgs& a) {
+  kernels::copy(a.in[0].data(), a.out.data(), a.out.numel());
+}
 
 void Flatten::backward(graph::OpArgs& a) {
   if (a.in_grad[0].empty()) return;

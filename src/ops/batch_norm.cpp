@@ -15,8 +15,7 @@ BatchNorm::BatchNorm(dist::Comm* comm, double momentum, double eps)
 
 Shape BatchNorm::infer(const std::vector<Shape>& in) {
   TANDEM_USAGE_CHECK(in[0].rank() == 1 || in[0].rank() == 3,
-                     "batchnorm takes [features] or [channels, height, width] per sample, got ",
-                     in[0].str());
+                     "batchnorm takes [features] or [channels, height, width] per sample, got ", in[0].str());
   c_ = in[0][0];
   inner_ = in[0].numel() / c_;
   red_.assign(2 * c_ + 1, 0.0);
@@ -34,7 +33,9 @@ std::vector<graph::StateSpec> BatchNorm::state() const {
 }
 
 // xhat [batch, C, inner], then 1/sigma [C].
-int64_t BatchNorm::workspace_floats(int64_t batch) const { return batch * c_ * inner_ + c_; }
+int64_t BatchNorm::workspace_floats(int64_t batch) const {
+  return batch * c_ * inner_ + c_;
+}
 
 void BatchNorm::global_means(const float* u, const float* xh, int64_t batch, double* mean_u,
                              double* mean_uxhat) {

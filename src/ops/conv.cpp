@@ -13,8 +13,13 @@ using blas::Trans;
 
 Conv2d::Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias,
                graph::InitSpec weight_init, graph::InitSpec bias_init)
-    : f_(filters), k_(kernel), stride_(stride), pad_(pad), bias_(bias),
-      weight_init_(std::move(weight_init)), bias_init_(std::move(bias_init)) {
+    : f_(filters),
+      k_(kernel),
+      stride_(stride),
+      pad_(pad),
+      bias_(bias),
+      weight_init_(std::move(weight_init)),
+      bias_init_(std::move(bias_init)) {
   TANDEM_USAGE_CHECK(filters > 0, "conv2d needs a positive number of filters, got ", filters);
   TANDEM_USAGE_CHECK(kernel > 0, "conv2d needs a positive kernel size, got ", kernel);
   TANDEM_USAGE_CHECK(stride > 0, "conv2d needs a positive stride, got ", stride);
@@ -49,36 +54,50 @@ std::vector<graph::ParamSpec> Conv2d::params() const {
 }
 
 // The columns of the whole batch stay from forward to backward.
-int64_t Conv2d::workspace_floats(int64_t batch) const { return patch() * batch * plane(); }
+int64_t Conv2d::workspace_floats(int64_t batch) const {
+  return patch() * batch * plane();
+}
 
 // Rearranged output gradient plus column gradient.
-int64_t Conv2d::scratch_floats(int64_t batch) const { return (f_ + patch()) * batch * plane(); }
+int64_t Conv2d::scratch_floats(int64_t batch) const {
+  return (f_ + patch()) * batch * plane();
+}
+
+// Output columns ox whose input column ox * stride - pad + kj lies inside [0, w): [lo, hi).
+static void valid_columns(int64_t kj, int64_t stride, int64_t pad, int64_t w, int64_t ow, int64_t& lo,
+                          int64_t& hi) {
+  const int64_t first = pad - kj;  // ox * stride >= first
+  lo = first <= 0 ? 0 : (first + stride - 1) / stride;
+  const int64_t last = w - 1 + pad - kj;  // ox * stride <= last
+  hi = last < 0 ? 0 : std::min(ow, last / stride + 1);
+  lo = std::min(lo, hi);
+}
 
 void Conv2d::im2col(const float* x, int64_t batch, float* col) const {
   const int64_t cols = batch * plane();
   for (int64_t c = 0; c < c_; ++c)
     for (int64_t ki = 0; ki < k_; ++ki)
       for (int64_t kj = 0; kj < k_; ++kj) {
+        int64_t lo, hi;
+        valid_columns(kj, stride_, pad_, w_, ow_, lo, hi);
         float* row = col + ((c * k_ + ki) * k_ + kj) * cols;
         for (int64_t n = 0; n < batch; ++n) {
           const float* xc = x + (n * c_ + c) * h_ * w_;
           float* out = row + n * plane();
           for (int64_t oy = 0; oy < oh_; ++oy) {
             const int64_t iy = oy * stride_ - pad_ + ki;
-            float* o = out + oy * ow_;
+            float* __restrict o = out + oy * ow_;
             if (iy < 0 || iy >= h_) {
               std::fill(o, o + ow_, 0.0f);
               continue;
             }
-            const float* xr = xc + iy * w_;
-            if (stride_ == 1 && pad_ == 0) {
-              std::memcpy(o, xr + kj, static_cast<size_t>(ow_) * sizeof(float));
-              continue;
-            }
-            for (int64_t ox = 0; ox < ow_; ++ox) {
-              const int64_t ix = ox * stride_ - pad_ + kj;
-              o[ox] = (ix >= 0 && ix < w_) ? xr[ix] : 0.0f;
-            }
+            const float* __restrict xr = xc + iy * w_ - pad_ + kj;
+            std::fill(o, o + lo, 0.0f);
+            if (stride_ == 1)
+              for (int64_t ox = lo; ox < hi; ++ox) o[ox] = xr[ox];
+            else
+              for (int64_t ox = lo; ox < hi; ++ox) o[ox] = xr[ox * stride_];
+            std::fill(o + hi, o + ow_, 0.0f);
           }
         }
       }
@@ -90,6 +109,8 @@ void Conv2d::col2im(const float* col, int64_t batch, float* dx, bool accumulate)
   for (int64_t c = 0; c < c_; ++c)
     for (int64_t ki = 0; ki < k_; ++ki)
       for (int64_t kj = 0; kj < k_; ++kj) {
+        int64_t lo, hi;
+        valid_columns(kj, stride_, pad_, w_, ow_, lo, hi);
         const float* row = col + ((c * k_ + ki) * k_ + kj) * cols;
         for (int64_t n = 0; n < batch; ++n) {
           float* xc = dx + (n * c_ + c) * h_ * w_;
@@ -97,12 +118,12 @@ void Conv2d::col2im(const float* col, int64_t batch, float* dx, bool accumulate)
           for (int64_t oy = 0; oy < oh_; ++oy) {
             const int64_t iy = oy * stride_ - pad_ + ki;
             if (iy < 0 || iy >= h_) continue;
-            float* xr = xc + iy * w_;
-            const float* o = in + oy * ow_;
-            for (int64_t ox = 0; ox < ow_; ++ox) {
-              const int64_t ix = ox * stride_ - pad_ + kj;
-              if (ix >= 0 && ix < w_) xr[ix] += o[ox];
-            }
+            float* __restrict xr = xc + iy * w_ - pad_ + kj;
+            const float* __restrict o = in + oy * ow_;
+            if (stride_ == 1)
+              for (int64_t ox = lo; ox < hi; ++ox) xr[ox] += o[ox];
+            else
+              for (int64_t ox = lo; ox < hi; ++ox) xr[ox * stride_] += o[ox];
           }
         }
       }
@@ -131,16 +152,16 @@ void Conv2d::forward(graph::OpArgs& a) {
   float* col = a.workspace.data();
   float* m = a.scratch.data();  // [F, batch OH OW]
   im2col(a.in[0].data(), a.batch, col);
-  blas::gemm(Trans::kNo, Trans::kNo, f_, cols, patch(), 1.0f, a.params[0].data(), patch(), col,
-             cols, 0.0f, m, cols);
+  blas::gemm(Trans::kNo, Trans::kNo, f_, cols, patch(), 1.0f, a.params[0].data(), patch(), col, cols, 0.0f, m,
+             cols);
   scatter_output(m, bias_ ? a.params[1].data() : nullptr, a.batch, a.out.data());
 }
 
 void Conv2d::backward(graph::OpArgs& a) {
   const int64_t cols = a.batch * plane();
   const float* col = a.workspace.data();
-  float* m = a.scratch.data();      // dy as [F, batch OH OW]
-  float* dcol = m + f_ * cols;      // [C k k, batch OH OW]
+  float* m = a.scratch.data();  // dy as [F, batch OH OW]
+  float* dcol = m + f_ * cols;  // [C k k, batch OH OW]
   gather_output(a.out_grad.data(), a.batch, m);
   // dW += dy col^T
   blas::gemm(Trans::kNo, Trans::kYes, f_, patch(), cols, 1.0f, m, cols, col, cols, 1.0f,
@@ -150,8 +171,8 @@ void Conv2d::backward(graph::OpArgs& a) {
     for (int64_t f = 0; f < f_; ++f) db[f] += static_cast<float>(kernels::sum(m + f * cols, cols));
   }
   if (!a.in_grad[0].empty()) {
-    blas::gemm(Trans::kYes, Trans::kNo, patch(), cols, f_, 1.0f, a.params[0].data(), patch(), m,
-               cols, 0.0f, dcol, cols);
+    blas::gemm(Trans::kYes, Trans::kNo, patch(), cols, f_, 1.0f, a.params[0].data(), patch(), m, cols, 0.0f,
+               dcol, cols);
     col2im(dcol, a.batch, a.in_grad[0].data(), a.accumulate[0]);
   }
 }
@@ -162,8 +183,8 @@ void Conv2d::jvp(graph::OpArgs& a) {
   float* m = a.scratch.data();
   float* dcol = m + f_ * cols;
   im2col(a.in_tangent[0].data(), a.batch, dcol);
-  blas::gemm(Trans::kNo, Trans::kNo, f_, cols, patch(), 1.0f, a.params[0].data(), patch(), dcol,
-             cols, 0.0f, m, cols);
+  blas::gemm(Trans::kNo, Trans::kNo, f_, cols, patch(), 1.0f, a.params[0].data(), patch(), dcol, cols, 0.0f,
+             m, cols);
   if (!a.param_tangent[0].empty())
     blas::gemm(Trans::kNo, Trans::kNo, f_, cols, patch(), 1.0f, a.param_tangent[0].data(), patch(),
                a.workspace.data(), cols, 1.0f, m, cols);

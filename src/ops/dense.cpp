@@ -14,8 +14,8 @@ Dense::Dense(int64_t units, bool bias, graph::InitSpec weight_init, graph::InitS
 }
 
 Shape Dense::infer(const std::vector<Shape>& in) {
-  TANDEM_USAGE_CHECK(in[0].rank() == 1, "dense takes a vector per sample but its input is ",
-                     in[0].str(), "; insert a 'flatten' node before it");
+  TANDEM_USAGE_CHECK(in[0].rank() == 1, "dense takes a vector per sample but its input is ", in[0].str(),
+                     "; insert a 'flatten' node before it");
   in_ = in[0][0];
   return Shape{units_};
 }
@@ -46,13 +46,13 @@ void Dense::forward(graph::OpArgs& a) {
 void Dense::backward(graph::OpArgs& a) {
   const float* dy = a.out_grad.data();
   // dW += dy^T x   [units, batch] x [batch, in]
-  blas::gemm(Trans::kYes, Trans::kNo, units_, in_, a.batch, 1.0f, dy, units_, a.in[0].data(), in_,
-             1.0f, a.param_grad[0].data(), in_);
+  blas::gemm(Trans::kYes, Trans::kNo, units_, in_, a.batch, 1.0f, dy, units_, a.in[0].data(), in_, 1.0f,
+             a.param_grad[0].data(), in_);
   if (bias_) kernels::sum_rows(dy, a.param_grad[1].data(), a.batch, units_);
   if (!a.in_grad[0].empty()) {
     // dx = dy W   [batch, units] x [units, in]
-    blas::gemm(Trans::kNo, Trans::kNo, a.batch, in_, units_, 1.0f, dy, units_, a.params[0].data(),
-               in_, a.accumulate[0] ? 1.0f : 0.0f, a.in_grad[0].data(), in_);
+    blas::gemm(Trans::kNo, Trans::kNo, a.batch, in_, units_, 1.0f, dy, units_, a.params[0].data(), in_,
+               a.accumulate[0] ? 1.0f : 0.0f, a.in_grad[0].data(), in_);
   }
 }
 

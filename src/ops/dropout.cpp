@@ -11,7 +11,9 @@ Dropout::Dropout(double rate) : rate_(rate) {
 }
 
 // The mask, kept for backward.
-int64_t Dropout::workspace_floats(int64_t batch) const { return batch * row_; }
+int64_t Dropout::workspace_floats(int64_t batch) const {
+  return batch * row_;
+}
 
 void Dropout::forward(graph::OpArgs& a) {
   const int64_t n = a.out.numel();

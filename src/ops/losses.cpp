@@ -7,8 +7,7 @@
 
 namespace tandem::ops {
 
-double SoftmaxCrossEntropy::forward_backward(const Tensor& pred, const Targets& t, float scale,
-                                             Tensor grad) {
+double SoftmaxCrossEntropy::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
   const int64_t batch = pred.dim(0), k = pred.dim(1);
   double total = 0;
   for (int64_t r = 0; r < batch; ++r) {
@@ -72,15 +71,16 @@ double MeanSquaredError::jvp(const Tensor& pred, const Targets& t, const Tensor&
   double total = 0;
   for (int64_t r = 0; r < batch; ++r)
     for (int64_t j = 0; j < k; ++j)
-      total += 2.0 * (pred.data()[r * k + j] - target(t, r, k, j)) * dp.data()[r * k + j] /
-               static_cast<double>(k);
+      total +=
+          2.0 * (pred.data()[r * k + j] - target(t, r, k, j)) * dp.data()[r * k + j] / static_cast<double>(k);
   return total;
 }
 
 std::unique_ptr<Loss> make_loss(const std::string& name, bool labels) {
   if (name == "softmax_cross_entropy" || name == "cross_entropy") {
-    TANDEM_USAGE_CHECK(labels, "softmax_cross_entropy needs class-index labels; use 'mse' for "
-                               "dense targets");
+    TANDEM_USAGE_CHECK(labels,
+                       "softmax_cross_entropy needs class-index labels; use 'mse' for "
+                       "dense targets");
     return std::make_unique<SoftmaxCrossEntropy>();
   }
   if (name == "mse") return std::make_unique<MeanSquaredError>(labels);

@@ -36,7 +36,8 @@ void Add::jvp(graph::OpArgs& a) {
 }
 
 Shape Multiply::infer(const std::vector<Shape>& in) {
-  TANDEM_USAGE_CHECK(in[1] == in[0], "mul needs inputs of one shape, got ", in[0].str(), " and ", in[1].str());
+  TANDEM_USAGE_CHECK(in[1] == in[0], "mul needs inputs of one shape, got ", in[0].str(), " and ",
+                     in[1].str());
   return in[0];
 }
 
@@ -70,8 +71,8 @@ Shape Concat::infer(const std::vector<Shape>& in) {
   offset_.clear();
   int64_t total = 0;
   for (const auto& s : in) {
-    TANDEM_USAGE_CHECK(s.rank() == in[0].rank(), "concat needs inputs of one rank, got ",
-                       in[0].str(), " and ", s.str());
+    TANDEM_USAGE_CHECK(s.rank() == in[0].rank(), "concat needs inputs of one rank, got ", in[0].str(),
+                       " and ", s.str());
     for (int d = 1; d < s.rank(); ++d)
       TANDEM_USAGE_CHECK(s[d] == in[0][d], "concat joins along the first axis; the others must agree, got ",
                          in[0].str(), " and ", s.str());

@@ -33,6 +33,19 @@ void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const 
     const float* xp = x + p * h_ * w_;
     float* yp = y + p * oh_ * ow_;
     float* ap = argmax ? argmax + p * oh_ * ow_ : nullptr;
+    if (kind_ == Kind::kMax && k_ == 2 && s_ == 2) {  // the common case, unrolled
+      for (int64_t oy = 0; oy < oh_; ++oy)
+        for (int64_t ox = 0; ox < ow_; ++ox) {
+          const int64_t base = oy * 2 * w_ + ox * 2;
+          int64_t best = base;
+          if (xp[base + 1] > xp[best]) best = base + 1;
+          if (xp[base + w_] > xp[best]) best = base + w_;
+          if (xp[base + w_ + 1] > xp[best]) best = base + w_ + 1;
+          yp[oy * ow_ + ox] = xp[best];
+          ap[oy * ow_ + ox] = static_cast<float>(best);  // exact below 2^24
+        }
+      continue;
+    }
     for (int64_t oy = 0; oy < oh_; ++oy)
       for (int64_t ox = 0; ox < ow_; ++ox) {
         const int64_t base = oy * s_ * w_ + ox * s_;
@@ -51,7 +64,7 @@ void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const 
             }
           }
         yp[oy * ow_ + ox] = kind_ == Kind::kMax ? acc : acc * inv;
-        if (ap) ap[oy * ow_ + ox] = static_cast<float>(best);  // exact below 2^24
+        if (ap) ap[oy * ow_ + ox] = static_cast<float>(best);
       }
   }
 }

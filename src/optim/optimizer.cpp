@@ -84,8 +84,8 @@ class Adam final : public Optimizer {
 }  // namespace
 
 void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
-  TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ",
-               grads.size(), " gradients");
+  TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
+               " gradients");
   const int64_t n = static_cast<int64_t>(params.size());
   prepare(n);
   const float* g = grads.data();

@@ -19,9 +19,13 @@ static int fill_dims(std::array<int64_t, Shape::kMaxRank>& out, It begin, It end
   return i;
 }
 
-Shape::Shape(std::initializer_list<int64_t> dims) { rank_ = fill_dims(dims_, dims.begin(), dims.end()); }
+Shape::Shape(std::initializer_list<int64_t> dims) {
+  rank_ = fill_dims(dims_, dims.begin(), dims.end());
+}
 
-Shape::Shape(const std::vector<int64_t>& dims) { rank_ = fill_dims(dims_, dims.begin(), dims.end()); }
+Shape::Shape(const std::vector<int64_t>& dims) {
+  rank_ = fill_dims(dims_, dims.begin(), dims.end());
+}
 
 int64_t Shape::numel() const {
   int64_t n = 1;

@@ -9,8 +9,8 @@
 namespace tandem {
 
 Tensor Tensor::rows(int64_t begin, int64_t count) const {
-  TANDEM_CHECK(shape_.rank() > 0 && begin >= 0 && begin + count <= shape_[0], "rows [", begin,
-               ", ", begin + count, ") out of range for a tensor of shape ", shape_.str());
+  TANDEM_CHECK(shape_.rank() > 0 && begin >= 0 && begin + count <= shape_[0], "rows [", begin, ", ",
+               begin + count, ") out of range for a tensor of shape ", shape_.str());
   Shape s = shape_;
   s[0] = count;
   const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
@@ -18,12 +18,13 @@ Tensor Tensor::rows(int64_t begin, int64_t count) const {
 }
 
 Tensor Tensor::reshaped(const Shape& shape) const {
-  TANDEM_CHECK(shape.numel() == numel(), "cannot view a tensor of shape ", shape_.str(), " as ",
-               shape.str());
+  TANDEM_CHECK(shape.numel() == numel(), "cannot view a tensor of shape ", shape_.str(), " as ", shape.str());
   return Tensor(data_, shape);
 }
 
-void Buffer::Free::operator()(float* p) const { std::free(p); }
+void Buffer::Free::operator()(float* p) const {
+  std::free(p);
+}
 
 void Buffer::resize(size_t count) {
   if (count > capacity_) {
@@ -38,11 +39,13 @@ void Buffer::resize(size_t count) {
 }
 
 Tensor Buffer::view(const Shape& shape, size_t offset) const {
-  TANDEM_CHECK(offset + static_cast<size_t>(shape.numel()) <= size_, "view of ", shape.str(),
-               " at offset ", offset, " exceeds a buffer of ", size_, " floats");
+  TANDEM_CHECK(offset + static_cast<size_t>(shape.numel()) <= size_, "view of ", shape.str(), " at offset ",
+               offset, " exceeds a buffer of ", size_, " floats");
   return Tensor(data_.get() + offset, shape);
 }
 
-void Buffer::fill(float value) { std::fill(data_.get(), data_.get() + size_, value); }
+void Buffer::fill(float value) {
+  std::fill(data_.get(), data_.get() + size_, value);
+}
 
 }  // namespace tandem

@@ -50,9 +50,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   TANDEM_USAGE_CHECK(!config.data.empty(), "no dataset given; pass --data FILE.h5");
   TANDEM_USAGE_CHECK(!config.model.empty(), "no model given; pass --model FILE.model");
 
-  const int threads = config.threads > 0
-                          ? config.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size());
+  const int threads =
+      config.threads > 0
+          ? config.threads
+          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size());
   blas::set_threads(threads);
   config_.threads = threads;
 
@@ -69,8 +70,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   // Ranks must agree on what they train before the first collective of the loop.
   const auto spec_text = model_->spec.to_text();
   dist::require_same(comm, dist::checksum(spec_text.data(), spec_text.size()), "the model spec");
-  std::string shape_key = train_.sample_shape().str() + std::to_string(train_.size()) + "/" +
-                          std::to_string(test_.size());
+  std::string shape_key =
+      train_.sample_shape().str() + std::to_string(train_.size()) + "/" + std::to_string(test_.size());
   dist::require_same(comm, dist::checksum(shape_key.data(), shape_key.size()), "the dataset shape");
   std::string opts;
   for (const auto& [k, v] : config.resolved)
@@ -96,10 +97,11 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
 
 void Trainer::describe_layout() const {
   log::infof("tandem ", TANDEM_VERSION, ": ", comm_.size(), " rank(s) on ", comm_.node_count(), " node(s), ",
-             config_.threads, " BLAS thread(s) per rank; global batch ", config_.batch_size, " (", per_rank_batch_,
-             " per rank at most)");
+             config_.threads, " BLAS thread(s) per rank; global batch ", config_.batch_size, " (",
+             per_rank_batch_, " per rank at most)");
   log::infof("model ", config_.model, ": ", model_->graph.param_count(), " parameters; data ", config_.data,
-             ": ", train_.size(), " train / ", test_.size(), " test samples of shape ", train_.sample_shape().str());
+             ": ", train_.size(), " train / ", test_.size(), " test samples of shape ",
+             train_.sample_shape().str());
 }
 
 double Trainer::step(const int64_t* ids, int64_t count, int64_t global, int64_t epoch) {
@@ -158,7 +160,7 @@ std::vector<EpochRecord> Trainer::run() {
     EpochRecord r;
     r.epoch = epoch + 1;
     r.step = global_step_;
-    const double seen = static_cast<double>(sampler.batches() < 1 ? 0 : train_.size());
+    const double seen = static_cast<double>(train_.size());  // every sample, once per epoch
     r.train_loss = sums[0] / seen;
     r.train_accuracy = sums[1] / seen;
     r.test_loss = test.loss;
@@ -166,12 +168,12 @@ std::vector<EpochRecord> Trainer::run() {
     r.lr = lr;
     r.seconds = seconds;
     r.samples_per_s = seen / seconds;
-    TANDEM_CHECK(std::isfinite(r.train_loss), "the training loss became ", r.train_loss, " in epoch ", r.epoch,
-                 "; lower --lr or check the data");
+    TANDEM_CHECK(std::isfinite(r.train_loss), "the training loss became ", r.train_loss, " in epoch ",
+                 r.epoch, "; lower --lr or check the data");
     history.push_back(r);
-    log::infof("epoch ", r.epoch, "/", config_.epochs, "  train_loss ", fixed(r.train_loss, 4), "  train_acc ",
-               fixed(r.train_accuracy, 4), "  test_loss ", fixed(r.test_loss, 4), "  test_acc ",
-               fixed(r.test_accuracy, 4), "  lr ", r.lr, "  ", fixed(r.seconds, 2), "s  ",
+    log::infof("epoch ", r.epoch, "/", config_.epochs, "  train_loss ", fixed(r.train_loss, 4),
+               "  train_acc ", fixed(r.train_accuracy, 4), "  test_loss ", fixed(r.test_loss, 4),
+               "  test_acc ", fixed(r.test_accuracy, 4), "  lr ", r.lr, "  ", fixed(r.seconds, 2), "s  ",
                fixed(r.samples_per_s, 0), " samples/s");
     if (metrics.is_open()) {
       metrics << r.json() << '\n';

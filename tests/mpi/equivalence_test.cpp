@@ -78,7 +78,8 @@ double max_rel_diff(std::span<const float> a, std::span<const float> b) {
 
 const char* kMlp = "input 1 8 8\nflatten\ndense 16\ntanh\ndense 12\nrelu\ndense 5\n";
 const char* kCnnBn =
-    "input 1 8 8\nconv2d 4 kernel=3 pad=1\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense 8\nbatchnorm\nrelu\ndense 5\n";
+    "input 1 8 8\nconv2d 4 kernel=3 pad=1\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense "
+    "8\nbatchnorm\nrelu\ndense 5\n";
 
 // Runs `steps` global batches on all ranks and on a one-rank reference, comparing parameters.
 void expect_equivalent(const char* spec, int64_t batch, int steps, double tol_first, double tol_last) {
@@ -103,14 +104,18 @@ void expect_equivalent(const char* spec, int64_t batch, int steps, double tol_fi
   }
 }
 
-TEST(Equivalence, OneSgdStepMatchesOneRank) { expect_equivalent(kMlp, 16, 1, 1e-5, 1e-5); }
+TEST(Equivalence, OneSgdStepMatchesOneRank) {
+  expect_equivalent(kMlp, 16, 1, 1e-5, 1e-5);
+}
 
 TEST(Equivalence, UnevenLastBatchMatchesOneRank) {
   // 70 samples in batches of 16: the fifth batch holds 6, so ranks hold unequal slices.
   expect_equivalent(kMlp, 16, 5, 1e-5, 1e-4);
 }
 
-TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRank) { expect_equivalent(kCnnBn, 12, 6, 1e-5, 1e-4); }
+TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRank) {
+  expect_equivalent(kCnnBn, 12, 6, 1e-5, 1e-4);
+}
 
 TEST(Equivalence, EvaluationIsExactOnAnyNumberOfRanks) {
   Fixture fx(kMlp);

@@ -15,7 +15,8 @@ void fill(Tensor t, InputKind kind, Philox& rng) {
     std::vector<int64_t> perm(n);
     std::iota(perm.begin(), perm.end(), 0);
     for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
-    for (int64_t i = 0; i < n; ++i) t[i] = static_cast<float>(-1.0 + 2.0 * perm[i] / std::max<int64_t>(n - 1, 1));
+    for (int64_t i = 0; i < n; ++i)
+      t[i] = static_cast<float>(-1.0 + 2.0 * perm[i] / std::max<int64_t>(n - 1, 1));
     return;
   }
   for (int64_t i = 0; i < n; ++i) {
@@ -33,7 +34,8 @@ double dot(const float* a, const float* b, int64_t n) {
 
 }  // namespace
 
-std::unique_ptr<graph::Graph> single_op_graph(std::unique_ptr<graph::Op> op, const std::vector<Shape>& inputs) {
+std::unique_ptr<graph::Graph> single_op_graph(std::unique_ptr<graph::Op> op,
+                                              const std::vector<Shape>& inputs) {
   auto g = std::make_unique<graph::Graph>();
   std::vector<int> ids;
   for (size_t i = 0; i < inputs.size(); ++i) ids.push_back(g->add_input("x" + std::to_string(i), inputs[i]));
@@ -90,7 +92,8 @@ CheckResult check_graph(graph::Graph& g, const CheckOptions& opt) {
       const double down = loss();
       x[i] = saved;
       const double fd = (up - down) / (2 * opt.step);
-      const double err = std::abs(fd - bp[i]) - (opt.rel_tol * std::max(std::abs(fd), std::abs(double{bp[i]})) + opt.abs_tol);
+      const double err = std::abs(fd - bp[i]) -
+                         (opt.rel_tol * std::max(std::abs(fd), std::abs(double{bp[i]})) + opt.abs_tol);
       ++r.checked;
       if (err > r.worst_fd_error) {
         r.worst_fd_error = err;

@@ -20,10 +20,10 @@ struct CheckOptions {
   int64_t batch = 3;
   bool training = true;
   InputKind inputs = InputKind::kNormal;
-  double step = 1e-2;        // finite-difference step
-  double rel_tol = 1e-2;     // per-coordinate: |fd - bp| <= rel_tol * max(|fd|, |bp|) + abs_tol
+  double step = 1e-2;     // finite-difference step
+  double rel_tol = 1e-2;  // per-coordinate: |fd - bp| <= rel_tol * max(|fd|, |bp|) + abs_tol
   double abs_tol = 2e-3;
-  int coords = 40;           // coordinates checked per tensor (randomly chosen)
+  int coords = 40;  // coordinates checked per tensor (randomly chosen)
   uint64_t seed = 1;
 };
 
@@ -40,6 +40,7 @@ struct CheckResult {
 CheckResult check_graph(graph::Graph& g, const CheckOptions& opt);
 
 // A graph of one op reading inputs of the given per-sample shapes.
-std::unique_ptr<graph::Graph> single_op_graph(std::unique_ptr<graph::Op> op, const std::vector<Shape>& inputs);
+std::unique_ptr<graph::Graph> single_op_graph(std::unique_ptr<graph::Op> op,
+                                              const std::vector<Shape>& inputs);
 
 }  // namespace tandem::testing

@@ -30,13 +30,13 @@ std::string concat(const Args&... args) {
 }  // namespace tandem
 
 // TANDEM_CHECK(cond, "what was wrong", value, "what to do") throws tandem::Error.
-#define TANDEM_CHECK(cond, ...)                                   \
-  do {                                                            \
+#define TANDEM_CHECK(cond, ...)                                                \
+  do {                                                                         \
     if (!(cond)) throw ::tandem::Error(::tandem::detail::concat(__VA_ARGS__)); \
   } while (0)
 
 // Same, for mistakes in options, specs and configuration (exit code 2).
-#define TANDEM_USAGE_CHECK(cond, ...)                                  \
-  do {                                                                 \
+#define TANDEM_USAGE_CHECK(cond, ...)                                               \
+  do {                                                                              \
     if (!(cond)) throw ::tandem::UsageError(::tandem::detail::concat(__VA_ARGS__)); \
   } while (0)

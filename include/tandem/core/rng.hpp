@@ -22,8 +22,8 @@ class Philox {
   // key = (seed low, seed high ^ purpose); counter words c0..c2 name the stream,
   // the last counter word walks through it.
   Philox(uint64_t seed, RngPurpose purpose, uint32_t c0 = 0, uint32_t c1 = 0, uint32_t c2 = 0)
-      : key_{{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32) ^
-                                               (static_cast<uint32_t>(purpose) << 24)}},
+      : key_{{static_cast<uint32_t>(seed),
+              static_cast<uint32_t>(seed >> 32) ^ (static_cast<uint32_t>(purpose) << 24)}},
         ctr_{{c0, c1, c2, 0}} {}
 
   // Next four 32-bit words of the stream.

@@ -7,9 +7,9 @@
 namespace tandem::data {
 
 struct Slice {
-  int64_t begin = 0;  // offset into the epoch order
-  int64_t count = 0;  // samples this rank holds in the batch (may be 0)
-  int64_t global = 0; // samples in the whole global batch
+  int64_t begin = 0;   // offset into the epoch order
+  int64_t count = 0;   // samples this rank holds in the batch (may be 0)
+  int64_t global = 0;  // samples in the whole global batch
 };
 
 class Sampler {

@@ -32,7 +32,7 @@ struct Node {
   std::string name;
   std::unique_ptr<Op> op;  // null for an input
   std::vector<int> inputs;
-  Shape shape;  // per sample
+  Shape shape;              // per sample
   std::vector<int> params;  // indices into Graph::param_refs()
   std::vector<int> states;
   bool requires_grad = false;  // some parameter or requested input lies upstream

@@ -46,12 +46,12 @@ struct OpArgs {
   int64_t batch = 0;
   int node_id = 0;
   const RunInfo* run = nullptr;
-  std::vector<Tensor> in;        // [batch, ...] each
-  Tensor out;                    // [batch, ...]
-  std::vector<Tensor> params;    // per-op shapes
+  std::vector<Tensor> in;      // [batch, ...] each
+  Tensor out;                  // [batch, ...]
+  std::vector<Tensor> params;  // per-op shapes
   std::vector<Tensor> state;
-  Tensor workspace;              // kept from forward to backward, this node only
-  Tensor scratch;                // shared by all nodes, valid within one call
+  Tensor workspace;  // kept from forward to backward, this node only
+  Tensor scratch;    // shared by all nodes, valid within one call
   // backward: in_grad[i] is empty when input i needs no gradient. When accumulate[i] is
   // false the op overwrites in_grad[i], otherwise adds to it. Param grads always accumulate.
   Tensor out_grad;
@@ -83,6 +83,8 @@ class Op {
 };
 
 // dst = v or dst += v, the op's side of OpArgs::accumulate.
-inline void store_grad(float& dst, float v, bool accumulate) { dst = accumulate ? dst + v : v; }
+inline void store_grad(float& dst, float v, bool accumulate) {
+  dst = accumulate ? dst + v : v;
+}
 
 }  // namespace tandem::graph

@@ -28,10 +28,14 @@ class H5File {
   DatasetInfo info(const std::string& dataset) const;
 
   // Writes a whole dataset; chunk_rows > 0 chunks along the first axis (and compresses).
-  void write(const std::string& dataset, const std::vector<int64_t>& dims, const float* data, int64_t chunk_rows = 0);
-  void write(const std::string& dataset, const std::vector<int64_t>& dims, const uint8_t* data, int64_t chunk_rows = 0);
-  void write(const std::string& dataset, const std::vector<int64_t>& dims, const int32_t* data, int64_t chunk_rows = 0);
-  void write(const std::string& dataset, const std::vector<int64_t>& dims, const double* data, int64_t chunk_rows = 0);
+  void write(const std::string& dataset, const std::vector<int64_t>& dims, const float* data,
+             int64_t chunk_rows = 0);
+  void write(const std::string& dataset, const std::vector<int64_t>& dims, const uint8_t* data,
+             int64_t chunk_rows = 0);
+  void write(const std::string& dataset, const std::vector<int64_t>& dims, const int32_t* data,
+             int64_t chunk_rows = 0);
+  void write(const std::string& dataset, const std::vector<int64_t>& dims, const double* data,
+             int64_t chunk_rows = 0);
 
   // Reads rows [row0, row0 + rows) of a dataset (all of it with rows = -1), converting to the
   // requested type.

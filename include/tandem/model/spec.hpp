@@ -14,7 +14,7 @@ namespace tandem::model {
 struct NodeSpec {
   std::string name;  // given or generated ("dense_3")
   std::string op;
-  std::vector<std::string> args;              // positional arguments
+  std::vector<std::string> args;               // positional arguments
   std::map<std::string, std::string> options;  // key=value
   std::vector<std::string> inputs;             // resolved input node names
   int line = 0;                                // 0 when built in C++

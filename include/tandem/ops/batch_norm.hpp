@@ -25,16 +25,15 @@ class BatchNorm final : public graph::Op {
 
  private:
   // Per-channel global means of u and of u * xhat, reduced across ranks; u [batch, C, inner].
-  void global_means(const float* u, const float* xhat, int64_t batch, double* mean_u,
-                    double* mean_uxhat);
+  void global_means(const float* u, const float* xhat, int64_t batch, double* mean_u, double* mean_uxhat);
   float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
   float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + a.workspace.numel() - c_; }
 
   dist::Comm* comm_;
   double momentum_, eps_;
-  int64_t c_ = 0, inner_ = 1;  // channels, positions per channel
-  bool training_ = true;        // mode of the last forward
-  double count_ = 0;            // global samples x positions of the last forward
+  int64_t c_ = 0, inner_ = 1;          // channels, positions per channel
+  bool training_ = true;               // mode of the last forward
+  double count_ = 0;                   // global samples x positions of the last forward
   std::vector<double> red_;            // reduction buffer, sized once
   std::vector<double> scratch_means_;  // [2C] global means for backward and jvp
 };

@@ -8,8 +8,8 @@ namespace tandem::ops {
 // weight [filters, C, k, k], bias [filters].
 class Conv2d final : public graph::Op {
  public:
-  Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias,
-         graph::InitSpec weight_init, graph::InitSpec bias_init);
+  Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias, graph::InitSpec weight_init,
+         graph::InitSpec bias_init);
   std::string type() const override { return "conv2d"; }
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;

@@ -21,7 +21,7 @@ class Dropout final : public graph::Op {
 
  private:
   double rate_;
-  int64_t row_ = 0;  // elements per sample
+  int64_t row_ = 0;      // elements per sample
   bool active_ = false;  // whether the last forward applied a mask
 };
 

@@ -11,10 +11,10 @@
 namespace tandem::optim {
 
 struct OptimizerConfig {
-  std::string name = "sgd";  // sgd | momentum | nesterov | adam
-  double momentum = 0.9;     // momentum and nesterov
+  std::string name = "sgd";                       // sgd | momentum | nesterov | adam
+  double momentum = 0.9;                          // momentum and nesterov
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
-  double weight_decay = 0.0;  // L2 penalty (wd/2)|w|^2 added to the loss: g += wd w
+  double weight_decay = 0.0;                      // L2 penalty (wd/2)|w|^2 added to the loss: g += wd w
 };
 
 // A named piece of optimizer state, in the parameter arena's layout (or a scalar).

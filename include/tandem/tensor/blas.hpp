@@ -8,8 +8,8 @@ enum class Trans { kNo, kYes };
 
 // C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, with leading dimensions of the
 // matrices as stored (row-major).
-void gemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+void gemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
 // y += alpha * x
 void axpy(int64_t n, float alpha, const float* x, float* y);

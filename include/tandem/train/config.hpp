@@ -10,17 +10,17 @@
 namespace tandem::train {
 
 struct TrainConfig {
-  std::string data;        // HDF5 dataset
-  std::string model;       // model-spec file
-  std::string out;         // output directory ("" writes nothing)
+  std::string data;   // HDF5 dataset
+  std::string model;  // model-spec file
+  std::string out;    // output directory ("" writes nothing)
   int64_t epochs = 10;
   int64_t batch_size = 128;  // GLOBAL batch, split across ranks
   double lr = 0.05;
   uint64_t seed = 0;
-  int threads = 0;           // BLAS threads per rank; 0 divides the node's cores among its ranks
-  int64_t train_limit = 0;   // use only the first N training samples (0: all)
+  int threads = 0;          // BLAS threads per rank; 0 divides the node's cores among its ranks
+  int64_t train_limit = 0;  // use only the first N training samples (0: all)
   int64_t test_limit = 0;
-  int64_t eval_batch = 0;    // rows per evaluation chunk (0: the per-rank training batch)
+  int64_t eval_batch = 0;  // rows per evaluation chunk (0: the per-rank training batch)
   optim::OptimizerConfig optimizer;
   optim::ScheduleConfig schedule;
   // Every option as given or defaulted, stored with the model.

@@ -52,7 +52,7 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   int64_t per_rank_batch_ = 0;
   int64_t global_step_ = 0;
-  double correct_ = 0;  // training predictions right in the current epoch (this rank)
+  double correct_ = 0;                       // training predictions right in the current epoch (this rank)
   std::vector<int32_t> labels_, predicted_;  // [per-rank batch], reused every step
 };
 

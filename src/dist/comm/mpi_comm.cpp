@@ -61,8 +61,8 @@ class MpiComm final : public Comm {
     TANDEM_CHECK(count < kMaxChunk, "non-blocking allreduce of ", count,
                  " floats is too large; use a smaller bucket");
     auto req = std::make_unique<MpiRequest>();
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM,
-                         MPI_COMM_WORLD, &req->req_),
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
+                         &req->req_),
           "MPI_Iallreduce");
     return req;
   }
@@ -121,6 +121,8 @@ void MpiSession::abort(int exit_code) {
   std::exit(exit_code);
 }
 
-std::unique_ptr<Comm> make_world_comm() { return std::make_unique<MpiComm>(); }
+std::unique_ptr<Comm> make_world_comm() {
+  return std::make_unique<MpiComm>();
+}
 
 }  // namespace tandem::dist

@@ -42,7 +42,9 @@ TEST(Graph, ClassicExampleXPlusYTimesZ) {
   EXPECT_EQ(g.tangent(f, 1)[0], 3);
 }
 
-graph::InitSpec he() { return {"he_normal", 0, 1, 1}; }
+graph::InitSpec he() {
+  return {"he_normal", 0, 1, 1};
+}
 
 // x -> conv -> tanh -> (residual add with x) -> concat with a second conv branch -> flatten
 // -> dense; the input x also feeds two consumers, so gradients accumulate.

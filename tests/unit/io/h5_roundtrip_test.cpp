@@ -15,7 +15,8 @@ namespace tandem {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("tandem_test_" + std::to_string(::getpid()) + "_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("tandem_test_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 TEST(Hdf5, DatasetRoundTrip) {
@@ -87,7 +88,8 @@ TEST(Hdf5, ModelParametersRoundTrip) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   auto back = io::load_model(path);
   ASSERT_EQ(back->graph.param_count(), m->graph.param_count());
-  for (int64_t i = 0; i < m->graph.param_count(); ++i) ASSERT_EQ(back->graph.params()[i], m->graph.params()[i]);
+  for (int64_t i = 0; i < m->graph.param_count(); ++i)
+    ASSERT_EQ(back->graph.params()[i], m->graph.params()[i]);
   for (size_t i = 0; i < m->graph.state().size(); ++i) ASSERT_EQ(back->graph.state()[i], m->graph.state()[i]);
   EXPECT_EQ(back->spec.to_text(), m->spec.to_text());
   io::H5File f(path, io::H5File::Mode::kRead);

@@ -29,7 +29,8 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(ModelSpec, ParsesSequentialModel) {
-  auto m = model::build_model(model::parse_spec("input 1 28 28\nflatten\ndense 32\nrelu\ndense 10 init=xavier_uniform\n", "mlp"));
+  auto m = model::build_model(
+      model::parse_spec("input 1 28 28\nflatten\ndense 32\nrelu\ndense 10 init=xavier_uniform\n", "mlp"));
   EXPECT_EQ(m->input_shape(), (Shape{1, 28, 28}));
   EXPECT_EQ(m->outputs(), 10);
   EXPECT_EQ(m->graph.param_count(), 784 * 32 + 32 + 32 * 10 + 10);

@@ -18,7 +18,8 @@ TEST(SoftmaxCrossEntropy, HandComputedValueAndGradient) {
   ops::SoftmaxCrossEntropy loss;
   ops::Targets t;
   t.labels = y.data();
-  const double total = loss.forward_backward(Tensor(z.data(), Shape{2, 3}), t, 0.5f, Tensor(grad.data(), Shape{2, 3}));
+  const double total =
+      loss.forward_backward(Tensor(z.data(), Shape{2, 3}), t, 0.5f, Tensor(grad.data(), Shape{2, 3}));
   EXPECT_NEAR(total, 0.40760596 + std::log(3.0), 1e-6);
   const double s = std::exp(1) + std::exp(2) + std::exp(3);
   EXPECT_NEAR(grad[0], 0.5 * std::exp(1) / s, 1e-7);
@@ -33,7 +34,8 @@ TEST(SoftmaxCrossEntropy, StableForHugeLogits) {
   ops::SoftmaxCrossEntropy loss;
   ops::Targets t;
   t.labels = y.data();
-  const double v = loss.forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor(grad.data(), Shape{1, 3}));
+  const double v =
+      loss.forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor(grad.data(), Shape{1, 3}));
   EXPECT_NEAR(v, 1000.0, 1e-3);
   EXPECT_NEAR(grad[0], 1.0, 1e-6);
   EXPECT_NEAR(grad[1], -1.0, 1e-6);
@@ -48,9 +50,10 @@ TEST(MeanSquaredError, HandComputedValue) {
   ops::Targets t;
   t.values = Tensor(target.data(), Shape{2, 2});
   // sample 0: (1 + 0) / 2 = 0.5; sample 1: (1 + 4) / 2 = 2.5
-  const double v = loss.forward_backward(Tensor(p.data(), Shape{2, 2}), t, 1.0f, Tensor(grad.data(), Shape{2, 2}));
+  const double v =
+      loss.forward_backward(Tensor(p.data(), Shape{2, 2}), t, 1.0f, Tensor(grad.data(), Shape{2, 2}));
   EXPECT_NEAR(v, 3.0, 1e-7);
-  EXPECT_NEAR(grad[0], 1.0, 1e-7);   // 2 (p - t) / K
+  EXPECT_NEAR(grad[0], 1.0, 1e-7);  // 2 (p - t) / K
   EXPECT_NEAR(grad[3], -2.0, 1e-7);
 }
 
@@ -92,7 +95,9 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
   }
 }
 
-TEST(Losses, UnknownNameIsAUsageError) { EXPECT_THROW(ops::make_loss("hinge2", true), UsageError); }
+TEST(Losses, UnknownNameIsAUsageError) {
+  EXPECT_THROW(ops::make_loss("hinge2", true), UsageError);
+}
 
 }  // namespace
 }  // namespace tandem

@@ -19,7 +19,9 @@ namespace {
 using testing::CheckOptions;
 using testing::InputKind;
 
-graph::InitSpec init() { return {"he_normal", 0, 1, 1}; }
+graph::InitSpec init() {
+  return {"he_normal", 0, 1, 1};
+}
 
 void expect_consistent(graph::Graph& g, CheckOptions opt = {}) {
   const auto r = testing::check_graph(g, opt);
@@ -51,7 +53,8 @@ TEST(OpGradients, Conv2dStridePadding) {
 }
 
 TEST(OpGradients, MaxPool) {
-  auto g = testing::single_op_graph(std::make_unique<ops::Pool2d>(ops::Pool2d::Kind::kMax, 2, 2), {Shape{2, 5, 4}});
+  auto g = testing::single_op_graph(std::make_unique<ops::Pool2d>(ops::Pool2d::Kind::kMax, 2, 2),
+                                    {Shape{2, 5, 4}});
   CheckOptions opt;
   opt.inputs = InputKind::kDistinct;
   opt.step = 1e-3;
@@ -59,7 +62,8 @@ TEST(OpGradients, MaxPool) {
 }
 
 TEST(OpGradients, MaxPoolOverlapping) {
-  auto g = testing::single_op_graph(std::make_unique<ops::Pool2d>(ops::Pool2d::Kind::kMax, 3, 1), {Shape{1, 5, 5}});
+  auto g = testing::single_op_graph(std::make_unique<ops::Pool2d>(ops::Pool2d::Kind::kMax, 3, 1),
+                                    {Shape{1, 5, 5}});
   CheckOptions opt;
   opt.inputs = InputKind::kDistinct;
   opt.step = 1e-3;
@@ -78,19 +82,22 @@ TEST(OpGradients, Flatten) {
 }
 
 TEST(OpGradients, Relu) {
-  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu), {Shape{11}});
+  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu),
+                                    {Shape{11}});
   CheckOptions opt;
   opt.inputs = InputKind::kAwayFromZero;
   expect_consistent(*g, opt);
 }
 
 TEST(OpGradients, Sigmoid) {
-  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kSigmoid), {Shape{9}});
+  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kSigmoid),
+                                    {Shape{9}});
   expect_consistent(*g);
 }
 
 TEST(OpGradients, Tanh) {
-  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh), {Shape{2, 3, 3}});
+  auto g = testing::single_op_graph(std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh),
+                                    {Shape{2, 3, 3}});
   expect_consistent(*g);
 }
 

@@ -26,7 +26,9 @@ TEST(Conv2d, MatchesDirectConvolution) {
   g->forward(1, graph::RunInfo{});
   const Tensor y = g->value(1, 1);
   ASSERT_EQ(y.shape(), (Shape{1, 1, 3, 3}));
-  auto at = [&](int r, int c) { return (r < 0 || r > 3 || c < 0 || c > 3) ? 0.0f : static_cast<float>(r * 4 + c); };
+  auto at = [&](int r, int c) {
+    return (r < 0 || r > 3 || c < 0 || c > 3) ? 0.0f : static_cast<float>(r * 4 + c);
+  };
   for (int oy = 0; oy < 3; ++oy)
     for (int ox = 0; ox < 3; ++ox) {
       const int r = oy * 2 - 1, c = ox * 2 - 1;

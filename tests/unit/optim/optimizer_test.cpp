@@ -75,7 +75,9 @@ TEST(Optimizers, WeightDecayOnlyOnDecayRanges) {
   }
 }
 
-TEST(Optimizers, UnknownNameIsAUsageError) { EXPECT_THROW(optim::make_optimizer(config("adamax")), UsageError); }
+TEST(Optimizers, UnknownNameIsAUsageError) {
+  EXPECT_THROW(optim::make_optimizer(config("adamax")), UsageError);
+}
 
 TEST(Schedules, StepDecay) {
   optim::ScheduleConfig c;
