@@ -1,13 +1,12 @@
 #include <iostream>
-#include <thread>
 
 #include "commands.hpp"
 #include "options.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
 #include "tandem/io/model_file.hpp"
-#include "tandem/tensor/blas.hpp"
 #include "tandem/train/evaluate.hpp"
+#include "tandem/train/threads.hpp"
 
 namespace tandem::cli {
 
@@ -37,9 +36,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
     return 0;
   }
   TANDEM_USAGE_CHECK(batch > 0, "--batch must be positive, got ", batch);
-  blas::set_threads(
-      threads > 0 ? threads
-                  : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size()));
+  train::configure_threads(threads, comm);
   model::BuildOptions build;
   build.bn_comm = &comm;
   auto m = io::load_model(checkpoint, build);

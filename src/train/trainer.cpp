@@ -1,10 +1,11 @@
 #include "tandem/train/trainer.hpp"
 
+#include "tandem/train/threads.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include <sys/resource.h>
 
@@ -13,8 +14,8 @@
 #include "tandem/core/log.hpp"
 #include "tandem/dist/sync.hpp"
 #include "tandem/io/model_file.hpp"
-#include "tandem/tensor/blas.hpp"
 #include "tandem/tensor/kernels.hpp"
+#include "tandem/train/threads.hpp"
 
 namespace tandem::train {
 namespace {
@@ -50,12 +51,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   TANDEM_USAGE_CHECK(!config.data.empty(), "no dataset given; pass --data FILE.h5");
   TANDEM_USAGE_CHECK(!config.model.empty(), "no model given; pass --model FILE.model");
 
-  const int threads =
-      config.threads > 0
-          ? config.threads
-          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.local_size());
-  blas::set_threads(threads);
-  config_.threads = threads;
+  config_.threads = configure_threads(config.threads, comm);
 
   auto spec = model::load_spec_file(config.model);
   model::BuildOptions build;
