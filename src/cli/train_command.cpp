@@ -36,7 +36,17 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("threads", po::value(&c.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
     ("train-limit", po::value(&c.train_limit)->default_value(0), "use only the first N training samples")
     ("test-limit", po::value(&c.test_limit)->default_value(0), "use only the first N test samples")
-    ("eval-batch", po::value(&c.eval_batch)->default_value(0), "rows per evaluation chunk (0: per-rank batch)");
+    ("eval-batch", po::value(&c.eval_batch)->default_value(0), "rows per evaluation chunk (0: per-rank batch)")
+    ("drop-last", po::bool_switch(&c.drop_last), "skip the smaller last batch of each epoch")
+    ("val-split", po::value(&c.val_split)->default_value(0.0),
+     "hold out this fraction of the training split (stratified) and evaluate on it every epoch")
+    ("accumulate", po::value(&c.accumulate)->default_value(1),
+     "micro-batches per rank per optimizer step (the step's batch is --batch-size x this)")
+    ("grad-sync", po::value(&c.grad_sync)->default_value("bucketed"),
+     "bucketed: allreduce buckets as backward completes them | blocking: one allreduce after backward")
+    ("bucket-mb", po::value(&c.bucket_mb)->default_value(1.0), "byte cap of a gradient bucket, MiB (bucketed)")
+    ("bn-sync", po::value(&c.bn_sync)->default_value("global"),
+     "global: batch-norm statistics over the global batch | local: over each rank's slice");
   // clang-format on
   auto p = parse("train", desc, args, true);
   if (p.help) {

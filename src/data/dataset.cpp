@@ -62,6 +62,27 @@ void Dataset::gather(const int64_t* idx, int64_t n, float* x, int32_t* y) const 
   }
 }
 
+Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
+  Dataset d;
+  d.path_ = path_;
+  d.n_ = static_cast<int64_t>(ids.size());
+  d.shape_ = shape_;
+  d.scale_ = scale_;
+  d.classes_ = classes_;
+  const int64_t row = sample_numel();
+  if (!x8_.empty()) d.x8_.resize(d.n_ * row);
+  if (!x32_.empty()) d.x32_.resize(d.n_ * row);
+  d.y_.resize(d.n_);
+  for (int64_t i = 0; i < d.n_; ++i) {
+    const int64_t r = ids[i];
+    TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
+    if (!x8_.empty()) std::memcpy(d.x8_.data() + i * row, x8_.data() + r * row, row);
+    if (!x32_.empty()) std::memcpy(d.x32_.data() + i * row, x32_.data() + r * row, row * sizeof(float));
+    d.y_[i] = y_[r];
+  }
+  return d;
+}
+
 void Dataset::rows(int64_t begin, int64_t n, float* x, int32_t* y) const {
   const int64_t row = sample_numel();
   if (!x8_.empty())

@@ -7,32 +7,106 @@
 #include "tandem/core/rng.hpp"
 
 namespace tandem::data {
+namespace {
 
-Sampler::Sampler(int64_t n, int64_t global_batch, uint64_t seed, bool drop_last)
-    : n_(n), batch_(global_batch), seed_(seed), drop_last_(drop_last), order_(n) {
+std::vector<int64_t> count_classes(std::span<const int32_t> labels) {
+  int32_t top = -1;
+  for (int32_t y : labels) {
+    TANDEM_CHECK(y >= 0, "sampler: negative label ", y);
+    top = std::max(top, y);
+  }
+  std::vector<int64_t> sizes(static_cast<size_t>(top + 1), 0);
+  for (int32_t y : labels) ++sizes[y];
+  return sizes;
+}
+
+template <class T>
+void shuffle(std::vector<T>& v, Philox& rng) {
+  for (int64_t i = static_cast<int64_t>(v.size()) - 1; i > 0; --i)
+    std::swap(v[i], v[rng.below(static_cast<uint64_t>(i) + 1)]);
+}
+
+}  // namespace
+
+Sampler::Sampler(std::span<const int32_t> labels, int64_t global_batch, uint64_t seed, bool drop_last)
+    : class_sizes_(count_classes(labels)),
+      batch_(global_batch),
+      seed_(seed),
+      drop_last_(drop_last),
+      splitter_(class_sizes_) {
   TANDEM_USAGE_CHECK(global_batch > 0, "the batch size must be positive, got ", global_batch);
-  std::iota(order_.begin(), order_.end(), 0);
+  const int64_t n = static_cast<int64_t>(labels.size());
+  by_class_.resize(class_sizes_.size());
+  for (size_t c = 0; c < class_sizes_.size(); ++c) by_class_[c].reserve(class_sizes_[c]);
+  for (int64_t i = 0; i < n; ++i) by_class_[labels[i]].push_back(i);
+  counts_ = batch_class_counts(class_sizes_, global_batch);
+  full_batches_ = n / global_batch;
+  const int64_t rows = classes() > 0 ? static_cast<int64_t>(counts_.size()) / classes() : 0;
+  batch_begin_.assign(rows + 1, 0);
+  for (int64_t b = 0; b < rows; ++b)
+    batch_begin_[b + 1] = batch_begin_[b] + std::min(global_batch, n - b * global_batch);
+  order_.resize(n);
+  epoch_counts_.resize(counts_.size());
+  start_epoch(0);
 }
 
 void Sampler::start_epoch(int64_t epoch) {
-  std::iota(order_.begin(), order_.end(), 0);
-  Philox rng(seed_, RngPurpose::kShuffle, static_cast<uint32_t>(epoch));
-  for (int64_t i = n_ - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(i + 1)]);
+  const int64_t classes = this->classes();
+  const auto e = static_cast<uint32_t>(epoch);
+  // Which full batch comes when: a permutation, so class extras land in random batches.
+  scratch_.resize(full_batches_);
+  std::iota(scratch_.begin(), scratch_.end(), 0);
+  Philox batch_rng(seed_, RngPurpose::kShuffle, e, 0);
+  shuffle(scratch_, batch_rng);
+  const int64_t rows = static_cast<int64_t>(batch_begin_.size()) - 1;
+  for (int64_t b = 0; b < rows; ++b) {
+    const int64_t src = b < full_batches_ ? scratch_[b] : b;
+    std::copy_n(counts_.begin() + src * classes, classes, epoch_counts_.begin() + b * classes);
+  }
+  // Each class in a fresh order, dealt to the batches in turn.
+  std::vector<int64_t> next(classes, 0);
+  for (int64_t c = 0; c < classes; ++c) {
+    Philox rng(seed_, RngPurpose::kShuffle, e, static_cast<uint32_t>(c) + 1);
+    shuffle(by_class_[c], rng);
+  }
+  int64_t pos = 0;
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t c = 0; c < classes; ++c) {
+      const int32_t take = epoch_counts_[b * classes + c];
+      std::copy_n(by_class_[c].begin() + next[c], take, order_.begin() + pos);
+      next[c] += take;
+      pos += take;
+    }
+  // Keep the per-class lists in file order so an epoch's shuffle depends on (seed, epoch) only.
+  for (auto& ids : by_class_) std::sort(ids.begin(), ids.end());
 }
 
-int64_t Sampler::batches() const {
-  return drop_last_ ? n_ / batch_ : (n_ + batch_ - 1) / batch_;
+std::span<const int64_t> Sampler::batch(int64_t b) const {
+  TANDEM_CHECK(b >= 0 && b < static_cast<int64_t>(batch_begin_.size()) - 1, "batch ", b, " out of range");
+  return {order_.data() + batch_begin_[b], static_cast<size_t>(batch_size(b))};
 }
 
-Slice Sampler::slice(int64_t b, int rank, int ranks) const {
-  const int64_t start = b * batch_;
-  const int64_t global = std::min(batch_, n_ - start);
-  const int64_t base = global / ranks, extra = global % ranks;
-  Slice s;
-  s.global = global;
-  s.count = base + (rank < extra ? 1 : 0);
-  s.begin = start + rank * base + std::min<int64_t>(rank, extra);
-  return s;
+std::span<const int32_t> Sampler::batch_counts(int64_t b) const {
+  return {epoch_counts_.data() + b * classes(), static_cast<size_t>(classes())};
+}
+
+std::span<const int64_t> Sampler::shard(int64_t b, int rank, int ranks) {
+  TANDEM_CHECK(ranks > 0 && rank >= 0 && rank < ranks, "shard: rank ", rank, " of ", ranks);
+  const int64_t classes = this->classes();
+  const auto counts = batch_counts(b);
+  slice_sizes_.resize(ranks);
+  for (int r = 0; r < ranks; ++r) slice_sizes_[r] = slice_size(batch_size(b), r, ranks);
+  split_.resize(static_cast<size_t>(ranks) * classes);
+  splitter_.split(counts, slice_sizes_, split_);
+  shard_.clear();
+  const int64_t* group = order_.data() + batch_begin_[b];  // class c's group starts here
+  for (int64_t c = 0; c < classes; ++c) {
+    int64_t skip = 0;
+    for (int r = 0; r < rank; ++r) skip += split_[r * classes + c];
+    shard_.insert(shard_.end(), group + skip, group + skip + split_[rank * classes + c]);
+    group += counts[c];
+  }
+  return shard_;
 }
 
 }  // namespace tandem::data

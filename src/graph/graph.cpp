@@ -83,6 +83,15 @@ void Graph::finalize() {
       s_off += spec.shape.numel();
     }
   }
+  grads_done_.assign(nodes_.size(), 0);
+  int64_t done = 0;
+  for (int id = node_count() - 1; id >= 0; --id) {
+    for (int ref : nodes_[id].params) {
+      const auto& r = param_refs_[ref];
+      done = std::max(done, r.offset + r.spec.shape.numel());
+    }
+    grads_done_[id] = done;
+  }
   params_.resize(p_off);
   grads_.resize(p_off);
   state_.resize(s_off);
@@ -202,7 +211,7 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
       if (nodes_[src].requires_grad) ++seen[src];
     }
     n.op->backward(a);
-    if (on_ready && !n.params.empty()) on_ready(id);
+    if (on_ready) on_ready(id);
   }
 }
 

@@ -1,16 +1,21 @@
 // A steady-state training step allocates nothing: global operator new is counted while a
-// step of forward, loss, backward, gradient sync and optimizer update runs.
+// training step (sampler shard, micro-batches, forward, loss, backward, gradient sync,
+// optimizer update) runs.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tandem/data/sampler.hpp"
 #include "tandem/dist/comm.hpp"
-#include "tandem/dist/sync.hpp"
-#include "tandem/model/builder.hpp"
-#include "tandem/model/model.hpp"
-#include "tandem/optim/optimizer.hpp"
+#include "tandem/io/h5.hpp"
+#include "tandem/train/trainer.hpp"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -32,57 +37,49 @@ void operator delete(void* p, std::size_t) noexcept {
 namespace tandem {
 namespace {
 
+// A small dataset and a CNN with batch norm and dropout, trained through Trainer::step with
+// the class-balanced sampler, two micro-batches and bucketed gradient sync.
 TEST(SteadyState, TrainingStepAllocatesNothing) {
-  model::ModelBuilder b;
-  b.input({1, 12, 12});
-  b.conv2d(4, {{"kernel", "3"}});
-  b.batchnorm();
-  b.activation("relu");
-  b.maxpool(2);
-  b.flatten();
-  b.dense(16);
-  b.dropout(0.2);
-  b.activation("relu");
-  b.dense(5);
-  dist::LocalComm comm;
-  model::BuildOptions opts;
-  opts.bn_comm = &comm;
-  auto m = model::build_model(b.spec(), opts);
-  model::initialize(m->graph, 1);
-  optim::OptimizerConfig oc;
-  oc.name = "adam";
-  oc.weight_decay = 1e-4;
-  auto opt = optim::make_optimizer(oc);
-  opt->set_decay_ranges({{0, 10}});
-  auto& g = m->graph;
-  const int64_t batch = 8;
-  g.plan(batch);
-  std::vector<int32_t> labels(batch);
-  std::vector<int64_t> ids(batch);
-  for (int64_t i = 0; i < batch; ++i) {
-    labels[i] = static_cast<int32_t>(i % 5);
-    ids[i] = i;
+  const auto dir = std::filesystem::temp_directory_path() / ("tandem_alloc_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const int64_t n = 40;
+  std::vector<float> x(n * 144);
+  std::vector<int32_t> y(n);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) * 0.1f;
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<int32_t>(i % 5);
+  {
+    io::H5File f((dir / "d.h5").string(), io::H5File::Mode::kCreate);
+    f.write("/train/x", {n, 1, 12, 12}, x.data());
+    f.write("/train/y", {n}, y.data());
+    f.write("/test/x", {n, 1, 12, 12}, x.data());
+    f.write("/test/y", {n}, y.data());
   }
-  Tensor x = g.value(m->input, batch);
-  for (int64_t i = 0; i < x.numel(); ++i) x[i] = static_cast<float>(i % 7) * 0.1f;
-  auto step = [&](int64_t n) {
-    graph::RunInfo run;
-    run.sample_ids = ids.data();
-    g.forward(n, run);
-    ops::Targets t;
-    t.labels = labels.data();
-    m->loss->forward_backward(g.value(m->output, n), t, 1.0f / n, g.value_grad(m->output, n));
-    g.zero_grads();
-    g.backward(n, run);
-    dist::allreduce_gradients(comm, g.grads());
-    opt->step(g.params(), g.grads(), 0.01);
+  std::ofstream((dir / "m.model").string())
+      << "input 1 12 12\nconv2d 4 kernel=3\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense 16\n"
+         "dropout 0.2\nrelu\ndense 5\n";
+  train::TrainConfig c;
+  c.data = (dir / "d.h5").string();
+  c.model = (dir / "m.model").string();
+  c.batch_size = 6;  // 40 = 6 full batches and one of 4
+  c.accumulate = 2;
+  c.threads = 1;
+  c.optimizer.name = "adam";
+  c.optimizer.weight_decay = 1e-4;
+  c.bucket_mb = 0.001;  // several buckets
+  dist::LocalComm comm;
+  train::Trainer trainer(c, comm);
+  data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);
+  auto run_epoch = [&](int64_t epoch) {
+    for (int64_t b = 0; b < sampler.batches(); ++b)
+      trainer.step(sampler.shard(b, 0, 1), sampler.batch_size(b), epoch);
   };
-  step(batch);  // the first step sizes optimizer state
-  step(batch - 3);
+  sampler.start_epoch(0);
+  run_epoch(0);  // the first steps size optimizer state and scratch buffers
   g_allocations = 0;
   g_counting = true;
-  for (int i = 0; i < 5; ++i) step(i % 2 ? batch : batch - 3);  // full and short batches
+  run_epoch(0);  // full batches and the short last one
   g_counting = false;
+  std::filesystem::remove_all(dir);
   EXPECT_EQ(g_allocations.load(), 0);
 }
 

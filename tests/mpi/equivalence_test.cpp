@@ -88,14 +88,13 @@ void expect_equivalent(const char* spec, int64_t batch, int steps, double tol_fi
   train::Trainer dist_trainer(fx.config(batch), *g_world);
   train::Trainer reference(fx.config(batch), local);
   ASSERT_EQ(max_rel_diff(dist_trainer.model().graph.params(), reference.model().graph.params()), 0.0);
-  data::Sampler sampler(70, batch, 3);
+  data::Sampler sampler(reference.train_data().labels(), batch, 3);
   sampler.start_epoch(0);
   for (int s = 0; s < steps; ++s) {
     const int64_t b = s % sampler.batches();
-    const auto mine = sampler.slice(b, g_world->rank(), g_world->size());
-    const auto all = sampler.slice(b, 0, 1);
-    dist_trainer.step(sampler.order().data() + mine.begin, mine.count, mine.global, 0);
-    reference.step(sampler.order().data() + all.begin, all.count, all.global, 0);
+    const auto mine = sampler.shard(b, g_world->rank(), g_world->size());
+    dist_trainer.step(mine, sampler.batch_size(b), 0);
+    reference.step(sampler.batch(b), sampler.batch_size(b), 0);
     const double tol = s == 0 ? tol_first : tol_last;
     ASSERT_LE(max_rel_diff(dist_trainer.model().graph.params(), reference.model().graph.params()), tol)
         << "after step " << s + 1 << " on " << g_world->size() << " ranks";

@@ -15,6 +15,7 @@ enum class RngPurpose : uint32_t {
   kShuffle = 2,
   kDropout = 3,
   kAugment = 4,
+  kSplit = 5,
 };
 
 class Philox {

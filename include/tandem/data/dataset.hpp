@@ -23,6 +23,8 @@ class Dataset {
 
   // Gathers rows idx[0..n) into x [n, sample...] (float) and y [n].
   void gather(const int64_t* idx, int64_t n, float* x, int32_t* y) const;
+  // A new dataset holding rows ids[0..n) in that order (a validation split, for example).
+  Dataset subset(const std::vector<int64_t>& ids) const;
   // Contiguous rows [begin, begin + n).
   void rows(int64_t begin, int64_t n, float* x, int32_t* y) const;
 

@@ -1,32 +1,58 @@
 #pragma once
-// Turns (seed, epoch) into one global order of sample indices, independent of the number of
-// ranks, cuts it into global batches and gives each rank its slice of each.
+// Turns (seed, epoch) into one global order of the training samples, cut into class-balanced
+// global batches, and deals each global batch to the ranks, class-balanced again.
+//
+// The global order depends on (labels, batch, seed, epoch) only, never on the number of ranks:
+// N ranks see exactly the batches one rank sees. In every global batch each class's count is
+// the floor or the ceiling of its proportional share; every sample appears once per epoch
+// (the smaller last batch included, unless drop_last). Within a batch the samples are grouped
+// by class; a rank's share is a contiguous run of each class group (see RankSplitter).
 #include <cstdint>
+#include <span>
 #include <vector>
+
+#include "tandem/data/balance.hpp"
 
 namespace tandem::data {
 
-struct Slice {
-  int64_t begin = 0;   // offset into the epoch order
-  int64_t count = 0;   // samples this rank holds in the batch (may be 0)
-  int64_t global = 0;  // samples in the whole global batch
-};
-
 class Sampler {
  public:
-  Sampler(int64_t dataset_size, int64_t global_batch, uint64_t seed, bool drop_last = false);
-  // Shuffles for an epoch: a Fisher-Yates permutation from Philox keyed by (seed, epoch).
+  // labels: the class of every training sample (non-negative).
+  Sampler(std::span<const int32_t> labels, int64_t global_batch, uint64_t seed, bool drop_last = false);
+
+  // Shuffles for an epoch: each class's samples and the order of the full batches are
+  // permuted by Philox streams keyed by (seed, epoch).
   void start_epoch(int64_t epoch);
+
+  int64_t batches() const { return drop_last_ ? full_batches_ : static_cast<int64_t>(batch_begin_.size()) - 1; }
+  int64_t classes() const { return static_cast<int64_t>(class_sizes_.size()); }
+  int64_t batch_size(int64_t b) const { return batch_begin_[b + 1] - batch_begin_[b]; }
+  // Global batch b of this epoch.
+  std::span<const int64_t> batch(int64_t b) const;
+  // Samples of each class in global batch b [classes].
+  std::span<const int32_t> batch_counts(int64_t b) const;
+  // The whole epoch order (all batches, the dropped last one included).
   const std::vector<int64_t>& order() const { return order_; }
-  int64_t batches() const;
-  // Rank r of `ranks` takes a contiguous share of batch b; shares differ by at most one.
-  Slice slice(int64_t batch, int rank, int ranks) const;
+
+  // This rank's share of global batch b: slice_size(batch_size(b), rank, ranks) samples.
+  // The span stays valid until the next call.
+  std::span<const int64_t> shard(int64_t b, int rank, int ranks);
 
  private:
-  int64_t n_, batch_;
-  uint64_t seed_;
-  bool drop_last_;
-  std::vector<int64_t> order_;
+  std::vector<int64_t> class_sizes_;
+  std::vector<std::vector<int64_t>> by_class_;  // sample ids of each class, in file order
+  std::vector<int32_t> counts_;                 // [batches x classes], unshuffled
+  std::vector<int32_t> epoch_counts_;           // the same rows in this epoch's batch order
+  int64_t batch_ = 0, full_batches_ = 0;
+  uint64_t seed_ = 0;
+  bool drop_last_ = false;
+  std::vector<int64_t> order_, batch_begin_;
+  // shard() scratch
+  RankSplitter splitter_;
+  std::vector<int64_t> slice_sizes_;
+  std::vector<int32_t> split_;
+  std::vector<int64_t> shard_;
+  std::vector<int64_t> scratch_;
 };
 
 }  // namespace tandem::data

@@ -8,13 +8,11 @@
 
 namespace tandem::dist {
 
-// A pending non-blocking operation.
-class Request {
- public:
-  virtual ~Request() = default;
-  // True when complete; drives progress.
-  virtual bool test() = 0;
-  virtual void wait() = 0;
+// A pending non-blocking operation: a plain handle the Comm fills in, so starting one
+// allocates nothing. Reuse it once the operation completed.
+struct Pending {
+  uint64_t handle = 0;
+  bool active = false;
 };
 
 class Comm {
@@ -31,7 +29,11 @@ class Comm {
   virtual void allreduce_sum(float* data, int64_t count) = 0;
   virtual void allreduce_sum(double* data, int64_t count) = 0;
   virtual void allreduce_max(double* data, int64_t count) = 0;
-  virtual std::unique_ptr<Request> iallreduce_sum(float* data, int64_t count) = 0;
+  // Non-blocking in-place sum; `op` must be inactive. test() drives progress and returns true
+  // once complete (then `op` is inactive again); wait() blocks until complete.
+  virtual void start_allreduce_sum(float* data, int64_t count, Pending& op) = 0;
+  virtual bool test(Pending& op) = 0;
+  virtual void wait(Pending& op) = 0;
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;
   // Every rank's 64-bit value, in rank order.
@@ -51,7 +53,9 @@ class LocalComm final : public Comm {
   void allreduce_sum(float*, int64_t) override {}
   void allreduce_sum(double*, int64_t) override {}
   void allreduce_max(double*, int64_t) override {}
-  std::unique_ptr<Request> iallreduce_sum(float*, int64_t) override;
+  void start_allreduce_sum(float*, int64_t, Pending& op) override { op.active = false; }
+  bool test(Pending& op) override { return !op.active; }
+  void wait(Pending&) override {}
   void broadcast(void*, int64_t, int) override {}
   void barrier() override {}
   std::vector<uint64_t> allgather(uint64_t value) override { return {value}; }

@@ -1,16 +1,13 @@
 #pragma once
 // Keeping ranks in agreement: gradient summation, parameter broadcast and checksums.
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
 #include "tandem/dist/comm.hpp"
 
 namespace tandem::dist {
-
-// Sums the gradient arena over all ranks, in place. The loss gradient was already scaled by
-// 1 / (samples in the global batch), so the sum is the gradient of the global mean loss.
-void allreduce_gradients(Comm& comm, std::span<float> grads);
 
 // Rank 0's values everywhere.
 void broadcast_floats(Comm& comm, std::span<float> values);
@@ -20,5 +17,8 @@ uint64_t checksum(const void* data, size_t bytes, uint64_t seed = 14695981039346
 
 // Throws naming `what` when the hash differs between ranks (must be called on all ranks).
 void require_same(Comm& comm, uint64_t hash, const std::string& what);
+
+// Throws naming the first option whose value differs between ranks (all ranks call it).
+void require_same_options(Comm& comm, const std::map<std::string, std::string>& options);
 
 }  // namespace tandem::dist

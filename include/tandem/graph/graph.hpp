@@ -68,6 +68,7 @@ class Graph {
   Tensor param(int ref) const;
   Tensor grad(int ref) const;
   Tensor state_tensor(int ref) const;
+  int64_t grads_complete_after(int node) const { return grads_done_[node]; }
   int64_t param_count() const { return static_cast<int64_t>(params_.size()); }
 
   // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
@@ -85,7 +86,8 @@ class Graph {
   void forward(int64_t batch, const RunInfo& run);
   // Reverse mode: the caller has written the gradient of every output (value_grad).
   // Accumulates into the gradient arena (call zero_grads() first to start afresh).
-  // on_ready(node) fires after each node's parameter gradients are complete.
+  // on_ready(node) fires after each node's backward; from then on the gradient arena
+  // [0, grads_complete_after(node)) is final (arena order is backward order).
   void backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready = {});
   void zero_grads();
   // Forward mode at the current forward values: the caller sets tangents of the inputs
@@ -103,6 +105,7 @@ class Graph {
   std::vector<ParamRef> param_refs_;
   std::vector<StateRef> state_refs_;
   Buffer params_, grads_, state_;
+  std::vector<int64_t> grads_done_;  // per node: arena floats final once its backward ran
 
   int64_t max_batch_ = 0;
   std::vector<int64_t> act_offset_;  // per node, floats into the activation buffers

@@ -21,6 +21,13 @@ struct TrainConfig {
   int64_t train_limit = 0;  // use only the first N training samples (0: all)
   int64_t test_limit = 0;
   int64_t eval_batch = 0;  // rows per evaluation chunk (0: the per-rank training batch)
+  bool drop_last = false;  // skip the smaller last batch of an epoch
+  double val_split = 0;    // fraction of the training split held out (stratified) for validation
+  // Data parallelism.
+  int64_t accumulate = 1;              // micro-batches per rank per optimizer step
+  std::string grad_sync = "bucketed";  // blocking | bucketed
+  double bucket_mb = 1.0;              // bucket byte cap (MiB), bucketed sync
+  std::string bn_sync = "global";      // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
   optim::ScheduleConfig schedule;
   // Every option as given or defaulted, stored with the model.

@@ -2,6 +2,7 @@
 #include <mpi.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "tandem/core/error.hpp"
 #include "tandem/dist/comm.hpp"
@@ -21,16 +22,20 @@ void check(int rc, const char* what) {
 // Large counts are sent in pieces below INT_MAX elements.
 constexpr int64_t kMaxChunk = int64_t{1} << 30;
 
-class MpiRequest final : public Request {
- public:
-  bool test() override {
-    int done = 0;
-    check(MPI_Test(&req_, &done, MPI_STATUS_IGNORE), "MPI_Test");
-    return done != 0;
-  }
-  void wait() override { check(MPI_Wait(&req_, MPI_STATUS_IGNORE), "MPI_Wait"); }
-  MPI_Request req_ = MPI_REQUEST_NULL;
-};
+// MPI_Request lives in Pending::handle (an int in MPICH, a pointer in Open MPI).
+static_assert(sizeof(MPI_Request) <= sizeof(uint64_t));
+
+MPI_Request to_request(const Pending& op) {
+  MPI_Request r;
+  std::memcpy(&r, &op.handle, sizeof r);
+  return r;
+}
+
+void store_request(Pending& op, MPI_Request r) {
+  op.handle = 0;
+  std::memcpy(&op.handle, &r, sizeof r);
+  op.active = r != MPI_REQUEST_NULL;
+}
 
 class MpiComm final : public Comm {
  public:
@@ -57,14 +62,30 @@ class MpiComm final : public Comm {
   void allreduce_sum(double* data, int64_t count) override { reduce(data, count, MPI_DOUBLE, MPI_SUM); }
   void allreduce_max(double* data, int64_t count) override { reduce(data, count, MPI_DOUBLE, MPI_MAX); }
 
-  std::unique_ptr<Request> iallreduce_sum(float* data, int64_t count) override {
+  void start_allreduce_sum(float* data, int64_t count, Pending& op) override {
+    TANDEM_CHECK(!op.active, "start_allreduce_sum on an operation still in flight");
     TANDEM_CHECK(count < kMaxChunk, "non-blocking allreduce of ", count,
                  " floats is too large; use a smaller bucket");
-    auto req = std::make_unique<MpiRequest>();
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
-                         &req->req_),
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
           "MPI_Iallreduce");
-    return req;
+    store_request(op, r);
+  }
+
+  bool test(Pending& op) override {
+    if (!op.active) return true;
+    MPI_Request r = to_request(op);
+    int done = 0;
+    check(MPI_Test(&r, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    store_request(op, r);
+    return done != 0;
+  }
+
+  void wait(Pending& op) override {
+    if (!op.active) return;
+    MPI_Request r = to_request(op);
+    check(MPI_Wait(&r, MPI_STATUS_IGNORE), "MPI_Wait");
+    store_request(op, r);
   }
 
   void broadcast(void* data, int64_t bytes, int root) override {

@@ -1,0 +1,59 @@
+#pragma once
+// Summing the gradient arena over the ranks after backward.
+//
+// Blocking mode: one allreduce of the whole arena once backward is done. Bucketed mode: the
+// arena (laid out in the order backward completes it) is cut into buckets by a byte cap, and
+// each bucket's non-blocking allreduce starts as soon as backward has written its last
+// gradient, so communication overlaps the rest of backward. Every rank starts the same
+// buckets in the same order. Progress is driven by polling from backward (ready()).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tandem/dist/comm.hpp"
+
+namespace tandem::dist {
+
+enum class GradSyncMode { kBlocking, kBucketed };
+GradSyncMode parse_grad_sync_mode(const std::string& name);
+
+struct Bucket {
+  int64_t begin = 0, end = 0;  // floats into the arena
+};
+
+// Cuts [0, floats) into buckets: the first holds at most first_cap_bytes (small, so the
+// first allreduce starts early), the others at most cap_bytes.
+std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t first_cap_bytes);
+
+class GradientSync {
+ public:
+  GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode, int64_t cap_bytes,
+               int64_t first_cap_bytes);
+
+  // Backward has written every gradient in [0, floats): starts the buckets this completes
+  // and drives those in flight. Cheap; call it between ops.
+  void ready(int64_t floats);
+  // Starts whatever is left, waits until every bucket is summed, and counts the wait.
+  void finish();
+
+  GradSyncMode mode() const { return mode_; }
+  const std::vector<Bucket>& buckets() const { return buckets_; }
+  // Seconds spent inside finish() since the last reset: time the step waited for gradients.
+  double wait_seconds() const { return wait_seconds_; }
+  void reset_wait() { wait_seconds_ = 0; }
+
+ private:
+  void poll();
+
+  Comm& comm_;
+  std::span<float> grads_;
+  GradSyncMode mode_;
+  std::vector<Bucket> buckets_;
+  std::vector<Pending> pending_;
+  size_t started_ = 0;    // buckets started this step
+  size_t completed_ = 0;  // buckets known complete this step
+  double wait_seconds_ = 0;
+};
+
+}  // namespace tandem::dist

@@ -1,0 +1,66 @@
+#include "tandem/dist/grad_sync.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "tandem/core/error.hpp"
+
+namespace tandem::dist {
+
+GradSyncMode parse_grad_sync_mode(const std::string& name) {
+  if (name == "blocking") return GradSyncMode::kBlocking;
+  if (name == "bucketed") return GradSyncMode::kBucketed;
+  throw UsageError("unknown --grad-sync '" + name + "'; use blocking or bucketed");
+}
+
+std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t first_cap_bytes) {
+  TANDEM_USAGE_CHECK(cap_bytes >= 4 && first_cap_bytes >= 4, "--bucket-mb must hold at least one float");
+  std::vector<Bucket> out;
+  for (int64_t begin = 0; begin < floats;) {
+    const int64_t cap = (out.empty() ? first_cap_bytes : cap_bytes) / 4;
+    const int64_t end = std::min(floats, begin + cap);
+    out.push_back({begin, end});
+    begin = end;
+  }
+  return out;
+}
+
+GradientSync::GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode, int64_t cap_bytes,
+                           int64_t first_cap_bytes)
+    : comm_(comm), grads_(grads), mode_(mode) {
+  const auto floats = static_cast<int64_t>(grads.size());
+  buckets_ = mode == GradSyncMode::kBlocking ? plan_buckets(floats, floats * 4 + 4, floats * 4 + 4)
+                                             : plan_buckets(floats, cap_bytes, first_cap_bytes);
+  pending_.resize(buckets_.size());
+}
+
+void GradientSync::poll() {
+  while (completed_ < started_ && comm_.test(pending_[completed_])) ++completed_;
+}
+
+void GradientSync::ready(int64_t floats) {
+  if (mode_ == GradSyncMode::kBlocking || comm_.size() == 1) return;
+  while (started_ < buckets_.size() && buckets_[started_].end <= floats) {
+    const Bucket& b = buckets_[started_];
+    comm_.start_allreduce_sum(grads_.data() + b.begin, b.end - b.begin, pending_[started_]);
+    ++started_;
+  }
+  poll();
+}
+
+void GradientSync::finish() {
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  if (comm_.size() > 1) {
+    if (mode_ == GradSyncMode::kBlocking) {
+      comm_.allreduce_sum(grads_.data(), static_cast<int64_t>(grads_.size()));
+    } else {
+      ready(static_cast<int64_t>(grads_.size()));
+      for (; completed_ < started_; ++completed_) comm_.wait(pending_[completed_]);
+    }
+  }
+  started_ = completed_ = 0;
+  wait_seconds_ += std::chrono::duration<double>(clock::now() - t0).count();
+}
+
+}  // namespace tandem::dist
