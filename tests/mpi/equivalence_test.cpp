@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "mpi_env.hpp"
+#include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
 #include "tandem/data/sampler.hpp"
 #include "tandem/io/h5.hpp"
@@ -81,39 +82,135 @@ const char* kCnnBn =
     "input 1 8 8\nconv2d 4 kernel=3 pad=1\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense "
     "8\nbatchnorm\nrelu\ndense 5\n";
 
-// Runs `steps` global batches on all ranks and on a one-rank reference, comparing parameters.
-void expect_equivalent(const char* spec, int64_t batch, int steps, double tol_first, double tol_last) {
-  Fixture fx(spec);
+struct Tolerances {
+  double first = 1e-5;  // after one step: outputs, gradients, parameters, running statistics
+  double later = 1e-4;  // parameters after more steps
+};
+
+// This rank's model outputs must equal the reference's rows for the same samples.
+void expect_same_outputs(train::Trainer& mine, std::span<const int64_t> my_ids, train::Trainer& ref,
+                         std::span<const int64_t> ref_ids, double tol) {
+  auto& gm = mine.model().graph;
+  auto& gr = ref.model().graph;
+  const int64_t classes = mine.model().outputs();
+  const Tensor om = gm.value(mine.model().output, static_cast<int64_t>(my_ids.size()));
+  const Tensor orf = gr.value(ref.model().output, static_cast<int64_t>(ref_ids.size()));
+  for (size_t i = 0; i < my_ids.size(); ++i) {
+    const auto at = std::find(ref_ids.begin(), ref_ids.end(), my_ids[i]) - ref_ids.begin();
+    ASSERT_LT(at, static_cast<std::ptrdiff_t>(ref_ids.size()));
+    EXPECT_LE(max_rel_diff({om.data() + i * classes, static_cast<size_t>(classes)},
+                           {orf.data() + at * classes, static_cast<size_t>(classes)}),
+              tol)
+        << "outputs of sample " << my_ids[i];
+  }
+}
+
+// Runs `steps` global batches on all ranks (config `dist_config`) and on a one-rank reference
+// (config `ref_config`, whose batch_size is the whole global batch of a step), comparing
+// gradients, parameters and running statistics after every step.
+// Steps take the batches in order, starting at `first_batch` (negative: from the end).
+void expect_equivalent(train::TrainConfig dist_config, train::TrainConfig ref_config, int steps, Tolerances tol,
+                       bool compare_outputs = true, int64_t first_batch = 0) {
   dist::LocalComm local;
-  train::Trainer dist_trainer(fx.config(batch), *g_world);
-  train::Trainer reference(fx.config(batch), local);
+  train::Trainer dist_trainer(dist_config, *g_world);
+  train::Trainer reference(ref_config, local);
   ASSERT_EQ(max_rel_diff(dist_trainer.model().graph.params(), reference.model().graph.params()), 0.0);
-  data::Sampler sampler(reference.train_data().labels(), batch, 3);
+  data::Sampler sampler(reference.train_data().labels(), ref_config.batch_size, 3);
   sampler.start_epoch(0);
   for (int s = 0; s < steps; ++s) {
-    const int64_t b = s % sampler.batches();
-    const auto mine = sampler.shard(b, g_world->rank(), g_world->size());
+    const int64_t b = ((first_batch + s) % sampler.batches() + sampler.batches()) % sampler.batches();
+    const auto whole = sampler.batch(b);
+    std::vector<int64_t> mine;
+    const auto shard = sampler.shard(b, g_world->rank(), g_world->size());
+    mine.assign(shard.begin(), shard.end());
     dist_trainer.step(mine, sampler.batch_size(b), 0);
-    reference.step(sampler.batch(b), sampler.batch_size(b), 0);
-    const double tol = s == 0 ? tol_first : tol_last;
-    ASSERT_LE(max_rel_diff(dist_trainer.model().graph.params(), reference.model().graph.params()), tol)
-        << "after step " << s + 1 << " on " << g_world->size() << " ranks";
-    ASSERT_LE(max_rel_diff(dist_trainer.model().graph.state(), reference.model().graph.state()), tol)
-        << "running statistics after step " << s + 1;
+    reference.step(whole, sampler.batch_size(b), 0);
+    const double t = s == 0 ? tol.first : tol.later;
+    const std::string where = "after step " + std::to_string(s + 1) + " on " + std::to_string(g_world->size()) +
+                              " ranks (batch " + std::to_string(b) + ", " + std::to_string(mine.size()) +
+                              " samples here)";
+    if (s == 0) {
+      ASSERT_LE(max_rel_diff(dist_trainer.model().graph.grads(), reference.model().graph.grads()), tol.first)
+          << "gradients " << where;
+      if (compare_outputs) expect_same_outputs(dist_trainer, mine, reference, whole, tol.first);
+    }
+    ASSERT_LE(max_rel_diff(dist_trainer.model().graph.params(), reference.model().graph.params()), t)
+        << "parameters " << where;
+    ASSERT_LE(max_rel_diff(dist_trainer.model().graph.state(), reference.model().graph.state()), t)
+        << "running statistics " << where;
   }
 }
 
 TEST(Equivalence, OneSgdStepMatchesOneRank) {
-  expect_equivalent(kMlp, 16, 1, 1e-5, 1e-5);
+  Fixture fx(kMlp);
+  expect_equivalent(fx.config(16), fx.config(16), 1, {});
 }
 
 TEST(Equivalence, UnevenLastBatchMatchesOneRank) {
   // 70 samples in batches of 16: the fifth batch holds 6, so ranks hold unequal slices.
-  expect_equivalent(kMlp, 16, 5, 1e-5, 1e-4);
+  Fixture fx(kMlp);
+  expect_equivalent(fx.config(16), fx.config(16), 5, {});
 }
 
-TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRank) {
-  expect_equivalent(kCnnBn, 12, 6, 1e-5, 1e-4);
+TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRankOver20Steps) {
+  Fixture fx(kCnnBn);
+  expect_equivalent(fx.config(12), fx.config(12), 20, {1e-5, 1e-4});
+}
+
+TEST(Equivalence, BatchNormWithRanksHoldingNoSampleMatchesOneRank) {
+  // A global batch equal to the rank count leaves 70 % ranks samples in the last batch (3 ranks:
+  // 1, 4 ranks: 2), so the other ranks hold nothing there and still take part in the
+  // batch-norm reductions. The last batch is stepped first, from identical parameters.
+  Fixture fx(kCnnBn);
+  const int64_t batch = g_world->size();
+  expect_equivalent(fx.config(batch), fx.config(batch), 3, {1e-5, 1e-4}, true, -1);
+}
+
+TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
+  // 3 micro-batches of a global 8 per step on N ranks against one batch of 24 on one rank.
+  Fixture fx(kMlp);
+  auto acc = fx.config(8);
+  acc.accumulate = 3;
+  expect_equivalent(acc, fx.config(24), 6, {1e-5, 1e-4}, false);
+}
+
+TEST(Equivalence, BucketedAndBlockingSyncGiveTheSameGradients) {
+  Fixture fx(kCnnBn);
+  auto bucketed = fx.config(12);
+  bucketed.grad_sync = "bucketed";
+  bucketed.bucket_mb = 256.0 / (1024 * 1024);  // 64 floats: many buckets
+  auto blocking = fx.config(12);
+  blocking.grad_sync = "blocking";
+  train::Trainer a(bucketed, *g_world), b(blocking, *g_world);
+  ASSERT_GT(a.grad_sync().buckets().size(), 5u);
+  ASSERT_EQ(b.grad_sync().buckets().size(), 1u);
+  data::Sampler sampler(a.train_data().labels(), 12, 3);
+  sampler.start_epoch(0);
+  for (int64_t s = 0; s < 4; ++s) {
+    std::vector<int64_t> mine;
+    const auto shard = sampler.shard(s, g_world->rank(), g_world->size());
+    mine.assign(shard.begin(), shard.end());
+    a.step(mine, sampler.batch_size(s), 0);
+    b.step(mine, sampler.batch_size(s), 0);
+    ASSERT_LE(max_rel_diff(a.model().graph.grads(), b.model().graph.grads()), 1e-6) << "step " << s;
+    ASSERT_LE(max_rel_diff(a.model().graph.params(), b.model().graph.params()), 1e-6) << "step " << s;
+  }
+}
+
+TEST(Equivalence, MismatchedOptionIsAStartUpErrorNamingItNotAHang) {
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.resolved = {{"lr", "0.1"}, {"seed", "3"}, {"threads", std::to_string(g_world->rank())}};
+  if (g_world->rank() == g_world->size() - 1) c.resolved["lr"] = "0.2";
+  try {
+    train::Trainer t(c, *g_world);
+    FAIL() << "expected a start-up error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("ranks disagree on option --lr"), std::string::npos) << e.what();
+  }
+  // Threads may differ between ranks (nodes differ); that alone is no error.
+  c.resolved["lr"] = "0.1";
+  EXPECT_NO_THROW(train::Trainer(c, *g_world));
 }
 
 TEST(Equivalence, EvaluationIsExactOnAnyNumberOfRanks) {
@@ -123,7 +220,7 @@ TEST(Equivalence, EvaluationIsExactOnAnyNumberOfRanks) {
   auto test = data::Dataset::load(fx.data(), "test");
   t.model().graph.plan(16);
   for (int64_t chunk : {1, 4, 16}) {
-    const auto all = train::evaluate(t.model(), test, *g_world, chunk);
+    const auto all = train::evaluate(t.model(), test, *g_world, chunk);  // each rank a share
     const auto one = train::evaluate(t.model(), test, local, chunk);
     EXPECT_EQ(all.samples, 23);
     EXPECT_NEAR(all.loss, one.loss, 1e-12 + 1e-9 * one.loss);
