@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to the whole test suite: installs the
 # dependencies, builds tandem with its tests (warnings as errors), and runs CTest
-# (unit, MPI under 2, 3 and 4 ranks, and the CLI integration test). Safe to re-run.
+# (unit, MPI under 2, 3 and 4 ranks, the CLI integration test, and a Slurm job submitted to
+# a one-node Slurm started on this machine). Safe to re-run.
 # Extra arguments go to ctest (e.g. -L unit, -R mpi).
 set -euo pipefail
 export TANDEM_WERROR=ON
@@ -9,7 +10,8 @@ export TANDEM_BUILD=${TANDEM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && 
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$TANDEM_ROOT"
 
-tandem_install_packages
+# Slurm and munge for the test that submits launch/slurm/train.sbatch to a local Slurm.
+tandem_install_packages slurmctld slurmd slurm-client munge
 tandem_build ON
 cd "$TANDEM_BUILD"
 ctest --output-on-failure --timeout 900 "$@"
