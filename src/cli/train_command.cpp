@@ -44,7 +44,7 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
      "micro-batches per rank per optimizer step (the step's batch is --batch-size x this)")
     ("grad-sync", po::value(&c.grad_sync)->default_value("bucketed"),
      "bucketed: allreduce buckets as backward completes them | blocking: one allreduce after backward")
-    ("bucket-mb", po::value(&c.bucket_mb)->default_value(1.0), "byte cap of a gradient bucket, MiB (bucketed)")
+    ("bucket-mb", po::value(&c.bucket_mb)->default_value(0.25), "byte cap of a gradient bucket, MiB (bucketed)")
     ("bn-sync", po::value(&c.bn_sync)->default_value("global"),
      "global: batch-norm statistics over the global batch | local: over each rank's slice");
   // clang-format on

@@ -100,6 +100,7 @@ void Graph::finalize() {
   consumers_.assign(nodes_.size(), 0);
   for (auto& n : nodes_)
     for (int i : n.inputs) ++consumers_[i];
+  piece_done_ = [this](const float* end) { (*progress_)(end - grads_.data()); };
   finalized_ = true;
   set_input_grads(input_grads_);
 }
@@ -194,7 +195,8 @@ void Graph::zero_grads() {
   kernels::fill(grads_.data(), static_cast<int64_t>(grads_.size()), 0.0f);
 }
 
-void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready) {
+void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void(int64_t)>& on_progress) {
+  progress_ = on_progress ? &on_progress : nullptr;
   // A node's gradient buffer is overwritten by its last consumer in forward order (the first
   // to run backward) and accumulated by the others; no buffer needs zeroing.
   std::vector<int>& seen = scratch_counts_;
@@ -210,8 +212,9 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
       a.accumulate[i] = seen[src] > 0;
       if (nodes_[src].requires_grad) ++seen[src];
     }
+    a.piece_done = progress_ ? &piece_done_ : nullptr;
     n.op->backward(a);
-    if (on_ready) on_ready(id);
+    if (progress_) (*progress_)(grads_done_[id]);
   }
 }
 

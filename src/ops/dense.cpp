@@ -1,5 +1,7 @@
 #include "tandem/ops/dense.hpp"
 
+#include <algorithm>
+
 #include "tandem/core/error.hpp"
 #include "tandem/tensor/blas.hpp"
 #include "tandem/tensor/kernels.hpp"
@@ -45,9 +47,17 @@ void Dense::forward(graph::OpArgs& a) {
 
 void Dense::backward(graph::OpArgs& a) {
   const float* dy = a.out_grad.data();
-  // dW += dy^T x   [units, batch] x [batch, in]
-  blas::gemm(Trans::kYes, Trans::kNo, units_, in_, a.batch, 1.0f, dy, units_, a.in[0].data(), in_, 1.0f,
-             a.param_grad[0].data(), in_);
+  float* dw = a.param_grad[0].data();
+  // dW += dy^T x   [units, batch] x [batch, in]. When someone waits for gradient pieces, a
+  // large dW is written in row blocks of about kPieceFloats and each is reported when done.
+  constexpr int64_t kPieceFloats = 64 * 1024;
+  const int64_t rows = a.piece_done ? std::max<int64_t>(1, kPieceFloats / in_) : units_;
+  for (int64_t u0 = 0; u0 < units_; u0 += rows) {
+    const int64_t u = std::min(rows, units_ - u0);
+    blas::gemm(Trans::kYes, Trans::kNo, u, in_, a.batch, 1.0f, dy + u0, units_, a.in[0].data(), in_, 1.0f,
+               dw + u0 * in_, in_);
+    if (a.piece_done && u0 + u < units_) (*a.piece_done)(dw + (u0 + u) * in_);
+  }
   if (bias_) kernels::sum_rows(dy, a.param_grad[1].data(), a.batch, units_);
   if (!a.in_grad[0].empty()) {
     // dx = dy W   [batch, units] x [units, in]

@@ -110,7 +110,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   sync_ = std::make_unique<dist::GradientSync>(comm, model_->graph.grads(),
                                                dist::parse_grad_sync_mode(config.grad_sync), cap,
                                                std::min<int64_t>(cap, 256 * 1024));
-  on_backward_node_ = [this](int node) { sync_->ready(model_->graph.grads_complete_after(node)); };
+  if (comm.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed)
+    on_grads_final_ = [this](int64_t floats) { sync_->ready(floats); };
 }
 
 void Trainer::describe_layout() const {
@@ -146,7 +147,7 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   kernels::argmax_rows(out.data(), count, model_->outputs(), predicted_.data());
   for (int64_t i = 0; i < count; ++i) correct_ += predicted_[i] == labels_[i] ? 1 : 0;
   if (sync_now)
-    g.backward(count, run, on_backward_node_);
+    g.backward(count, run, on_grads_final_);
   else
     g.backward(count, run);
   return loss;

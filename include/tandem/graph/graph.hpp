@@ -68,7 +68,6 @@ class Graph {
   Tensor param(int ref) const;
   Tensor grad(int ref) const;
   Tensor state_tensor(int ref) const;
-  int64_t grads_complete_after(int node) const { return grads_done_[node]; }
   int64_t param_count() const { return static_cast<int64_t>(params_.size()); }
 
   // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
@@ -86,9 +85,9 @@ class Graph {
   void forward(int64_t batch, const RunInfo& run);
   // Reverse mode: the caller has written the gradient of every output (value_grad).
   // Accumulates into the gradient arena (call zero_grads() first to start afresh).
-  // on_ready(node) fires after each node's backward; from then on the gradient arena
-  // [0, grads_complete_after(node)) is final (arena order is backward order).
-  void backward(int64_t batch, const RunInfo& run, const std::function<void(int)>& on_ready = {});
+  // on_progress(f) reports that the gradient arena [0, f) is final (arena order is backward
+  // order): after each node, and between the pieces of large parameter gradients.
+  void backward(int64_t batch, const RunInfo& run, const std::function<void(int64_t)>& on_progress = {});
   void zero_grads();
   // Forward mode at the current forward values: the caller sets tangents of the inputs
   // (tangent(input)) and passes parameter tangents in arena layout (empty: zero).
@@ -114,6 +113,8 @@ class Graph {
   Buffer acts_, act_grads_, tangents_, workspace_, scratch_;
   std::vector<OpArgs> args_;  // reused each pass: no allocation in steady state
   std::vector<int> scratch_counts_;
+  const std::function<void(int64_t)>* progress_ = nullptr;  // during backward
+  std::function<void(const float*)> piece_done_;               // handed to ops, forwards to progress_
 };
 
 }  // namespace tandem::graph

@@ -3,6 +3,7 @@
 // its parameters and state, and implements forward, backward (VJP) and jvp (forward mode).
 // Tensors passed to an op carry the batch dimension first: [batch, ...].
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct OpArgs {
   std::vector<Tensor> in_grad;
   std::vector<bool> accumulate;
   std::vector<Tensor> param_grad;
+  // backward, may be null: an op writing a large parameter gradient in pieces calls it after
+  // each piece with the end of what is final (gradient communication can start on it).
+  const std::function<void(const float* end)>* piece_done = nullptr;
   // jvp: tangents of inputs and parameters (empty means zero) -> tangent of the output.
   std::vector<Tensor> in_tangent;
   std::vector<Tensor> param_tangent;

@@ -26,7 +26,7 @@ struct TrainConfig {
   // Data parallelism.
   int64_t accumulate = 1;              // micro-batches per rank per optimizer step
   std::string grad_sync = "bucketed";  // blocking | bucketed
-  double bucket_mb = 1.0;              // bucket byte cap (MiB), bucketed sync
+  double bucket_mb = 0.25;             // bucket byte cap (MiB), bucketed sync (measured: see README)
   std::string bn_sync = "global";      // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
   optim::ScheduleConfig schedule;

@@ -66,7 +66,7 @@ class Trainer {
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
-  std::function<void(int)> on_backward_node_;  // feeds sync_ from backward
+  std::function<void(int64_t)> on_grads_final_;  // feeds sync_ from backward (empty: no overlap)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
   int64_t global_step_ = 0;
   double correct_ = 0;                       // training predictions right in the current epoch (this rank)

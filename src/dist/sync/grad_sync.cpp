@@ -55,7 +55,12 @@ void GradientSync::finish() {
     if (mode_ == GradSyncMode::kBlocking) {
       comm_.allreduce_sum(grads_.data(), static_cast<int64_t>(grads_.size()));
     } else {
-      ready(static_cast<int64_t>(grads_.size()));
+      // Buckets still unstarted have nothing left to overlap with: one blocking allreduce
+      // over all of them is cheaper than non-blocking ones (same order on every rank).
+      if (started_ < buckets_.size()) {
+        const int64_t begin = buckets_[started_].begin;
+        comm_.allreduce_sum(grads_.data() + begin, static_cast<int64_t>(grads_.size()) - begin);
+      }
       for (; completed_ < started_; ++completed_) comm_.wait(pending_[completed_]);
     }
   }
