@@ -42,8 +42,9 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
      "hold out this fraction of the training split (stratified) and evaluate on it every epoch")
     ("accumulate", po::value(&c.accumulate)->default_value(1),
      "micro-batches per rank per optimizer step (the step's batch is --batch-size x this)")
-    ("grad-sync", po::value(&c.grad_sync)->default_value("bucketed"),
-     "bucketed: allreduce buckets as backward completes them | blocking: one allreduce after backward")
+    ("grad-sync", po::value(&c.grad_sync)->default_value("auto"),
+     "bucketed: allreduce buckets as backward completes them | blocking: one allreduce after backward | "
+     "auto: blocking on one node, bucketed across nodes")
     ("bucket-mb", po::value(&c.bucket_mb)->default_value(0.25), "byte cap of a gradient bucket, MiB (bucketed)")
     ("bn-sync", po::value(&c.bn_sync)->default_value("global"),
      "global: batch-norm statistics over the global batch | local: over each rank's slice");

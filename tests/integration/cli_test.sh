@@ -102,6 +102,26 @@ expect_error "unknown option" 2 "did you mean --epochs?" --data "$data" --model 
 expect_error "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
 expect_error "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
 expect_error "batch < ranks" 2 "smaller than the number of ranks" --data "$data" --model "$mlp" --batch-size 1
+expect_error "grad-sync mode" 2 "unknown --grad-sync 'fast'; use auto, blocking or bucketed" --data "$data" --model "$mlp" --grad-sync fast
+expect_error "bn-sync mode" 2 "unknown --bn-sync 'none'; use global or local" --data "$data" --model "$mlp" --bn-sync none
+expect_error "accumulate 0" 2 "--accumulate must be >= 1" --data "$data" --model "$mlp" --accumulate 0
+expect_error "val-split 1" 2 "--val-split must be in [0, 1)" --data "$data" --model "$mlp" --val-split 1
+expect_error "drop-last leaves nothing" 2 "leaves no batch" --data "$data" --model "$mlp" --train-limit 100 --batch-size 128 --drop-last
+
+# --- data-parallel options end to end: validation split, accumulation, bucketed sync, local BN
+out2=$work/run2
+mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp-bn.model" --epochs 2 --batch-size 32 \
+  --accumulate 2 --grad-sync bucketed --bn-sync local --val-split 0.1 --train-limit 4000 --test-limit 1000 \
+  --threads 1 --out "$out2" > "$work/train2.log" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q '"val_accuracy"' "$out2/metrics.jsonl" &&
+  grep -q "3600 train / 400 validation / 1000 test" "$work/train2.log" &&
+  grep -q "global batch 64, per rank 32 at most in 2 micro-batches of 16" "$work/train2.log" &&
+  grep -q "gradient sync bucketed" "$work/train2.log"; then
+  pass "val split, accumulation, bucketed sync and local batch norm run end to end"
+else
+  fail "data-parallel options (exit $rc): $(grep -E 'tandem|error|epoch|global' "$work/train2.log" | head -5)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -25,7 +25,7 @@ struct TrainConfig {
   double val_split = 0;    // fraction of the training split held out (stratified) for validation
   // Data parallelism.
   int64_t accumulate = 1;              // micro-batches per rank per optimizer step
-  std::string grad_sync = "bucketed";  // blocking | bucketed
+  std::string grad_sync = "auto";      // auto | blocking | bucketed
   double bucket_mb = 0.25;             // bucket byte cap (MiB), bucketed sync (measured: see README)
   std::string bn_sync = "global";      // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;

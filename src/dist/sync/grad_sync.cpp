@@ -10,7 +10,7 @@ namespace tandem::dist {
 GradSyncMode parse_grad_sync_mode(const std::string& name) {
   if (name == "blocking") return GradSyncMode::kBlocking;
   if (name == "bucketed") return GradSyncMode::kBucketed;
-  throw UsageError("unknown --grad-sync '" + name + "'; use blocking or bucketed");
+  throw UsageError("unknown --grad-sync '" + name + "'; use auto, blocking or bucketed");
 }
 
 std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t first_cap_bytes) {
