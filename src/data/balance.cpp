@@ -37,7 +37,8 @@ std::vector<int32_t> batch_class_counts(std::span<const int64_t> class_sizes, in
   int64_t slot = 0;
   for (int64_t c = 0; c < classes; ++c) {
     const int64_t extra = class_sizes[c] - full * floor_full[c] - last_counts[c];
-    TANDEM_CHECK(extra >= 0 && extra <= full, "class apportionment failed (class ", c, ", extra ", extra, ")");
+    TANDEM_CHECK(extra >= 0 && extra <= full, "class apportionment failed (class ", c, ", extra ", extra,
+                 ")");
     for (int64_t e = 0; e < extra; ++e, ++slot) ++counts[(slot % full) * classes + c];
   }
   if (last > 0)

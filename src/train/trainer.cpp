@@ -119,8 +119,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
 
 void Trainer::describe_layout() const {
   log::infof("tandem ", TANDEM_VERSION, ": ", comm_.node_count(), " node(s), ", comm_.size(), " rank(s), ",
-             config_.threads, " BLAS thread(s) per rank; global batch ", config_.batch_size * config_.accumulate,
-             ", per rank ", per_rank_batch_, " at most",
+             config_.threads, " BLAS thread(s) per rank; global batch ",
+             config_.batch_size * config_.accumulate, ", per rank ", per_rank_batch_, " at most",
              config_.accumulate > 1 ? " in " + std::to_string(config_.accumulate) + " micro-batches of " +
                                           std::to_string(micro_batch_)
                                     : std::string());

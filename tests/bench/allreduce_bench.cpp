@@ -17,8 +17,10 @@ int main(int argc, char** argv) {
   std::vector<long> sizes;
   int iters = 200;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--bytes") && i + 1 < argc) sizes.push_back(std::atol(argv[++i]));
-    else if (!std::strcmp(argv[i], "--iters") && i + 1 < argc) iters = std::atoi(argv[++i]);
+    if (!std::strcmp(argv[i], "--bytes") && i + 1 < argc)
+      sizes.push_back(std::atol(argv[++i]));
+    else if (!std::strcmp(argv[i], "--iters") && i + 1 < argc)
+      iters = std::atoi(argv[++i]);
   }
   if (sizes.empty()) sizes = {4096, 65536, 262144, 1 << 20, 4 << 20, 16 << 20};
   for (long bytes : sizes) {
@@ -48,9 +50,10 @@ int main(int argc, char** argv) {
       std::sort(worst.begin(), worst.end());
       const double median = worst[worst.size() / 2];
       if (rank == 0)
-        std::printf("{\"call\": \"%s\", \"ranks\": %d, \"bytes\": %ld, \"median_us\": %.1f, \"algbw_gb_s\": %.2f}\n",
-                    nonblocking ? "MPI_Iallreduce+MPI_Wait" : "MPI_Allreduce", size, bytes, median * 1e6,
-                    static_cast<double>(bytes) / median / 1e9);
+        std::printf(
+            "{\"call\": \"%s\", \"ranks\": %d, \"bytes\": %ld, \"median_us\": %.1f, \"algbw_gb_s\": %.2f}\n",
+            nonblocking ? "MPI_Iallreduce+MPI_Wait" : "MPI_Allreduce", size, bytes, median * 1e6,
+            static_cast<double>(bytes) / median / 1e9);
     }
   }
   MPI_Finalize();

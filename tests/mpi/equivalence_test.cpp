@@ -109,8 +109,8 @@ void expect_same_outputs(train::Trainer& mine, std::span<const int64_t> my_ids, 
 // (config `ref_config`, whose batch_size is the whole global batch of a step), comparing
 // gradients, parameters and running statistics after every step.
 // Steps take the batches in order, starting at `first_batch` (negative: from the end).
-void expect_equivalent(train::TrainConfig dist_config, train::TrainConfig ref_config, int steps, Tolerances tol,
-                       bool compare_outputs = true, int64_t first_batch = 0) {
+void expect_equivalent(train::TrainConfig dist_config, train::TrainConfig ref_config, int steps,
+                       Tolerances tol, bool compare_outputs = true, int64_t first_batch = 0) {
   dist::LocalComm local;
   train::Trainer dist_trainer(dist_config, *g_world);
   train::Trainer reference(ref_config, local);
@@ -126,9 +126,9 @@ void expect_equivalent(train::TrainConfig dist_config, train::TrainConfig ref_co
     dist_trainer.step(mine, sampler.batch_size(b), 0);
     reference.step(whole, sampler.batch_size(b), 0);
     const double t = s == 0 ? tol.first : tol.later;
-    const std::string where = "after step " + std::to_string(s + 1) + " on " + std::to_string(g_world->size()) +
-                              " ranks (batch " + std::to_string(b) + ", " + std::to_string(mine.size()) +
-                              " samples here)";
+    const std::string where = "after step " + std::to_string(s + 1) + " on " +
+                              std::to_string(g_world->size()) + " ranks (batch " + std::to_string(b) + ", " +
+                              std::to_string(mine.size()) + " samples here)";
     if (s == 0) {
       ASSERT_LE(max_rel_diff(dist_trainer.model().graph.grads(), reference.model().graph.grads()), tol.first)
           << "gradients " << where;

@@ -24,7 +24,9 @@ class Sampler {
   // permuted by Philox streams keyed by (seed, epoch).
   void start_epoch(int64_t epoch);
 
-  int64_t batches() const { return drop_last_ ? full_batches_ : static_cast<int64_t>(batch_begin_.size()) - 1; }
+  int64_t batches() const {
+    return drop_last_ ? full_batches_ : static_cast<int64_t>(batch_begin_.size()) - 1;
+  }
   int64_t classes() const { return static_cast<int64_t>(class_sizes_.size()); }
   int64_t batch_size(int64_t b) const { return batch_begin_[b + 1] - batch_begin_[b]; }
   // Global batch b of this epoch.

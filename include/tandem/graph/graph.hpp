@@ -114,7 +114,7 @@ class Graph {
   std::vector<OpArgs> args_;  // reused each pass: no allocation in steady state
   std::vector<int> scratch_counts_;
   const std::function<void(int64_t)>* progress_ = nullptr;  // during backward
-  std::function<void(const float*)> piece_done_;               // handed to ops, forwards to progress_
+  std::function<void(const float*)> piece_done_;            // handed to ops, forwards to progress_
 };
 
 }  // namespace tandem::graph

@@ -24,10 +24,10 @@ struct TrainConfig {
   bool drop_last = false;  // skip the smaller last batch of an epoch
   double val_split = 0;    // fraction of the training split held out (stratified) for validation
   // Data parallelism.
-  int64_t accumulate = 1;              // micro-batches per rank per optimizer step
-  std::string grad_sync = "auto";      // auto | blocking | bucketed
-  double bucket_mb = 0.25;             // bucket byte cap (MiB), bucketed sync (measured: see README)
-  std::string bn_sync = "global";      // global | local batch-norm statistics
+  int64_t accumulate = 1;          // micro-batches per rank per optimizer step
+  std::string grad_sync = "auto";  // auto | blocking | bucketed
+  double bucket_mb = 0.25;         // bucket byte cap (MiB), bucketed sync (measured: see README)
+  std::string bn_sync = "global";  // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
   optim::ScheduleConfig schedule;
   // Every option as given or defaulted, stored with the model.

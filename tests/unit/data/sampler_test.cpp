@@ -41,8 +41,8 @@ struct Case {
 
 // Every property for one dataset, over two epochs and ranks 1..5.
 void check_case(const Case& k, uint64_t seed) {
-  SCOPED_TRACE("n=" + std::to_string(k.n) + " batch=" + std::to_string(k.batch) + " classes=" +
-               std::to_string(k.classes) + " seed=" + std::to_string(seed));
+  SCOPED_TRACE("n=" + std::to_string(k.n) + " batch=" + std::to_string(k.batch) +
+               " classes=" + std::to_string(k.classes) + " seed=" + std::to_string(seed));
   const auto labels = random_labels(k.n, k.classes, seed, k.skewed);
   std::vector<int64_t> class_size(k.classes, 0);
   for (int32_t y : labels) ++class_size[y];
@@ -110,9 +110,7 @@ TEST(Sampler, CoverageBalanceAndRankIndependenceOverManyCases) {
       {37, 64, 3, false},     // N < B: one batch
       {70, 16, 5, true},      // last batch of 6 (fewer than classes)
       {23, 4, 5, false},      // batches smaller than the class count; 5 ranks: empty shards
-      {513, 128, 2, true},
-      {300, 7, 4, false},
-      {12, 12, 1, false},  // one class
+      {513, 128, 2, true},   {300, 7, 4, false}, {12, 12, 1, false},  // one class
   };
   for (const auto& k : cases)
     for (uint64_t seed = 0; seed < 12; ++seed) check_case(k, seed);
