@@ -1,11 +1,76 @@
 #include <iostream>
+#include <set>
 
 #include "commands.hpp"
 #include "options.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/io/checkpoint.hpp"
 #include "tandem/train/trainer.hpp"
 
 namespace tandem::cli {
+namespace {
+
+// Options a resumed run may change: its length, learning rate, checkpointing and callbacks,
+// where it writes, how it runs. Everything else would make it a different run.
+const std::set<std::string> kChangeableOnResume = {"epochs",
+                                                   "lr",
+                                                   "lr-schedule",
+                                                   "lr-step-epochs",
+                                                   "lr-gamma",
+                                                   "out",
+                                                   "data",
+                                                   "checkpoint-every",
+                                                   "keep-last",
+                                                   "monitor",
+                                                   "min-delta",
+                                                   "early-stop-patience",
+                                                   "plateau-patience",
+                                                   "plateau-factor",
+                                                   "stop-after-steps",
+                                                   "log-every-steps",
+                                                   "threads",
+                                                   "eval-batch",
+                                                   "test-limit",
+                                                   "grad-sync",
+                                                   "bucket-mb"};
+
+std::vector<std::string> merge_resume_options(const std::map<std::string, std::string>& stored,
+                                              const po::options_description& desc,
+                                              const po::variables_map& vm,
+                                              const std::vector<std::string>& args, dist::Comm& comm) {
+  const auto now = resolved(vm);
+  std::vector<std::string> merged = args, refused;
+  for (const auto& [key, value] : stored) {
+    // Not inherited: the model comes from the checkpoint, the rest belongs to one invocation.
+    if (key == "model" || key == "resume" || key == "config" || key == "stop-after-steps" ||
+        !desc.find_nothrow(key, false))
+      continue;
+    if (!vm.count(key)) {
+      merged.push_back("--" + key + "=" + value);
+    } else if (vm[key].defaulted()) {
+      const bool is_switch = boost::any_cast<bool>(&vm[key].value()) != nullptr;
+      if (!is_switch)
+        merged.push_back("--" + key + "=" + value);
+      else if (value == "true")
+        merged.push_back("--" + key);
+    } else if (now.at(key) != value) {
+      if (kChangeableOnResume.count(key)) {
+        if (comm.is_root())
+          std::cerr << "tandem: resume changes --" << key << ": " << value << " -> " << now.at(key) << "\n";
+      } else {
+        refused.push_back("--" + key + " (checkpoint " + value + ", now " + now.at(key) + ")");
+      }
+    }
+  }
+  if (!refused.empty()) {
+    std::string msg = "these options cannot change on resume:";
+    for (const auto& r : refused) msg += "\n  " + r;
+    throw UsageError(msg + "\ndrop them to continue the run as it was, or start a new run without --resume");
+  }
+  return merged;
+}
+
+}  // namespace
 
 int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
   train::TrainConfig c;
@@ -47,15 +112,39 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
      "auto: blocking on one node, bucketed across nodes")
     ("bucket-mb", po::value(&c.bucket_mb)->default_value(0.25), "byte cap of a gradient bucket, MiB (bucketed)")
     ("bn-sync", po::value(&c.bn_sync)->default_value("global"),
-     "global: batch-norm statistics over the global batch | local: over each rank's slice");
+     "global: batch-norm statistics over the global batch | local: over each rank's slice")
+    ("resume", po::value(&c.resume), "continue the run saved in this checkpoint (OUT/ckpt-*.h5)")
+    ("checkpoint-every", po::value(&c.checkpoint_every)->default_value("1epoch"),
+     "checkpoint into OUT every N steps, epochs or seconds: 500steps, 1epoch, 600s, 10min, 0 (at the end only)")
+    ("keep-last", po::value(&c.keep_last)->default_value(2), "checkpoints kept in OUT")
+    ("monitor", po::value(&c.monitor)->default_value("auto"),
+     "metric for best.h5, early stopping and plateaus: val_loss, val_accuracy, train_loss, ... "
+     "(auto: val_loss with --val-split, else train_loss)")
+    ("min-delta", po::value(&c.min_delta)->default_value(0.0), "smallest change of the monitored metric that counts")
+    ("early-stop-patience", po::value(&c.early_stop_patience)->default_value(0),
+     "stop after this many epochs without improvement and restore the best weights (0: off)")
+    ("plateau-patience", po::value(&c.plateau_patience)->default_value(0),
+     "multiply the learning rate by --plateau-factor after this many epochs without improvement (0: off)")
+    ("plateau-factor", po::value(&c.plateau_factor)->default_value(0.1), "learning-rate factor on a plateau")
+    ("stop-after-steps", po::value(&c.stop_after_steps)->default_value(0),
+     "checkpoint and stop after this global step (0: off), e.g. to fit a job's time limit")
+    ("log-every-steps", po::value(&c.log_every_steps)->default_value(0),
+     "also append the mean training loss every N steps to OUT/steps.jsonl (0: off)");
   // clang-format on
   auto p = parse("train", desc, args, true);
   if (p.help) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;
   }
+  if (!c.resume.empty()) {
+    // Options not given now come from the checkpoint; given ones may differ only if allowed.
+    auto merged = merge_resume_options(io::read_checkpoint_meta(c.resume).config, desc, p.vm, args, comm);
+    c = train::TrainConfig();
+    p = parse("train", desc, merged, true);
+  }
   c.resolved = resolved(p.vm);
   c.resolved.erase("config");
+  c.resolved.erase("resume");
   train::Trainer trainer(c, comm);
   trainer.run();
   return 0;

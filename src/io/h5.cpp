@@ -1,6 +1,9 @@
 // The only translation unit that includes <hdf5.h>.
 #include "tandem/io/h5.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <hdf5.h>
 
 #include <cstdio>
@@ -368,6 +371,32 @@ std::vector<std::string> H5File::members(const std::string& group) const {
   }
   H5Gclose(g);
   return out;
+}
+
+std::vector<std::string> H5File::attr_names(const std::string& object) const {
+  std::vector<std::string> out;
+  if (!exists(object)) return out;
+  Handle o(open_object(id_, path_, object));
+  H5O_info_t oinfo;  // HDF5 1.10 API (Debian 12)
+  TANDEM_CHECK(H5Oget_info2(o.get(), &oinfo, H5O_INFO_NUM_ATTRS) >= 0, "cannot inspect '", object, "' in '",
+               path_, "'");
+  for (hsize_t i = 0; i < oinfo.num_attrs; ++i) {
+    const ssize_t len =
+        H5Aget_name_by_idx(o.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string name(static_cast<size_t>(len), '\0');
+    H5Aget_name_by_idx(o.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), static_cast<size_t>(len) + 1,
+                       H5P_DEFAULT);
+    out.push_back(name);
+  }
+  return out;
+}
+
+void sync_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  TANDEM_CHECK(fd >= 0, "cannot open '", path, "' to flush it to disk");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  TANDEM_CHECK(rc == 0, "cannot flush '", path, "' to disk (fsync failed)");
 }
 
 void rename_file(const std::string& from, const std::string& to) {

@@ -12,8 +12,10 @@
 #include "tandem/core/log.hpp"
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
+#include "tandem/io/checkpoint.hpp"
 #include "tandem/io/model_file.hpp"
 #include "tandem/tensor/kernels.hpp"
+#include "tandem/train/metrics_file.hpp"
 #include "tandem/train/threads.hpp"
 
 namespace tandem::train {
@@ -45,7 +47,7 @@ void validate(const TrainConfig& c, const dist::Comm& comm) {
   if (c.grad_sync != "auto") dist::parse_grad_sync_mode(c.grad_sync);
   TANDEM_USAGE_CHECK(c.val_split >= 0 && c.val_split < 1, "--val-split must be in [0, 1), got ", c.val_split);
   TANDEM_USAGE_CHECK(!c.data.empty(), "no dataset given; pass --data FILE.h5");
-  TANDEM_USAGE_CHECK(!c.model.empty(), "no model given; pass --model FILE.model");
+  TANDEM_USAGE_CHECK(!c.model.empty() || !c.resume.empty(), "no model given; pass --model FILE.model");
 }
 
 }  // namespace
@@ -63,7 +65,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   validate(config, comm);
   config_.threads = configure_threads(config.threads, comm);
 
-  auto spec = model::load_spec_file(config.model);
+  // Resuming without --model: the checkpoint's own spec.
+  auto spec = config.model.empty() ? model::parse_spec(io::read_checkpoint_meta(config.resume).spec_text,
+                                                       config.resume + ":/model/spec")
+                                   : model::load_spec_file(config.model);
   model::BuildOptions build;
   build.bn_comm = config.bn_sync == "global" ? &comm : nullptr;
   model_ = model::build_model(spec, build);
@@ -115,6 +120,68 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
                                                std::min<int64_t>(cap, 256 * 1024));
   if (comm.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed)
     on_grads_final_ = [this](int64_t floats) { sync_->ready(floats); };
+
+  checkpoint_every_ = parse_every(config.checkpoint_every);
+  TANDEM_USAGE_CHECK(config.keep_last >= 1, "--keep-last must be >= 1, got ", config.keep_last);
+  TANDEM_USAGE_CHECK(config.plateau_factor > 0 && config.plateau_factor < 1,
+                     "--plateau-factor must be in (0, 1), got ", config.plateau_factor);
+  monitor_ = std::make_unique<Monitor>(
+      config.monitor == "auto" ? (val_.size() > 0 ? "val_loss" : "train_loss") : config.monitor);
+  TANDEM_USAGE_CHECK(val_.size() > 0 || monitor_->name().rfind("val_", 0) != 0, "--monitor ",
+                     monitor_->name(), " needs a validation set: add --val-split F");
+  callbacks_.min_delta = config.min_delta;
+  callbacks_.early_stop_patience = config.early_stop_patience;
+  callbacks_.plateau_patience = config.plateau_patience;
+  progress_.ranks = comm.size();
+  if (!config.resume.empty()) resume_from(config.resume);
+}
+
+io::DataShape Trainer::data_shape() const {
+  io::DataShape d;
+  d.train_size = train_.size();
+  d.val_size = val_.size();
+  d.test_size = test_.size();
+  d.classes = model_->outputs();
+  d.sample_shape = train_.sample_shape().str();
+  return d;
+}
+
+void Trainer::resume_from(const std::string& path) {
+  const auto meta = io::read_checkpoint_meta(path);
+  // The same model and data, or a list of what differs.
+  std::vector<std::string> diffs;
+  const auto spec_text = model_->spec.to_text();
+  if (meta.spec_text != spec_text)
+    diffs.push_back("model spec:\n    checkpoint:\n" + meta.spec_text + "    this run:\n" + spec_text);
+  const auto now = data_shape();
+  auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+    if (a != b) diffs.push_back(what + ": checkpoint " + a + ", this run " + b);
+  };
+  differ("training samples", std::to_string(meta.data.train_size), std::to_string(now.train_size));
+  differ("validation samples", std::to_string(meta.data.val_size), std::to_string(now.val_size));
+  differ("sample shape", meta.data.sample_shape, now.sample_shape);
+  differ("classes", std::to_string(meta.data.classes), std::to_string(now.classes));
+  if (!diffs.empty()) {
+    std::string msg = "cannot resume from '" + path + "': it was written for a different model or dataset:";
+    for (const auto& d : diffs) msg += "\n  - " + d;
+    throw UsageError(msg + "\nresume with the model and data it was trained on, or start a new run");
+  }
+  io::restore_checkpoint(path, *model_, *optimizer_);
+  progress_ = meta.progress;
+  global_step_ = progress_.global_step;
+  history_ = meta.history;
+  plateau_.best = progress_.best_metric;
+  plateau_.best_epoch = progress_.best_epoch;
+  plateau_.bad_epochs = progress_.bad_epochs;
+  // The epoch's sums so far are global: one rank carries them, the others start at zero.
+  seen_ = progress_.epoch_seen;
+  if (comm_.is_root()) {
+    loss_sum_ = progress_.epoch_loss_sum;
+    correct_ = progress_.epoch_correct;
+  }
+  log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ",
+             progress_.epoch + 1, ", batch ", progress_.batch, ", global step ", progress_.global_step);
+  progress_.ranks = comm_.size();
 }
 
 void Trainer::describe_layout() const {
@@ -168,8 +235,9 @@ double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch
     loss += micro_step(ids.subspan(begin, end - begin), global, epoch, m == k - 1);
   }
   sync_->finish();
-  const double lr = schedule_->lr(config_.lr, epoch, global_step_);
-  optimizer_->step(g.params(), g.grads(), lr);
+  TANDEM_CHECK(std::isfinite(loss), "the training loss became ", loss, " at global step ", global_step_ + 1,
+               " (epoch ", epoch + 1, "); lower --lr or check the data");
+  optimizer_->step(g.params(), g.grads(), lr_for(epoch));
   ++global_step_;
   return loss;
 }
@@ -181,64 +249,205 @@ void Trainer::average_state() {
   kernels::scale(state.data(), static_cast<int64_t>(state.size()), 1.0f / static_cast<float>(comm_.size()));
 }
 
+double Trainer::lr_for(int64_t epoch) const {
+  return schedule_->lr(config_.lr, epoch, global_step_) * progress_.lr_scale;
+}
+
+void Trainer::write_checkpoint() {
+  // The epoch's sums over all ranks, so that a resume on any number of ranks reports the same.
+  double sums[2] = {loss_sum_, correct_};
+  comm_.allreduce_sum(sums, 2);
+  if (config_.out.empty() || !comm_.is_root()) return;
+  progress_.global_step = global_step_;
+  progress_.epoch_loss_sum = sums[0];
+  progress_.epoch_correct = sums[1];
+  progress_.epoch_seen = seen_;
+  progress_.best_metric = plateau_.best;
+  progress_.best_epoch = plateau_.best_epoch;
+  progress_.bad_epochs = plateau_.bad_epochs;
+  auto resolved = config_.resolved;
+  resolved["threads"] = std::to_string(config_.threads);
+  char name[64];
+  std::snprintf(name, sizeof name, "/ckpt-%08lld.h5", static_cast<long long>(global_step_));
+  const std::string path = config_.out + name;
+  io::save_checkpoint(path, *model_, *optimizer_, resolved, progress_, data_shape(), history_);
+  if (kept_checkpoints_.empty() || kept_checkpoints_.back() != path) kept_checkpoints_.push_back(path);
+  while (static_cast<int64_t>(kept_checkpoints_.size()) > config_.keep_last) {
+    std::filesystem::remove(kept_checkpoints_.front());
+    kept_checkpoints_.erase(kept_checkpoints_.begin());
+  }
+  last_checkpoint_time_ = now();
+}
+
+void Trainer::open_metric_files() {
+  if (config_.out.empty() || !comm_.is_root()) return;
+  std::filesystem::create_directories(config_.out);
+  // Rewritten from the history: after a resume the files match the checkpoint exactly.
+  metrics_.open(config_.out + "/metrics.jsonl", std::ios::trunc);
+  csv_.open(config_.out + "/metrics.csv", std::ios::trunc);
+  TANDEM_CHECK(metrics_.good() && csv_.good(), "cannot write metrics into '", config_.out, "'; check --out");
+  csv_ << metrics_csv_header() << '\n';
+  for (const auto& line : history_) {
+    metrics_ << line << '\n';
+    csv_ << metrics_csv_row(line) << '\n';
+  }
+  metrics_.flush();
+  csv_.flush();
+  if (config_.log_every_steps > 0) steps_.open(config_.out + "/steps.jsonl", std::ios::app);
+  // Checkpoints already in OUT (a resumed run) are pruned like new ones.
+  for (const auto& entry : std::filesystem::directory_iterator(config_.out)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("ckpt-", 0) == 0 && entry.path().extension() == ".h5")
+      kept_checkpoints_.push_back(entry.path().string());
+  }
+  std::sort(kept_checkpoints_.begin(), kept_checkpoints_.end());
+}
+
+void Trainer::log_epoch(const EpochRecord& r) {
+  log::infof("epoch ", r.epoch, "/", config_.epochs, "  train_loss ", fixed(r.train_loss, 4), "  train_acc ",
+             fixed(r.train_accuracy, 4),
+             r.val ? "  val_loss " + fixed(r.val->loss, 4) + "  val_acc " + fixed(r.val->accuracy, 4)
+                   : std::string(),
+             "  test_loss ", fixed(r.test_loss, 4), "  test_acc ", fixed(r.test_accuracy, 4), "  lr ", r.lr,
+             "  ", fixed(r.seconds, 2), "s  ", fixed(r.samples_per_s, 0), " samples/s  grad wait ",
+             fixed(100.0 * r.grad_wait_s / r.seconds, 1), "%");
+  history_.push_back(r.json());
+  if (metrics_.is_open()) {
+    metrics_ << history_.back() << '\n';
+    csv_ << metrics_csv_row(history_.back()) << '\n';
+    metrics_.flush();
+    csv_.flush();
+  }
+}
+
+bool Trainer::end_of_epoch(const EpochRecord& r) {
+  const std::string& m = monitor_->name();
+  const double value = m == "val_loss"         ? r.val->loss
+                       : m == "val_accuracy"   ? r.val->accuracy
+                       : m == "train_loss"     ? r.train_loss
+                       : m == "train_accuracy" ? r.train_accuracy
+                       : m == "test_loss"      ? r.test_loss
+                                               : r.test_accuracy;
+  const auto d = after_epoch(*monitor_, callbacks_, plateau_, r.epoch, value);
+  auto& g = model_->graph;
+  if (d.improved) {
+    best_params_.assign(g.params().begin(), g.params().end());
+    best_state_.assign(g.state().begin(), g.state().end());
+    if (!config_.out.empty() && comm_.is_root()) {
+      auto resolved = config_.resolved;
+      resolved["best_epoch"] = std::to_string(r.epoch);
+      resolved["best_" + m] = fixed(value, 6);
+      io::save_model(config_.out + "/best.h5", *model_, resolved);
+    }
+  }
+  if (d.cut_lr) {
+    progress_.lr_scale *= config_.plateau_factor;
+    log::infof(m, " has not improved for ", config_.plateau_patience, " epoch(s): learning rate x",
+               config_.plateau_factor, " -> ", lr_for(r.epoch));
+  }
+  if (d.stop) {
+    log::infof("early stopping: ", m, " has not improved by more than ", config_.min_delta, " for ",
+               config_.early_stop_patience, " epoch(s); restoring the weights of epoch ", plateau_.best_epoch,
+               " (", m, " ", fixed(plateau_.best, 4), ")");
+    std::copy(best_params_.begin(), best_params_.end(), g.params().begin());
+    std::copy(best_state_.begin(), best_state_.end(), g.state().begin());
+  }
+  return d.stop;
+}
+
+void Trainer::log_steps(int64_t epoch) {
+  double sums[2] = {window_loss_, window_seen_};
+  comm_.allreduce_sum(sums, 2);
+  window_loss_ = window_seen_ = 0;
+  if (!steps_.is_open()) return;
+  JsonObject o;
+  o.add("epoch", epoch + 1)
+      .add("step", global_step_)
+      .add("train_loss", sums[1] > 0 ? sums[0] / sums[1] : 0.0);
+  o.add("lr", lr_for(epoch));
+  steps_ << o.str() << '\n';
+  steps_.flush();
+}
+
 std::vector<EpochRecord> Trainer::run() {
   describe_layout();
-  std::ofstream metrics;
-  if (!config_.out.empty() && comm_.is_root()) {
-    std::filesystem::create_directories(config_.out);
-    metrics.open(config_.out + "/metrics.jsonl", std::ios::trunc);
-    TANDEM_CHECK(metrics.good(), "cannot write '", config_.out, "/metrics.jsonl'; check --out");
-  }
+  open_metric_files();
+  display_.start(comm_.is_root());
   data::Sampler sampler(train_.labels(), config_.batch_size * config_.accumulate, config_.seed,
                         config_.drop_last);
   TANDEM_USAGE_CHECK(sampler.batches() > 0, "--drop-last with a global batch of ",
                      config_.batch_size * config_.accumulate, " leaves no batch of the ", train_.size(),
                      " training samples; lower --batch-size or drop --drop-last");
   std::vector<EpochRecord> history;
-  for (int64_t epoch = 0; epoch < config_.epochs; ++epoch) {
+  last_checkpoint_time_ = now();
+  bool stop = false;
+  for (int64_t epoch = progress_.epoch; epoch < config_.epochs && !stop; ++epoch) {
     sampler.start_epoch(epoch);
-    correct_ = 0;
+    const int64_t first = epoch == progress_.epoch ? progress_.batch : 0;
+    progress_.epoch = epoch;
+    if (first == 0) correct_ = loss_sum_ = seen_ = 0;
     sync_->reset_wait();
-    double loss_sum = 0, seen = 0;
-    const double lr = schedule_->lr(config_.lr, epoch, global_step_);
+    display_.begin_epoch(epoch + 1, config_.epochs, sampler.batches(), first);
     comm_.barrier();
     const double t0 = now();
-    for (int64_t b = 0; b < sampler.batches(); ++b) {
-      loss_sum += step(sampler.shard(b, comm_.rank(), comm_.size()), sampler.batch_size(b), epoch);
-      seen += static_cast<double>(sampler.batch_size(b));
+    double trained = 0;  // samples this call trained in this epoch (for samples/s)
+    for (int64_t b = first; b < sampler.batches(); ++b) {
+      const auto shard = sampler.shard(b, comm_.rank(), comm_.size());
+      const double loss = step(shard, sampler.batch_size(b), epoch);
+      loss_sum_ += loss;
+      window_loss_ += loss;
+      seen_ += static_cast<double>(sampler.batch_size(b));
+      window_seen_ += static_cast<double>(shard.size());
+      trained += static_cast<double>(sampler.batch_size(b));
+      progress_.batch = b + 1;
+      display_.update(b + 1, trained / (now() - t0), loss_sum_ / std::max(1.0, seen_ / comm_.size()));
+      if (config_.log_every_steps > 0 && global_step_ % config_.log_every_steps == 0) log_steps(epoch);
+      bool save = checkpoint_every_.unit == Every::Unit::kSteps &&
+                  global_step_ % static_cast<int64_t>(checkpoint_every_.amount) == 0;
+      if (checkpoint_every_.unit == Every::Unit::kSeconds) {
+        // Clocks differ between ranks: rank 0 decides for everyone.
+        double due = comm_.is_root() && now() - last_checkpoint_time_ >= checkpoint_every_.amount ? 1 : 0;
+        comm_.broadcast(&due, sizeof due, 0);
+        save = due > 0;
+      }
+      const bool halt = config_.stop_after_steps > 0 && global_step_ >= config_.stop_after_steps;
+      if (save || halt) write_checkpoint();
+      if (halt) {
+        log::infof(
+            "stopping after global step ", global_step_, " (--stop-after-steps)",
+            kept_checkpoints_.empty() ? std::string() : "; resume with --resume " + kept_checkpoints_.back());
+        return history;
+      }
     }
+    display_.end_epoch();
     comm_.barrier();
     const double seconds = now() - t0;
     if (config_.bn_sync == "local") average_state();
-    double sums[2] = {loss_sum, correct_};
+    double sums[2] = {loss_sum_, correct_};
     comm_.allreduce_sum(sums, 2);
     EpochRecord r;
     if (val_.size() > 0) r.val = evaluate(*model_, val_, comm_, eval_chunk_);
     const auto test = evaluate(*model_, test_, comm_, eval_chunk_);
     r.epoch = epoch + 1;
     r.step = global_step_;
-    r.train_loss = sums[0] / seen;
-    r.train_accuracy = sums[1] / seen;
+    r.train_loss = sums[0] / seen_;
+    r.train_accuracy = sums[1] / seen_;
     r.test_loss = test.loss;
     r.test_accuracy = test.accuracy;
-    r.lr = lr;
+    r.lr = lr_for(epoch);
     r.seconds = seconds;
-    r.samples_per_s = seen / seconds;
+    r.samples_per_s = trained / seconds;
     r.grad_wait_s = sync_->wait_seconds();
-    TANDEM_CHECK(std::isfinite(r.train_loss), "the training loss became ", r.train_loss, " in epoch ",
-                 r.epoch, "; lower --lr or check the data");
+    log_epoch(r);
     history.push_back(r);
-    log::infof("epoch ", r.epoch, "/", config_.epochs, "  train_loss ", fixed(r.train_loss, 4),
-               "  train_acc ", fixed(r.train_accuracy, 4),
-               r.val ? "  val_loss " + fixed(r.val->loss, 4) + "  val_acc " + fixed(r.val->accuracy, 4)
-                     : std::string(),
-               "  test_loss ", fixed(r.test_loss, 4), "  test_acc ", fixed(r.test_accuracy, 4), "  lr ", r.lr,
-               "  ", fixed(r.seconds, 2), "s  ", fixed(r.samples_per_s, 0), " samples/s  grad wait ",
-               fixed(100.0 * r.grad_wait_s / r.seconds, 1), "%");
-    if (metrics.is_open()) {
-      metrics << r.json() << '\n';
-      metrics.flush();
-    }
+    stop = end_of_epoch(r);
+    progress_.epoch = epoch + 1;
+    progress_.batch = 0;
+    correct_ = loss_sum_ = seen_ = 0;
+    const bool last = epoch + 1 == config_.epochs || stop;
+    if (last || (checkpoint_every_.unit == Every::Unit::kEpochs &&
+                 (epoch + 1) % static_cast<int64_t>(checkpoint_every_.amount) == 0))
+      write_checkpoint();
   }
   if (!config_.out.empty() && comm_.is_root()) {
     auto resolved = config_.resolved;

@@ -55,6 +55,8 @@ class H5File {
   int64_t attr_int(const std::string& object, const std::string& name) const;
   std::vector<std::string> attr_strings(const std::string& object, const std::string& name) const;
 
+  // Names of the attributes of a group or dataset.
+  std::vector<std::string> attr_names(const std::string& object) const;
   // Names of the members of a group.
   std::vector<std::string> members(const std::string& group) const;
   void flush();
@@ -69,6 +71,8 @@ class H5File {
 template <typename Fn>
 void write_atomically(const std::string& path, Fn&& write_fn);
 void rename_file(const std::string& from, const std::string& to);
+// fsync: the file's bytes are on disk before it is renamed into place.
+void sync_file(const std::string& path);
 
 template <typename Fn>
 void write_atomically(const std::string& path, Fn&& write_fn) {
@@ -78,6 +82,7 @@ void write_atomically(const std::string& path, Fn&& write_fn) {
     write_fn(f);
     f.flush();
   }
+  sync_file(tmp);
   rename_file(tmp, path);
 }
 

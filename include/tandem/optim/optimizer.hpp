@@ -34,6 +34,8 @@ class Optimizer {
   void set_steps(int64_t steps) { steps_ = steps; }
   void set_decay_ranges(std::vector<std::pair<int64_t, int64_t>> ranges) { decay_ = std::move(ranges); }
   virtual std::vector<StateArray> state() = 0;
+  // Sizes the state for n parameters (zeros), as the first step would; before loading it.
+  void prepare_state(int64_t n) { prepare(n); }
 
  protected:
   explicit Optimizer(const OptimizerConfig& c) : config_(c) {}

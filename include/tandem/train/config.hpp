@@ -30,6 +30,17 @@ struct TrainConfig {
   std::string bn_sync = "global";  // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
   optim::ScheduleConfig schedule;
+  // Lifecycle.
+  std::string resume;                       // checkpoint to continue from ("" starts afresh)
+  std::string checkpoint_every = "1epoch";  // N steps | N epochs | N s | N min | "0": only at the end
+  int64_t keep_last = 2;                    // checkpoints kept in OUT (oldest removed)
+  std::string monitor = "auto";             // metric for best.h5, early stopping, plateau
+  double min_delta = 0;                     // improvement needed to count
+  int64_t early_stop_patience = 0;          // epochs without improvement before stopping (0: off)
+  int64_t plateau_patience = 0;             // epochs without improvement before cutting the lr (0: off)
+  double plateau_factor = 0.1;              // lr multiplier on a plateau
+  int64_t stop_after_steps = 0;             // checkpoint and stop after this global step (0: off)
+  int64_t log_every_steps = 0;              // also write a metrics line every N steps (0: per epoch only)
   // Every option as given or defaulted, stored with the model.
   std::map<std::string, std::string> resolved;
 };

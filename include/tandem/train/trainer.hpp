@@ -3,6 +3,7 @@
 // global batch (optionally in several micro-batches), gradients are summed across ranks while
 // backward runs, and every rank applies the same optimizer step.
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -14,11 +15,15 @@
 #include "tandem/data/sampler.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/dist/grad_sync.hpp"
+#include "tandem/io/checkpoint.hpp"
 #include "tandem/model/model.hpp"
 #include "tandem/optim/optimizer.hpp"
 #include "tandem/optim/schedule.hpp"
+#include "tandem/train/callbacks.hpp"
 #include "tandem/train/config.hpp"
 #include "tandem/train/evaluate.hpp"
+#include "tandem/train/progress.hpp"
+#include "tandem/train/schedule_every.hpp"
 
 namespace tandem::train {
 
@@ -37,11 +42,14 @@ struct EpochRecord {
 
 class Trainer {
  public:
-  // Loads data and model, checks them against each other and across ranks.
+  // Loads data and model, checks them against each other and across ranks; with
+  // config.resume, restores the checkpoint (refusing a different model or dataset).
   Trainer(const TrainConfig& config, dist::Comm& comm);
-  // Trains for config.epochs, evaluating after each epoch; writes OUT/metrics.jsonl and
-  // OUT/final.h5 when config.out is set.
+  // Trains until config.epochs (or early stopping, or config.stop_after_steps), evaluating
+  // after each epoch. With config.out: OUT/metrics.jsonl and metrics.csv, checkpoints
+  // OUT/ckpt-STEP.h5, OUT/best.h5 and OUT/final.h5. Returns the epochs run by this call.
   std::vector<EpochRecord> run();
+  const io::TrainProgress& progress() const { return progress_; }
 
   model::Model& model() { return *model_; }
   const data::Dataset& train_data() const { return train_; }
@@ -56,6 +64,16 @@ class Trainer {
  private:
   double micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool sync_now);
   void describe_layout() const;
+  void resume_from(const std::string& path);
+  io::DataShape data_shape() const;
+  double lr_for(int64_t epoch) const;
+  // Collective: sums the epoch's statistics and rank 0 writes OUT/ckpt-STEP.h5.
+  void write_checkpoint();
+  void open_metric_files();
+  void log_epoch(const EpochRecord& r);
+  // Applies the epoch's callbacks; true when training should stop.
+  bool end_of_epoch(const EpochRecord& r);
+  void log_steps(int64_t epoch);
   // Local batch norm: each rank's running statistics are replaced by the ranks' mean.
   void average_state();
 
@@ -69,8 +87,22 @@ class Trainer {
   std::function<void(int64_t)> on_grads_final_;  // feeds sync_ from backward (empty: no overlap)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
   int64_t global_step_ = 0;
-  double correct_ = 0;                       // training predictions right in the current epoch (this rank)
-  std::vector<int32_t> labels_, predicted_;  // [micro-batch], reused every step
+  io::TrainProgress progress_;        // position, callbacks' state
+  std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
+  std::unique_ptr<Monitor> monitor_;
+  CallbackConfig callbacks_;
+  PlateauState plateau_;
+  std::vector<float> best_params_, best_state_;
+  Every checkpoint_every_;
+  double last_checkpoint_time_ = 0;
+  std::vector<std::string> kept_checkpoints_;  // rank 0, oldest first
+  std::ofstream metrics_, csv_, steps_;
+  ProgressDisplay display_;
+  // This epoch so far: summed loss and correct predictions of this rank, samples of all ranks.
+  double loss_sum_ = 0, seen_ = 0;
+  double window_loss_ = 0, window_seen_ = 0;  // since the last step line
+  double correct_ = 0;                        // training predictions right in the current epoch (this rank)
+  std::vector<int32_t> labels_, predicted_;   // [micro-batch], reused every step
 };
 
 }  // namespace tandem::train

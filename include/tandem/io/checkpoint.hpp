@@ -1,0 +1,62 @@
+#pragma once
+// Checkpoints: everything needed to continue a run exactly, in one HDF5 file readable with
+// h5dump and h5py. The model part is a model file (model_file.hpp); on top of it:
+//
+//   /                    attrs format="tandem-checkpoint", format_version, tandem_version
+//   /optimizer           attrs name, steps; datasets NAME (float32, parameter-arena layout)
+//   /progress            attrs epoch (0-based, the epoch in progress), batch (next global batch
+//                        of that epoch), global_step, epoch_loss_sum, epoch_correct,
+//                        epoch_seen (the epoch's training sums so far, over all ranks),
+//                        lr_scale (reduce-on-plateau), best_metric, bad_epochs, ranks
+//   /data                attrs train_size, val_size, test_size, sample_shape, classes
+//   /history             attr lines: every metrics.jsonl line so far
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tandem/model/model.hpp"
+#include "tandem/optim/optimizer.hpp"
+
+namespace tandem::io {
+
+inline constexpr int64_t kCheckpointFormatVersion = 1;
+
+struct TrainProgress {
+  int64_t epoch = 0;        // the epoch in progress (0-based)
+  int64_t batch = 0;        // next global batch within it
+  int64_t global_step = 0;  // optimizer steps so far
+  double epoch_loss_sum = 0, epoch_correct = 0, epoch_seen = 0;
+  double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
+  double best_metric = 0;
+  int64_t best_epoch = 0;  // 0: none yet
+  int64_t bad_epochs = 0;  // epochs without improvement (early stopping, plateau)
+  int64_t ranks = 1;       // informational: the run that wrote it
+};
+
+struct DataShape {
+  int64_t train_size = 0, val_size = 0, test_size = 0, classes = 0;
+  std::string sample_shape;
+};
+
+struct CheckpointMeta {
+  std::string spec_text;
+  std::map<std::string, std::string> config;
+  TrainProgress progress;
+  DataShape data;
+  std::vector<std::string> history;
+  std::string tandem_version;
+};
+
+// Atomic (PATH.tmp, flushed, synced, renamed); call on one rank.
+void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
+                     const std::map<std::string, std::string>& config, const TrainProgress& progress,
+                     const DataShape& data, const std::vector<std::string>& history);
+
+// Everything but the arrays; throws naming the file when it is not a tandem checkpoint.
+CheckpointMeta read_checkpoint_meta(const std::string& path);
+
+// Parameters, running statistics and optimizer state into a model built from the same spec.
+void restore_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt);
+
+}  // namespace tandem::io
