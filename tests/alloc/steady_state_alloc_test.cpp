@@ -22,6 +22,10 @@ std::atomic<long> g_allocations{0};
 std::atomic<bool> g_counting{false};
 }  // namespace
 
+// This file replaces global new with malloc, so free is the matching release; GCC cannot see
+// that across the replacement and warns where inlined library code deletes.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+
 void* operator new(std::size_t n) {
   if (g_counting) ++g_allocations;
   if (void* p = std::malloc(n ? n : 1)) return p;
