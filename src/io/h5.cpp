@@ -277,11 +277,14 @@ void H5File::set_attr(const std::string& object, const std::string& name,
   H5Tset_size(t.id, H5T_VARIABLE);
   H5Tset_cset(t.id, H5T_CSET_UTF8);
   hsize_t n = values.size();
-  Space s{H5Screate_simple(1, &n, nullptr)};
+  // An empty list is a null dataspace (HDF5 has no zero-length simple attribute).
+  Space s{n == 0 ? H5Screate(H5S_NULL) : H5Screate_simple(1, &n, nullptr)};
   Attr a{H5Acreate2(o.get(), name.c_str(), t.id, s.id, H5P_DEFAULT, H5P_DEFAULT)};
+  TANDEM_CHECK(a.id >= 0, "cannot create attribute '", name, "'");
+  if (n == 0) return;
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  TANDEM_CHECK(a.id >= 0 && H5Awrite(a.id, t.id, ptrs.data()) >= 0, "cannot write attribute '", name, "'");
+  TANDEM_CHECK(H5Awrite(a.id, t.id, ptrs.data()) >= 0, "cannot write attribute '", name, "'");
 }
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
@@ -297,8 +300,9 @@ std::vector<std::string> read_strings(hid_t attr) {
   Type ft{H5Aget_type(attr)};
   TANDEM_CHECK(H5Tget_class(ft.id) == H5T_STRING, "attribute is not a string");
   Space s{H5Aget_space(attr)};
-  const hssize_t n = std::max<hssize_t>(H5Sget_simple_extent_npoints(s.id), 1);
   std::vector<std::string> out;
+  if (H5Sget_simple_extent_type(s.id) == H5S_NULL) return out;
+  const hssize_t n = std::max<hssize_t>(H5Sget_simple_extent_npoints(s.id), 1);
   if (H5Tis_variable_str(ft.id) > 0) {
     Type mt{H5Tcopy(H5T_C_S1)};
     H5Tset_size(mt.id, H5T_VARIABLE);

@@ -123,5 +123,58 @@ else
   fail "data-parallel options (exit $rc): $(grep -E 'tandem|error|epoch|global' "$work/train2.log" | head -5)"
 fi
 
+# --- lifecycle: stop mid-epoch, resume bitwise; other rank counts; refused resumes ---------
+life=(--data "$data" --model "$src/launch/models/mlp-bn.model" --epochs 3 --batch-size 64 --train-limit 2000
+      --test-limit 500 --val-split 0.1 --optimizer nesterov --lr 0.02 --threads 1 --seed 4)
+same_params() { h5diff -q "$1" "$2" /params > /dev/null 2>&1 && h5diff -q "$1" "$2" /state > /dev/null 2>&1; }
+for ranks in 1 2; do
+  l=$work/life$ranks
+  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/full" > "$l.full.log" 2>&1
+  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/cut" --stop-after-steps 40 > "$l.cut.log" 2>&1
+  ckpt=$l/step40.h5  # kept aside: the resumed run prunes OUT to its last 2 checkpoints
+  cp "$l/cut/ckpt-00000040.h5" "$ckpt"
+  timeout 120 mpirun -np $ranks "$tandem" train --resume "$ckpt" --out "$l/cut" > "$l.resume.log" 2>&1
+  # 1,800 training samples in batches of 64: 29 per epoch, so step 40 is batch 11 of epoch 2.
+  if grep -q "epoch 2, batch 11, global step 40" "$l.resume.log" &&
+    same_params "$l/full/final.h5" "$l/cut/final.h5" &&
+    diff <(sed 's/"seconds.*//' "$l/full/metrics.jsonl") <(sed 's/"seconds.*//' "$l/cut/metrics.jsonl") > /dev/null; then
+    pass "stopped at step 40 (mid-epoch 2) and resumed on $ranks rank(s): parameters, running statistics and metrics bitwise equal"
+  else
+    fail "bitwise resume on $ranks rank(s): $(grep -hE 'error|resum' "$l".*.log | head -3)"
+  fi
+done
+[ -f "$work/life2/full/best.h5" ] && [ "$(wc -l < "$work/life2/full/metrics.csv")" -eq 4 ] &&
+  [ "$(ls "$work/life2/full" | grep -c '^ckpt-')" -eq 2 ] &&
+  pass "best.h5, metrics.csv and the last 2 checkpoints in OUT" || fail "lifecycle files: $(ls "$work/life2/full")"
+# Another rank count continues with the same global batches: equal up to summation order.
+for ranks in 1 3; do
+  d=$work/life_other$ranks
+  mkdir -p "$d" && cp "$work/life2/step40.h5" "$d/ckpt-00000040.h5"
+  timeout 120 mpirun -np $ranks "$tandem" train --resume "$d/ckpt-00000040.h5" --out "$d" > "$d.log" 2>&1
+  if h5diff -q --delta=1e-4 "$work/life2/full/final.h5" "$d/final.h5" /params > /dev/null 2>&1 &&
+    grep -q "written by 2 rank(s)" "$d.log"; then
+    pass "a 2-rank checkpoint resumed on $ranks rank(s) ends within 1e-4 of the uninterrupted run"
+  else
+    fail "resume on $ranks rank(s): $(grep -E 'error' "$d.log" | head -2; h5diff --delta=1e-4 "$work/life2/full/final.h5" "$d/final.h5" /params 2>&1 | tail -2)"
+  fi
+done
+ckpt=$work/life2/step40.h5
+mpi "$tandem" train --resume "$ckpt" --model "$src/launch/models/mlp.model" --out "$work/r1" > "$work/r1.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "written for a different model or dataset" "$work/r1.log" && grep -q "batchnorm" "$work/r1.log" &&
+  pass "resume with another model refused, listing the spec difference" || fail "other model on resume (exit $rc): $(grep -m2 tandem "$work/r1.log")"
+mpi "$tandem" train --resume "$ckpt" --batch-size 32 --seed 5 --out "$work/r2" > "$work/r2.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q -- "--batch-size (checkpoint 64, now 32)" "$work/r2.log" && grep -q -- "--seed (checkpoint 4, now 5)" "$work/r2.log" &&
+  pass "resume refuses to change --batch-size and --seed, naming both" || fail "option change on resume (exit $rc): $(grep -m3 -A2 tandem "$work/r2.log")"
+mpi "$tandem" train --resume "$ckpt" --epochs 4 --lr 0.005 --out "$work/r3" > "$work/r3.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && grep -q -- "resume changes --lr: 0.02 -> 0.005" "$work/r3.log" && grep -q "^epoch 4/4" "$work/r3.log" &&
+  pass "resume may change --epochs and --lr and reports it" || fail "allowed change on resume (exit $rc): $(grep -m3 -E 'tandem|epoch' "$work/r3.log")"
+mpi "$tandem" train --resume "$work/run/final.h5" --out "$work/r4" > "$work/r4.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "is not a tandem checkpoint" "$work/r4.log" &&
+  pass "resuming from a model file is refused" || fail "resume from final.h5 (exit $rc): $(grep -m2 tandem "$work/r4.log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,6 +7,7 @@
 #include "tandem/core/error.hpp"
 
 #include "tandem/data/dataset.hpp"
+#include "tandem/io/checkpoint.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/io/model_file.hpp"
 #include "tandem/model/builder.hpp"
@@ -95,6 +96,94 @@ TEST(Hdf5, ModelParametersRoundTrip) {
   io::H5File f(path, io::H5File::Mode::kRead);
   EXPECT_EQ(f.attr_string("/config", "lr"), "0.1");
   EXPECT_EQ(f.attr_string("/", "format"), "tandem-model");
+  std::filesystem::remove(path);
+}
+
+std::unique_ptr<model::Model> small_model() {
+  model::ModelBuilder b;
+  b.input({1, 4, 4});
+  b.flatten();
+  b.dense(3);
+  auto m = model::build_model(b.spec());
+  model::initialize(m->graph, 5);
+  return m;
+}
+
+TEST(Checkpoint, RoundTripsOptimizerStatePositionAndHistory) {
+  auto m = small_model();
+  optim::OptimizerConfig oc;
+  oc.name = "adam";
+  auto opt = optim::make_optimizer(oc);
+  std::vector<float> grads(static_cast<size_t>(m->graph.param_count()), 0.25f);
+  for (int i = 0; i < 3; ++i) opt->step(m->graph.params(), grads, 0.01);
+  io::TrainProgress p;
+  p.epoch = 4;
+  p.batch = 17;
+  p.global_step = 123;
+  p.epoch_loss_sum = 9.5;
+  p.lr_scale = 0.01;
+  p.best_epoch = 3;
+  p.best_metric = 0.42;
+  io::DataShape d{100, 10, 20, 3, "[1, 4, 4]"};
+  const auto path = temp_path("ckpt.h5");
+  io::save_checkpoint(path, *m, *opt, {{"lr", "0.01"}, {"seed", "7"}}, p, d,
+                      {"{\"epoch\": 1}", "{\"epoch\": 2}"});
+  const auto meta = io::read_checkpoint_meta(path);
+  EXPECT_EQ(meta.progress.epoch, 4);
+  EXPECT_EQ(meta.progress.batch, 17);
+  EXPECT_EQ(meta.progress.global_step, 123);
+  EXPECT_EQ(meta.progress.epoch_loss_sum, 9.5);
+  EXPECT_EQ(meta.progress.lr_scale, 0.01);
+  EXPECT_EQ(meta.progress.best_epoch, 3);
+  EXPECT_EQ(meta.data.sample_shape, "[1, 4, 4]");
+  EXPECT_EQ(meta.config.at("seed"), "7");
+  EXPECT_EQ(meta.history.size(), 2u);
+  EXPECT_EQ(meta.spec_text, m->spec.to_text());
+  auto m2 = small_model();
+  model::initialize(m2->graph, 99);
+  auto opt2 = optim::make_optimizer(oc);
+  io::restore_checkpoint(path, *m2, *opt2);
+  EXPECT_EQ(opt2->steps(), 3);
+  for (int64_t i = 0; i < m->graph.param_count(); ++i) ASSERT_EQ(m2->graph.params()[i], m->graph.params()[i]);
+  auto s1 = opt->state(), s2 = opt2->state();
+  ASSERT_EQ(s1.size(), 2u);
+  for (size_t k = 0; k < s1.size(); ++k) EXPECT_EQ(*s1[k].data, *s2[k].data) << s1[k].name;
+  // The next step is the same from both.
+  opt->step(m->graph.params(), grads, 0.01);
+  opt2->step(m2->graph.params(), grads, 0.01);
+  for (int64_t i = 0; i < m->graph.param_count(); ++i) ASSERT_EQ(m2->graph.params()[i], m->graph.params()[i]);
+  // A model file is not a checkpoint; another optimizer is refused.
+  io::save_model(temp_path("model_only.h5"), *m, {});
+  EXPECT_THROW(io::read_checkpoint_meta(temp_path("model_only.h5")), UsageError);
+  oc.name = "sgd";
+  EXPECT_THROW(io::restore_checkpoint(path, *m2, *optim::make_optimizer(oc)), UsageError);
+  std::filesystem::remove(path);
+  std::filesystem::remove(temp_path("model_only.h5"));
+}
+
+TEST(Checkpoint, ACrashBeforeTheRenameLeavesThePreviousCheckpointLoadable) {
+  auto m = small_model();
+  auto opt = optim::make_optimizer({});
+  const auto path = temp_path("crash.h5");
+  io::TrainProgress p;
+  p.global_step = 10;
+  io::save_checkpoint(path, *m, *opt, {}, p, {}, {});
+  // The next write dies after writing part of the temporary file, before the rename.
+  EXPECT_THROW(io::write_atomically(path,
+                                    [&](io::H5File& f) {
+                                      io::write_model(f, *m, {});
+                                      throw std::runtime_error("killed mid-write");
+                                    }),
+               std::runtime_error);
+  EXPECT_TRUE(std::filesystem::exists(path + ".tmp"));
+  const auto meta = io::read_checkpoint_meta(path);
+  EXPECT_EQ(meta.progress.global_step, 10);
+  io::restore_checkpoint(path, *m, *opt);
+  // The next successful write replaces the stale temporary file.
+  p.global_step = 11;
+  io::save_checkpoint(path, *m, *opt, {}, p, {}, {});
+  EXPECT_EQ(io::read_checkpoint_meta(path).progress.global_step, 11);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   std::filesystem::remove(path);
 }
 
