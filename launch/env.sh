@@ -7,7 +7,7 @@ TANDEM_BUILD=${TANDEM_BUILD:-$TANDEM_ROOT/build}
 # Debian packages tandem builds, runs and tests with.
 TANDEM_PACKAGES=(g++ cmake make libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools
                  libboost-program-options-dev libgtest-dev librandom123-dev zlib1g-dev
-                 dataset-fashion-mnist)
+                 gnuplot-nox dataset-fashion-mnist)
 
 tandem_install_packages() {
   local missing=()

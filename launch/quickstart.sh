@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine to a trained model: installs the dependencies,
 # builds tandem, converts Fashion-MNIST to HDF5, and trains the default configuration
-# (launch/configs/fashion-mlp.ini) with mpirun on all cores. Safe to re-run.
+# (launch/configs/fashion-mlp.ini) with mpirun on all cores, then draws its learning curves
+# (runs/fashion-mlp/curves.png). Safe to re-run.
 # Extra arguments go to `tandem train` (e.g. --epochs 3).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -19,4 +20,5 @@ fi
 
 ranks=$(nproc)
 echo "== training launch/configs/fashion-mlp.ini on $ranks rank(s)"
-exec mpirun -np "$ranks" --bind-to core "$TANDEM_BUILD/tandem" train --config launch/configs/fashion-mlp.ini "$@"
+mpirun -np "$ranks" --bind-to core "$TANDEM_BUILD/tandem" train --config launch/configs/fashion-mlp.ini "$@"
+"$TANDEM_BUILD/tandem" plot --metrics runs/fashion-mlp/metrics.jsonl --out runs/fashion-mlp/curves.png

@@ -11,5 +11,8 @@ namespace tandem::cli {
 int train_command(const std::vector<std::string>& args, dist::Comm& comm);
 int eval_command(const std::vector<std::string>& args, dist::Comm& comm);
 int convert_command(const std::vector<std::string>& args, dist::Comm& comm);
+int predict_command(const std::vector<std::string>& args, dist::Comm& comm);
+int inspect_command(const std::vector<std::string>& args, dist::Comm& comm);
+int plot_command(const std::vector<std::string>& args, dist::Comm& comm);
 
 }  // namespace tandem::cli

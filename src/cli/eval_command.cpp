@@ -1,3 +1,5 @@
+#include <cmath>
+#include <fstream>
 #include <iostream>
 
 #include "commands.hpp"
@@ -6,28 +8,94 @@
 #include "tandem/core/json.hpp"
 #include "tandem/io/model_file.hpp"
 #include "tandem/train/evaluate.hpp"
+#include "tandem/train/predict.hpp"
 #include "tandem/train/threads.hpp"
 
 namespace tandem::cli {
+namespace {
+
+std::string number_or_null(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+std::string json_array(const std::vector<double>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + number_or_null(v[i]);
+  return s + "]";
+}
+
+std::string confusion_json(const train::ClassReport& r) {
+  std::string s = "[";
+  for (int64_t t = 0; t < r.classes; ++t) {
+    s += t ? ", [" : "[";
+    for (int64_t p = 0; p < r.classes; ++p)
+      s += (p ? ", " : "") + std::to_string(r.confusion[t * r.classes + p]);
+    s += "]";
+  }
+  return s + "]";
+}
+
+void print_report(const train::ClassReport& r) {
+  std::printf("\nclass  precision  recall  support\n");
+  for (int64_t c = 0; c < r.classes; ++c) {
+    int64_t support = 0;
+    for (int64_t p = 0; p < r.classes; ++p) support += r.confusion[c * r.classes + p];
+    std::printf("%5lld  %9s  %6s  %7lld\n", static_cast<long long>(c), number_or_null(r.precision[c]).c_str(),
+                number_or_null(r.recall[c]).c_str(), static_cast<long long>(support));
+  }
+  std::printf("\nconfusion matrix (rows: true class, columns: predicted class)\n      ");
+  for (int64_t p = 0; p < r.classes; ++p) std::printf("%6lld", static_cast<long long>(p));
+  std::printf("\n");
+  for (int64_t t = 0; t < r.classes; ++t) {
+    std::printf("%6lld", static_cast<long long>(t));
+    for (int64_t p = 0; p < r.classes; ++p)
+      std::printf("%6lld", static_cast<long long>(r.confusion[t * r.classes + p]));
+    std::printf("\n");
+  }
+}
+
+void write_confusion_csv(const std::string& path, const train::ClassReport& r) {
+  std::ofstream f(path, std::ios::trunc);
+  TANDEM_USAGE_CHECK(f.good(), "cannot write --confusion-csv '", path, "'");
+  f << "true\\predicted";
+  for (int64_t p = 0; p < r.classes; ++p) f << "," << p;
+  f << "\n";
+  for (int64_t t = 0; t < r.classes; ++t) {
+    f << t;
+    for (int64_t p = 0; p < r.classes; ++p) f << "," << r.confusion[t * r.classes + p];
+    f << "\n";
+  }
+}
+
+}  // namespace
 
 int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
-  std::string checkpoint, data, split;
+  std::vector<std::string> checkpoints;
+  std::string data, split, ensemble, confusion_csv;
   int64_t batch = 0, limit = 0;
   int threads = 0;
   bool json = false;
   po::options_description desc(
-      "tandem eval [options]\n\nEvaluates a saved model on a split of a dataset, "
-      "exactly under any number of ranks.\n\nOptions");
+      "tandem eval [options]\n\nEvaluates saved models on a split of a dataset, exactly under any "
+      "number of ranks: loss, accuracy, per-class precision and recall, confusion matrix. Several\n"
+      "--checkpoint options evaluate their ensemble.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
     ("config", po::value<std::string>(), "INI file with any of these options")
-    ("checkpoint", po::value(&checkpoint)->required(), "model file (final.h5) or checkpoint")
+    ("checkpoint", po::value(&checkpoints)->required()->composing(),
+     "model file (final.h5, best.h5) or checkpoint; repeat for an ensemble")
+    ("ensemble", po::value(&ensemble)->default_value("mean"),
+     "with several checkpoints: mean (average probabilities) | vote (majority of predicted classes)")
     ("data", po::value(&data)->required(), "HDF5 dataset")
     ("split", po::value(&split)->default_value("test"), "split to evaluate: train | test | val")
     ("batch", po::value(&batch)->default_value(1000), "rows per forward pass")
     ("limit", po::value(&limit)->default_value(0), "use only the first N samples")
     ("threads", po::value(&threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
+    ("confusion-csv", po::value(&confusion_csv), "also write the confusion matrix to this CSV file")
     ("json", po::bool_switch(&json), "print one JSON object");
   // clang-format on
   auto p = parse("eval", desc, args, true);
@@ -36,24 +104,50 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
     return 0;
   }
   TANDEM_USAGE_CHECK(batch > 0, "--batch must be positive, got ", batch);
+  const auto rule = train::parse_ensemble_rule(ensemble);
   train::configure_threads(threads, comm);
-  model::BuildOptions build;
-  build.bn_comm = &comm;
-  auto m = io::load_model(checkpoint, build);
   auto d = data::Dataset::load(data, split, limit);
-  train::check_compatible(*m, d, "'" + data + "' /" + split);
-  m->graph.plan(batch);
-  const auto e = train::evaluate(*m, d, comm, batch);
-  if (comm.is_root()) {
-    if (json) {
-      JsonObject o;
-      o.add("checkpoint", checkpoint).add("data", data).add("split", split);
-      o.add("samples", e.samples).add("loss", e.loss).add("accuracy", e.accuracy);
-      std::cout << o.str() << std::endl;
-    } else {
-      std::printf("%s on %s /%s: %lld samples  loss %.4f  accuracy %.4f\n", checkpoint.c_str(), data.c_str(),
-                  split.c_str(), static_cast<long long>(e.samples), e.loss, e.accuracy);
-    }
+  const auto share = train::rank_share(d.size(), comm);
+  std::vector<std::vector<float>> probs;
+  int64_t classes = 0;
+  double single_loss = 0;
+  bool softmax_models = true;
+  for (const auto& path : checkpoints) {
+    model::BuildOptions build;
+    build.bn_comm = &comm;
+    auto m = io::load_model(path, build);
+    train::check_compatible(*m, d, "'" + data + "' /" + split);
+    TANDEM_USAGE_CHECK(classes == 0 || m->outputs() == classes, "'", path, "' has ", m->outputs(),
+                       " outputs but the first model has ", classes, "; an ensemble needs the same classes");
+    classes = m->outputs();
+    softmax_models = softmax_models && m->spec.loss != "mse";
+    m->graph.plan(batch);
+    if (checkpoints.size() == 1)
+      single_loss = train::evaluate(*m, d, comm, batch).loss;  // the model's own loss
+    probs.push_back(train::predict_share(*m, d, share, batch));
+  }
+  const std::vector<int32_t> labels(d.labels().begin() + share.begin, d.labels().begin() + share.end);
+  const auto predicted = train::combine(probs, classes, rule);
+  const bool vote = checkpoints.size() > 1 && rule == train::EnsembleRule::kVote;
+  auto r = train::class_report(predicted, labels, train::mean_probabilities(probs), classes,
+                               softmax_models && !vote, comm);
+  if (checkpoints.size() == 1) r.loss = single_loss;
+  if (!comm.is_root()) return 0;
+  if (!confusion_csv.empty()) write_confusion_csv(confusion_csv, r);
+  std::string what = checkpoints[0];
+  for (size_t i = 1; i < checkpoints.size(); ++i) what += " + " + checkpoints[i];
+  if (checkpoints.size() > 1) what = "ensemble (" + ensemble + ") of " + what;
+  if (json) {
+    JsonObject o;
+    o.add("checkpoint", what).add("data", data).add("split", split).add("samples", r.samples);
+    o.add_raw("loss", number_or_null(r.loss)).add("accuracy", r.accuracy);
+    o.add_raw("precision", json_array(r.precision)).add_raw("recall", json_array(r.recall));
+    o.add_raw("confusion", confusion_json(r));
+    std::cout << o.str() << std::endl;
+  } else {
+    std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f\n", what.c_str(), data.c_str(),
+                split.c_str(), static_cast<long long>(r.samples), number_or_null(r.loss).c_str(), r.accuracy);
+    print_report(r);
   }
   return 0;
 }

@@ -15,7 +15,10 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  train     train a model (under mpirun: data-parallel over the ranks)\n"
-    "  eval      evaluate a saved model on a dataset split\n"
+    "  eval      evaluate saved models (or their ensemble) on a dataset split\n"
+    "  predict   write class probabilities and predicted labels to HDF5\n"
+    "  inspect   print a model file or checkpoint: model, training state, history\n"
+    "  plot      draw learning curves from metrics.jsonl (gnuplot)\n"
     "  convert   convert IDX files to the tandem HDF5 dataset layout\n"
     "\n"
     "  tandem COMMAND --help    options of a command\n"
@@ -43,6 +46,9 @@ int main(int argc, char** argv) {
     if (command == "train") return cli::train_command(args, *comm);
     if (command == "eval") return cli::eval_command(args, *comm);
     if (command == "convert") return cli::convert_command(args, *comm);
+    if (command == "predict") return cli::predict_command(args, *comm);
+    if (command == "inspect") return cli::inspect_command(args, *comm);
+    if (command == "plot") return cli::plot_command(args, *comm);
     if (comm->is_root()) std::cerr << "tandem: error: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

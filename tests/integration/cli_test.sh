@@ -176,5 +176,48 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "is not a tandem checkpoint" "$work/r4.log" &&
   pass "resuming from a model file is refused" || fail "resume from final.h5 (exit $rc): $(grep -m2 tandem "$work/r4.log")"
 
+# --- eval report, ensembles, predict, inspect, plot --------------------------------------------
+fin=$work/life2/full/final.h5 best=$work/life2/full/best.h5
+mpi "$tandem" eval --checkpoint "$fin" --data "$data" --limit 1000 --confusion-csv "$work/cm2.csv" --json > "$work/e2.json" 2> "$work/e2.err"
+timeout 120 mpirun -np 1 "$tandem" eval --checkpoint "$fin" --data "$data" --limit 1000 --confusion-csv "$work/cm1.csv" --json > "$work/e1.json" 2>&1
+if [ -s "$work/e2.json" ] && cmp -s "$work/e1.json" "$work/e2.json" && cmp -s "$work/cm1.csv" "$work/cm2.csv" &&
+  grep -q '"precision": \[' "$work/e2.json" && [ "$(wc -l < "$work/cm2.csv")" -eq 11 ] &&
+  [ "$(tail -n +2 "$work/cm2.csv" | tr ',' '\n' | awk 'NR % 11 != 1 { s += $1 } END { print s }')" -eq 1000 ]; then
+  pass "eval: report and 10x10 confusion matrix (1,000 samples) identical on 1 and 2 ranks"
+else
+  fail "eval report: $(head -c 300 "$work/e2.json") $(cat "$work/e2.err")"
+fi
+for rule in mean vote; do
+  mpi "$tandem" eval --checkpoint "$fin" --checkpoint "$best" --checkpoint "$work/run/final.h5" --ensemble $rule \
+    --data "$data" --limit 1000 > "$work/ens.log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] && grep -q "^ensemble ($rule) of .* 1000 samples .* accuracy 0\.[5-9]" "$work/ens.log" &&
+    pass "ensemble $rule of 3 models on 2 ranks" || fail "ensemble $rule (exit $rc): $(head -3 "$work/ens.log")"
+done
+mpi "$tandem" predict --checkpoint "$fin" --data "$data" --limit 1000 --out "$work/pred.h5" > "$work/pred.log" 2>&1
+rc=$?
+values() { h5dump -d "$1" -y -w 0 "$work/pred.h5" 2> /dev/null | sed -n '/DATA {/,/}/p' | tr -s ' ,' '\n\n' | grep -E '^[0-9]+$'; }
+acc_pred=$(values /predicted > "$work/p.txt"; values /labels > "$work/l.txt";
+           paste "$work/p.txt" "$work/l.txt" | awk '{ n++; r += ($1 == $2) } END { if (n) printf "%.4f", r / n }')
+acc_eval=$(sed 's/.*"accuracy": \([0-9.e+-]*\).*/\1/' "$work/e2.json")
+if [ $rc -eq 0 ] && [ "$(wc -l < "$work/p.txt")" -eq 1000 ] && h5ls "$work/pred.h5" | grep -q "probabilities.*{1000, 10}" &&
+  awk -v a="$acc_pred" -v b="$acc_eval" 'BEGIN { exit !(a - b < 1e-4 && b - a < 1e-4) }'; then
+  pass "predict: /probabilities {1000, 10}, /predicted agreeing with eval's accuracy $acc_eval"
+else
+  fail "predict (exit $rc): accuracy '$acc_pred' vs eval '$acc_eval': $(cat "$work/pred.log" | head -3)"
+fi
+"$tandem" inspect "$work/life2/full/$(ls "$work/life2/full" | grep '^ckpt-' | tail -1)" > "$work/inspect.log" 2>&1
+if grep -q "dense_1 *dense *\[256\] *200960" "$work/inspect.log" && grep -q "total 270346 parameters" "$work/inspect.log" &&
+  grep -q "global step 87, optimizer nesterov" "$work/inspect.log" && [ "$(grep -cE '^ +[123] +[0-9]+ ' "$work/inspect.log")" -eq 3 ] &&
+  grep -q "batch-size = 64" "$work/inspect.log"; then
+  pass "inspect: nodes with shapes and parameter counts, training state, 3-epoch history, configuration"
+else
+  fail "inspect: $(head -20 "$work/inspect.log")"
+fi
+"$tandem" plot --metrics "$work/life2/full/metrics.jsonl" --out "$work/curves.png" > "$work/plot.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ "$(head -c 4 "$work/curves.png" | tail -c 3)" = PNG ] && [ "$(stat -c %s "$work/curves.png")" -gt 10000 ] &&
+  pass "plot: learning curves PNG" || fail "plot (exit $rc): $(cat "$work/plot.log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,6 +12,7 @@
 #include "tandem/core/rng.hpp"
 #include "tandem/data/sampler.hpp"
 #include "tandem/io/h5.hpp"
+#include "tandem/train/predict.hpp"
 #include "tandem/train/trainer.hpp"
 
 namespace tandem {
@@ -211,6 +212,32 @@ TEST(Equivalence, MismatchedOptionIsAStartUpErrorNamingItNotAHang) {
   // Threads may differ between ranks (nodes differ); that alone is no error.
   c.resolved["lr"] = "0.1";
   EXPECT_NO_THROW(train::Trainer(c, *g_world));
+}
+
+TEST(Equivalence, ConfusionMatrixAndEnsembleOnNRanksEqualOneRank) {
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  train::Trainer a(c, *g_world);
+  c.seed = 9;
+  train::Trainer b(c, *g_world);
+  auto test = data::Dataset::load(fx.data(), "test");
+  dist::LocalComm local;
+  for (auto rule : {train::EnsembleRule::kMean, train::EnsembleRule::kVote}) {
+    auto report = [&](dist::Comm& comm) {
+      const auto share = train::rank_share(test.size(), comm);
+      std::vector<std::vector<float>> probs{train::predict_share(a.model(), test, share, 4),
+                                            train::predict_share(b.model(), test, share, 4)};
+      const std::vector<int32_t> labels(test.labels().begin() + share.begin,
+                                        test.labels().begin() + share.end);
+      return train::class_report(train::combine(probs, 5, rule), labels, train::mean_probabilities(probs), 5,
+                                 true, comm);
+    };
+    const auto all = report(*g_world), one = report(local);
+    EXPECT_EQ(all.samples, 23);
+    EXPECT_EQ(all.confusion, one.confusion);
+    EXPECT_NEAR(all.loss, one.loss, 1e-12);
+    EXPECT_EQ(all.accuracy, one.accuracy);
+  }
 }
 
 TEST(Equivalence, EvaluationIsExactOnAnyNumberOfRanks) {

@@ -1,0 +1,50 @@
+#pragma once
+// Class scores of saved models on a dataset, and what is computed from them: ensembles
+// (probability mean or majority vote), confusion matrices, per-class precision and recall.
+// Exact under any number of ranks: each rank scores a contiguous share, counts are summed.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tandem/data/dataset.hpp"
+#include "tandem/dist/comm.hpp"
+#include "tandem/model/model.hpp"
+
+namespace tandem::train {
+
+// This rank's contiguous share [begin, end) of a dataset of n samples.
+struct Share {
+  int64_t begin = 0, end = 0;
+};
+Share rank_share(int64_t n, const dist::Comm& comm);
+
+// Probabilities [share rows x classes]: softmax of the outputs of a softmax-cross-entropy
+// model, the outputs themselves otherwise. The graph must be planned for `chunk` rows.
+std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk);
+
+enum class EnsembleRule { kMean, kVote };
+EnsembleRule parse_ensemble_rule(const std::string& name);
+
+// Predicted class of every row from one or more models' probabilities (same shape each).
+// mean: argmax of the averaged probabilities; vote: the class most models predict, ties
+// broken by the larger averaged probability, then the lower class.
+std::vector<int32_t> combine(const std::vector<std::vector<float>>& probs, int64_t classes,
+                             EnsembleRule rule);
+
+struct ClassReport {
+  int64_t classes = 0, samples = 0;
+  std::vector<int64_t> confusion;  // [true class x predicted class], summed over ranks
+  double accuracy = 0;
+  double loss = 0;  // mean -log p(true class) of the (averaged) probabilities; NaN for vote
+  std::vector<double> precision, recall;  // per class; NaN where undefined (no predictions/samples)
+};
+
+// Sums this rank's share into a report over all ranks (collective).
+ClassReport class_report(const std::vector<int32_t>& predicted, const std::vector<int32_t>& labels,
+                         const std::vector<float>& mean_probs, int64_t classes, bool with_loss,
+                         dist::Comm& comm);
+
+// The mean of several probability arrays.
+std::vector<float> mean_probabilities(const std::vector<std::vector<float>>& probs);
+
+}  // namespace tandem::train

@@ -1,0 +1,92 @@
+#include <iostream>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/io/checkpoint.hpp"
+#include "tandem/io/h5.hpp"
+#include "tandem/io/model_file.hpp"
+#include "tandem/train/metrics_file.hpp"
+
+namespace tandem::cli {
+
+int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
+  std::string path;
+  po::options_description desc(
+      "tandem inspect FILE\n\nPrints a model file or checkpoint: the model (nodes, output shapes, "
+      "parameter counts), the training state and configuration, and the metric history.\n\nOptions");
+  desc.add_options()("help,h", "show this help")("file", po::value(&path)->required(),
+                                                 "model file or checkpoint");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  Parsed p;
+  try {
+    po::store(po::command_line_parser(args)
+                  .options(desc)
+                  .positional(pos)
+                  .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
+                  .run(),
+              p.vm);
+    if (p.vm.count("help")) {
+      if (comm.is_root()) std::cout << desc << "\n";
+      return 0;
+    }
+    po::notify(p.vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see tandem inspect --help)");
+  }
+  if (!comm.is_root()) return 0;
+  auto m = io::load_model(path);
+  io::H5File f(path, io::H5File::Mode::kRead);
+  const std::string format = f.attr_string("/", "format");
+  std::printf("%s: %s format %lld, written by tandem %s\n\nmodel (loss %s):\n", path.c_str(), format.c_str(),
+              static_cast<long long>(f.attr_int("/", "format_version")),
+              f.attr_string("/", "tandem_version").c_str(), m->spec.loss.c_str());
+  std::printf("  %-16s %-14s %-18s %12s\n", "node", "op", "output (per sample)", "parameters");
+  const auto& g = m->graph;
+  for (int id = 0; id < g.node_count(); ++id) {
+    const auto& n = g.node(id);
+    int64_t params = 0;
+    for (int ref : n.params) params += g.param_refs()[ref].spec.shape.numel();
+    std::printf("  %-16s %-14s %-18s %12lld\n", n.name.c_str(), n.is_input() ? "input" : n.op->type().c_str(),
+                n.shape.str().c_str(), static_cast<long long>(params));
+  }
+  std::printf(
+      "  total %lld parameters, %lld running-statistic values\n", static_cast<long long>(g.param_count()),
+      static_cast<long long>(m->graph.state_refs().empty() ? 0
+                                                           : static_cast<int64_t>(m->graph.state().size())));
+  if (format == "tandem-checkpoint") {
+    const auto meta = io::read_checkpoint_meta(path);
+    const auto& pr = meta.progress;
+    std::printf(
+        "\ntraining state: epoch %lld, next batch %lld, global step %lld, optimizer %s (%lld steps), "
+        "lr scale %g, written by %lld rank(s)\n",
+        static_cast<long long>(pr.epoch + 1), static_cast<long long>(pr.batch),
+        static_cast<long long>(pr.global_step), f.attr_string("/optimizer", "name").c_str(),
+        static_cast<long long>(f.attr_int("/optimizer", "steps")), pr.lr_scale,
+        static_cast<long long>(pr.ranks));
+    if (pr.best_epoch > 0)
+      std::printf("best monitored value %g at epoch %lld\n", pr.best_metric,
+                  static_cast<long long>(pr.best_epoch));
+    std::printf("data: %lld train / %lld validation / %lld test samples of shape %s\n",
+                static_cast<long long>(meta.data.train_size), static_cast<long long>(meta.data.val_size),
+                static_cast<long long>(meta.data.test_size), meta.data.sample_shape.c_str());
+    if (!meta.history.empty()) {
+      std::printf("\nhistory:\n  %5s %8s %10s %9s %10s %9s %10s %9s %10s\n", "epoch", "step", "train_loss",
+                  "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "lr");
+      for (const auto& line : meta.history) {
+        const auto v = train::parse_metrics_line(line);
+        auto get = [&](const char* k) { return v.count(k) ? v.at(k) : std::nan(""); };
+        std::printf("  %5.0f %8.0f %10.4f %9.4f %10.4f %9.4f %10.4f %9.4f %10.4g\n", get("epoch"),
+                    get("step"), get("train_loss"), get("train_accuracy"), get("val_loss"),
+                    get("val_accuracy"), get("test_loss"), get("test_accuracy"), get("lr"));
+      }
+    }
+  }
+  std::printf("\nconfiguration:\n");
+  for (const auto& name : f.attr_names("/config"))
+    std::printf("  %s = %s\n", name.c_str(), f.attr_string("/config", name).c_str());
+  return 0;
+}
+
+}  // namespace tandem::cli

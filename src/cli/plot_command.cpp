@@ -1,0 +1,101 @@
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "commands.hpp"
+#include "options.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/train/metrics_file.hpp"
+
+namespace tandem::cli {
+namespace {
+
+// gnuplot quoting: single quotes, with a quote doubled.
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
+  std::string metrics, out, title;
+  po::options_description desc(
+      "tandem plot [options]\n\nRenders learning curves from metrics.jsonl with gnuplot: train / validation "
+      "/ "
+      "test loss and accuracy and the learning rate against epoch, into one PNG.\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("metrics", po::value(&metrics)->required(), "metrics.jsonl written by tandem train --out DIR")
+    ("out", po::value(&out)->required(), "PNG file to write")
+    ("title", po::value(&title)->default_value(""), "title (default: the metrics file's directory)");
+  // clang-format on
+  auto p = parse("plot", desc, args, false);
+  if (p.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
+  }
+  if (!comm.is_root()) return 0;
+  std::ifstream in(metrics);
+  TANDEM_USAGE_CHECK(in.good(), "cannot read --metrics '", metrics,
+                     "'; it is written by tandem train --out DIR");
+  const auto tmp = std::filesystem::temp_directory_path() / ("tandem_plot_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string dat = (tmp / "metrics.dat").string(), script = (tmp / "plot.gp").string();
+  std::ofstream d(dat);
+  const char* cols[] = {"epoch",          "train_loss",   "val_loss",      "test_loss",
+                        "train_accuracy", "val_accuracy", "test_accuracy", "lr"};
+  int64_t rows = 0;
+  bool has_val = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find('{') == std::string::npos) continue;
+    const auto v = train::parse_metrics_line(line);
+    for (const char* c : cols) {
+      const auto it = v.find(c);
+      d << (it == v.end() || !std::isfinite(it->second) ? std::string("NaN") : std::to_string(it->second))
+        << ' ';
+    }
+    d << '\n';
+    has_val = has_val || v.count("val_loss");
+    ++rows;
+  }
+  d.close();
+  TANDEM_USAGE_CHECK(rows > 0, "'", metrics, "' holds no epoch lines yet");
+  if (title.empty()) title = std::filesystem::path(metrics).parent_path().string();
+  std::ofstream gp(script);
+  gp << "set terminal png size 1400,1000 font ',11'\n"
+     << "set output " << quoted(out) << "\n"
+     << "set datafile missing 'NaN'\nset key top right\nset grid\nset xlabel 'epoch'\n"
+     << "set multiplot layout 2,2 title " << quoted(title) << "\n"
+     << "set title 'loss'\nplot " << quoted(dat) << " using 1:2 with linespoints title 'train'"
+     << (has_val ? ", '' using 1:3 with linespoints title 'validation'" : "")
+     << ", '' using 1:4 with linespoints title 'test'\n"
+     << "set title 'accuracy'\nset key bottom right\nplot " << quoted(dat)
+     << " using 1:5 with linespoints title 'train'"
+     << (has_val ? ", '' using 1:6 with linespoints title 'validation'" : "")
+     << ", '' using 1:7 with linespoints title 'test'\n"
+     << "set title 'learning rate'\nset logscale y\nplot " << quoted(dat)
+     << " using 1:8 with steps title 'lr'\nunset multiplot\n";
+  gp.close();
+  const int rc = std::system(("gnuplot " + quoted(script) + " 2> " + quoted((tmp / "err").string())).c_str());
+  std::string err;
+  if (rc != 0) {
+    std::ifstream e(tmp / "err");
+    std::getline(e, err, '\0');
+  }
+  std::filesystem::remove_all(tmp);
+  TANDEM_CHECK(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) != 127,
+               "gnuplot is not installed; install it (apt-get install gnuplot-nox) to draw learning curves");
+  TANDEM_CHECK(rc == 0, "gnuplot failed drawing '", out, "': ", err);
+  std::printf("wrote %s: %lld epoch(s) from %s\n", out.c_str(), static_cast<long long>(rows),
+              metrics.c_str());
+  return 0;
+}
+
+}  // namespace tandem::cli
