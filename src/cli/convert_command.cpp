@@ -29,17 +29,10 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
   // clang-format on
   po::positional_options_description pos;
   pos.add("format", 1);
-  Parsed p;
-  try {
-    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(args).options(desc).positional(pos).style(style).run(), p.vm);
-    if (p.vm.count("help")) {
-      if (comm.is_root()) std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(p.vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see 'tandem convert --help')");
+  auto p = parse("convert", desc, args, false, &pos);
+  if (p.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
   }
   TANDEM_USAGE_CHECK(format == "idx", "unknown input format '", format, "'; known: idx");
   if (!dir.empty()) {

@@ -19,22 +19,12 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
                                                  "model file or checkpoint");
   po::positional_options_description pos;
   pos.add("file", 1);
-  Parsed p;
-  try {
-    po::store(po::command_line_parser(args)
-                  .options(desc)
-                  .positional(pos)
-                  .style(po::command_line_style::unix_style & ~po::command_line_style::allow_guessing)
-                  .run(),
-              p.vm);
-    if (p.vm.count("help")) {
-      if (comm.is_root()) std::cout << desc << "\n";
-      return 0;
-    }
-    po::notify(p.vm);
-  } catch (const po::error& e) {
-    throw UsageError(std::string(e.what()) + " (see tandem inspect --help)");
+  auto p = parse("inspect", desc, args, false, &pos);
+  if (p.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
   }
+  TANDEM_USAGE_CHECK(!path.empty(), "no file given: tandem inspect FILE (a model file or checkpoint)");
   if (!comm.is_root()) return 0;
   auto m = io::load_model(path);
   io::H5File f(path, io::H5File::Mode::kRead);

@@ -38,13 +38,17 @@ std::string suggestion(const std::string& unknown, const po::options_description
 }  // namespace
 
 Parsed parse(const std::string& command, const po::options_description& desc,
-             const std::vector<std::string>& args, bool allow_config) {
+             const std::vector<std::string>& args, bool allow_config,
+             const po::positional_options_description* positional) {
   Parsed p;
   const std::string hint = "see 'tandem " + command + " --help'";
   try {
     // No prefix guessing: --epoch must not silently mean --epochs.
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(args).options(desc).style(style).run(), p.vm);
+    po::command_line_parser parser(args);
+    parser.options(desc).style(style);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), p.vm);
     p.help = p.vm.count("help") > 0;
     if (allow_config && p.vm.count("config") && !p.help) {
       const auto path = p.vm["config"].as<std::string>();

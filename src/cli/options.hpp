@@ -15,9 +15,11 @@ struct Parsed {
   bool help = false;
 };
 
-// Parses args (without the program and command names). Throws UsageError on bad input.
+// Parses args (without the program and command names), with optional positional arguments.
+// Throws UsageError on bad input.
 Parsed parse(const std::string& command, const po::options_description& desc,
-             const std::vector<std::string>& args, bool allow_config);
+             const std::vector<std::string>& args, bool allow_config,
+             const po::positional_options_description* positional = nullptr);
 
 // Every option's value as text, for storing with the model and comparing across ranks.
 std::map<std::string, std::string> resolved(const po::variables_map& vm);
