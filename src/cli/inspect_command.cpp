@@ -15,8 +15,7 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
   po::options_description desc(
       "tandem inspect FILE\n\nPrints a model file or checkpoint: the model (nodes, output shapes, "
       "parameter counts), the training state and configuration, and the metric history.\n\nOptions");
-  desc.add_options()("help,h", "show this help")("file", po::value(&path)->required(),
-                                                 "model file or checkpoint");
+  desc.add_options()("help,h", "show this help")("file", po::value(&path), "model file or checkpoint");
   po::positional_options_description pos;
   pos.add("file", 1);
   auto p = parse("inspect", desc, args, false, &pos);
