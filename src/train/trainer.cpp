@@ -15,6 +15,7 @@
 #include "tandem/io/checkpoint.hpp"
 #include "tandem/io/model_file.hpp"
 #include "tandem/tensor/kernels.hpp"
+#include "tandem/train/interrupt.hpp"
 #include "tandem/train/metrics_file.hpp"
 #include "tandem/train/threads.hpp"
 
@@ -370,6 +371,7 @@ void Trainer::log_steps(int64_t epoch) {
 }
 
 std::vector<EpochRecord> Trainer::run() {
+  install_stop_handlers();
   describe_layout();
   open_metric_files();
   display_.start(comm_.is_root());
@@ -379,6 +381,9 @@ std::vector<EpochRecord> Trainer::run() {
                      config_.batch_size * config_.accumulate, " leaves no batch of the ", train_.size(),
                      " training samples; lower --batch-size or drop --drop-last");
   std::vector<EpochRecord> history;
+  if (progress_.epoch >= config_.epochs)
+    log::infof("the run is already at epoch ", progress_.epoch, " of --epochs ", config_.epochs,
+               ": nothing to train; raise --epochs to continue");
   last_checkpoint_time_ = now();
   bool stop = false;
   for (int64_t epoch = progress_.epoch; epoch < config_.epochs && !stop; ++epoch) {
@@ -410,11 +415,16 @@ std::vector<EpochRecord> Trainer::run() {
         comm_.broadcast(&due, sizeof due, 0);
         save = due > 0;
       }
-      const bool halt = config_.stop_after_steps > 0 && global_step_ >= config_.stop_after_steps;
+      // A signal reaches the ranks at different steps: they agree through a 1-value reduction.
+      double signalled = stop_requested() ? 1 : 0;
+      comm_.allreduce_max(&signalled, 1);
+      const bool halt =
+          signalled > 0 || (config_.stop_after_steps > 0 && global_step_ >= config_.stop_after_steps);
       if (save || halt) write_checkpoint();
       if (halt) {
         log::infof(
-            "stopping after global step ", global_step_, " (--stop-after-steps)",
+            "stopping after global step ", global_step_,
+            signalled > 0 ? " (SIGTERM/SIGUSR1)" : " (--stop-after-steps)",
             kept_checkpoints_.empty() ? std::string() : "; resume with --resume " + kept_checkpoints_.back());
         return history;
       }

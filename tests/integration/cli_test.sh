@@ -176,6 +176,23 @@ rc=$?
 [ $rc -eq 2 ] && grep -q "is not a tandem checkpoint" "$work/r4.log" &&
   pass "resuming from a model file is refused" || fail "resume from final.h5 (exit $rc): $(grep -m2 tandem "$work/r4.log")"
 
+# Preemption: SIGTERM to the ranks -> a checkpoint at the next step, clean exit, resumable.
+sig=$work/sig
+timeout 120 mpirun -np 2 "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 50 \
+  --train-limit 4000 --test-limit 200 --threads 1 --checkpoint-every 0 --out "$sig" > "$sig.log" 2>&1 &
+job=$!
+for _ in $(seq 100); do grep -q "^epoch 2/" "$sig.log" 2> /dev/null && break; sleep 0.2; done
+pkill -TERM -f "^$tandem train" || true
+wait $job
+rc=$?
+ckpt=$(ls "$sig"/ckpt-*.h5 2> /dev/null | tail -1)
+if [ $rc -eq 0 ] && grep -q "(SIGTERM/SIGUSR1); resume with --resume" "$sig.log" && [ -n "$ckpt" ] &&
+  mpi "$tandem" train --resume "$ckpt" --epochs 6 > "$sig.resume.log" 2>&1 && grep -q "^final test accuracy" "$sig.resume.log"; then
+  pass "SIGTERM: checkpoint at the next step, exit 0, and the checkpoint resumes"
+else
+  fail "SIGTERM (exit $rc): $(tail -2 "$sig.log") $(tail -2 "$sig.resume.log" 2> /dev/null)"
+fi
+
 # --- eval report, ensembles, predict, inspect, plot --------------------------------------------
 fin=$work/life2/full/final.h5 best=$work/life2/full/best.h5
 mpi "$tandem" eval --checkpoint "$fin" --data "$data" --limit 1000 --confusion-csv "$work/cm2.csv" --json > "$work/e2.json" 2> "$work/e2.err"

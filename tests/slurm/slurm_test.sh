@@ -99,3 +99,20 @@ state=$(scontrol show job "$job" | sed -n 's/.*JobState=\([A-Z]*\).*/\1/p')
 [ "$state" = COMPLETED ] || fail "job $job ended $state"
 cat "$out"
 echo "PASS: Slurm job $job COMPLETED"
+
+# Preemption: USR1 to the batch script (what #SBATCH --signal=B:USR1@120 sends before the
+# time limit) must end in a checkpoint and a COMPLETED job, not a killed one.
+job=$(sbatch --parsable --chdir="$dir" --output="$dir/job-%j.out" --nodes=1 --ntasks-per-node=2 \
+  --cpus-per-task=1 --time=5 "$src/launch/slurm/train.sbatch" --data "$dir/fm.h5" \
+  --model "$src/launch/models/mlp.model" --epochs 500 --train-limit 4000 --test-limit 200 --out "$dir/run2")
+out=$dir/job-$job.out
+for _ in $(seq 120); do grep -q "^epoch 2/" "$out" 2> /dev/null && break; sleep 0.5; done
+grep -q "^epoch 2/" "$out" || fail "job $job did not start training"
+scancel --batch --signal=USR1 "$job"
+for _ in $(seq 120); do squeue -h -j "$job" 2> /dev/null | grep -q . || break; sleep 0.5; done
+state=$(scontrol show job "$job" | sed -n 's/.*JobState=\([A-Z]*\).*/\1/p')
+grep -q "(SIGTERM/SIGUSR1); resume with --resume" "$out" || fail "job $job did not checkpoint on USR1"
+ls "$dir"/run2/ckpt-*.h5 > /dev/null 2>&1 || fail "no checkpoint after USR1"
+[ "$state" = COMPLETED ] || fail "job $job ended $state after USR1"
+grep "stopping after" "$out"
+echo "PASS: Slurm job $job stopped on USR1 with a checkpoint, COMPLETED"
