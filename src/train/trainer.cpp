@@ -294,7 +294,19 @@ void Trainer::open_metric_files() {
   }
   metrics_.flush();
   csv_.flush();
-  if (config_.log_every_steps > 0) steps_.open(config_.out + "/steps.jsonl", std::ios::app);
+  if (config_.log_every_steps > 0) {
+    // Keep the step lines up to the resumed step (a fresh run keeps none).
+    std::vector<std::string> kept;
+    std::ifstream old(config_.out + "/steps.jsonl");
+    for (std::string line; std::getline(old, line);)
+      if (!config_.resume.empty() && parse_metrics_line(line).at("step") <= static_cast<double>(global_step_))
+        kept.push_back(line);
+    old.close();
+    steps_.open(config_.out + "/steps.jsonl", std::ios::trunc);
+    steps_csv_.open(config_.out + "/steps.csv", std::ios::trunc);
+    steps_csv_ << "epoch,step,train_loss,lr\n";
+    for (const auto& line : kept) write_step_line(line);
+  }
   // Checkpoints already in OUT (a resumed run) are pruned like new ones.
   for (const auto& entry : std::filesystem::directory_iterator(config_.out)) {
     const auto name = entry.path().filename().string();
@@ -366,8 +378,18 @@ void Trainer::log_steps(int64_t epoch) {
       .add("step", global_step_)
       .add("train_loss", sums[1] > 0 ? sums[0] / sums[1] : 0.0);
   o.add("lr", lr_for(epoch));
-  steps_ << o.str() << '\n';
+  write_step_line(o.str());
+}
+
+void Trainer::write_step_line(const std::string& line) {
+  const auto v = parse_metrics_line(line);
+  steps_ << line << '\n';
+  char row[160];
+  std::snprintf(row, sizeof row, "%.0f,%.0f,%.10g,%.10g\n", v.at("epoch"), v.at("step"), v.at("train_loss"),
+                v.at("lr"));
+  steps_csv_ << row;
   steps_.flush();
+  steps_csv_.flush();
 }
 
 std::vector<EpochRecord> Trainer::run() {

@@ -129,16 +129,21 @@ life=(--data "$data" --model "$src/launch/models/mlp-bn.model" --epochs 3 --batc
 same_params() { h5diff -q "$1" "$2" /params > /dev/null 2>&1 && h5diff -q "$1" "$2" /state > /dev/null 2>&1; }
 for ranks in 1 2; do
   l=$work/life$ranks
-  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/full" > "$l.full.log" 2>&1
-  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/cut" --stop-after-steps 40 > "$l.cut.log" 2>&1
+  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/full" --log-every-steps 10 > "$l.full.log" 2>&1
+  timeout 120 mpirun -np $ranks "$tandem" train "${life[@]}" --out "$l/cut" --log-every-steps 10 --checkpoint-every 20steps \
+    --stop-after-steps 45 > "$l.cut.log" 2>&1
+  # Stopped at 45, then continued from 40: the step lines still match the uninterrupted run.
+  rm "$l/cut/ckpt-00000045.h5"
   ckpt=$l/step40.h5  # kept aside: the resumed run prunes OUT to its last 2 checkpoints
   cp "$l/cut/ckpt-00000040.h5" "$ckpt"
   timeout 120 mpirun -np $ranks "$tandem" train --resume "$ckpt" --out "$l/cut" > "$l.resume.log" 2>&1
   # 1,800 training samples in batches of 64: 29 per epoch, so step 40 is batch 11 of epoch 2.
   if grep -q "epoch 2, batch 11, global step 40" "$l.resume.log" &&
     same_params "$l/full/final.h5" "$l/cut/final.h5" &&
-    diff <(sed 's/"seconds.*//' "$l/full/metrics.jsonl") <(sed 's/"seconds.*//' "$l/cut/metrics.jsonl") > /dev/null; then
-    pass "stopped at step 40 (mid-epoch 2) and resumed on $ranks rank(s): parameters, running statistics and metrics bitwise equal"
+    diff <(sed 's/"seconds.*//' "$l/full/metrics.jsonl") <(sed 's/"seconds.*//' "$l/cut/metrics.jsonl") > /dev/null &&
+    cmp -s "$l/full/steps.jsonl" "$l/cut/steps.jsonl" && cmp -s "$l/full/steps.csv" "$l/cut/steps.csv" &&
+    [ "$(wc -l < "$l/full/steps.jsonl")" -eq 8 ]; then
+    pass "stopped mid-epoch 2 and resumed from step 40 on $ranks rank(s): parameters, running statistics, metrics and step logs equal"
   else
     fail "bitwise resume on $ranks rank(s): $(grep -hE 'error|resum' "$l".*.log | head -3)"
   fi

@@ -74,6 +74,7 @@ class Trainer {
   // Applies the epoch's callbacks; true when training should stop.
   bool end_of_epoch(const EpochRecord& r);
   void log_steps(int64_t epoch);
+  void write_step_line(const std::string& json_line);
   // Local batch norm: each rank's running statistics are replaced by the ranks' mean.
   void average_state();
 
@@ -96,7 +97,7 @@ class Trainer {
   Every checkpoint_every_;
   double last_checkpoint_time_ = 0;
   std::vector<std::string> kept_checkpoints_;  // rank 0, oldest first
-  std::ofstream metrics_, csv_, steps_;
+  std::ofstream metrics_, csv_, steps_, steps_csv_;
   ProgressDisplay display_;
   // This epoch so far: summed loss and correct predictions of this rank, samples of all ranks.
   double loss_sum_ = 0, seen_ = 0;
