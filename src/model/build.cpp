@@ -112,6 +112,15 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "relu") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu);
   if (op == "sigmoid") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kSigmoid);
   if (op == "tanh") return std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh);
+  using Scalar = ops::ScalarActivation;
+  if (op == "leaky_relu")
+    return std::make_unique<Scalar>(Scalar::Kind::kLeakyRelu, r.arg_number(0, "slope", 0.01));
+  if (op == "elu") return std::make_unique<Scalar>(Scalar::Kind::kElu, r.arg_number(0, "alpha", 1.0));
+  if (op == "gelu") return std::make_unique<Scalar>(Scalar::Kind::kGelu, 0.0);
+  if (op == "softplus") return std::make_unique<Scalar>(Scalar::Kind::kSoftplus, 0.0);
+  if (op == "scaled_tanh") return std::make_unique<Scalar>(Scalar::Kind::kScaledTanh, 0.0);
+  if (op == "tanh_linear")
+    return std::make_unique<Scalar>(Scalar::Kind::kTanhLinear, r.arg_number(0, "b", 0.1));
   if (op == "softmax") return std::make_unique<ops::Softmax>();
   if (op == "flatten") return std::make_unique<ops::Flatten>();
   if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
@@ -123,7 +132,8 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "mul") return std::make_unique<ops::Multiply>();
   throw UsageError(where + "unknown op '" + op +
                    "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
-                   "tanh, softmax, dropout, batchnorm, add, mul, concat (and 'loss NAME')");
+                   "tanh, leaky_relu, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
+                   "batchnorm, add, mul, concat (and 'loss NAME')");
 }
 
 }  // namespace

@@ -69,6 +69,85 @@ void Elementwise::jvp(graph::OpArgs& a) {
   for (int64_t i = 0; i < a.out.numel(); ++i) dy[i] = slope(y[i]) * dx[i];
 }
 
+ScalarActivation::ScalarActivation(Kind kind, double constant)
+    : kind_(kind), c_(static_cast<float>(constant)) {
+  TANDEM_USAGE_CHECK(std::isfinite(constant), type(), " needs a finite constant, got ", constant);
+  TANDEM_USAGE_CHECK(kind != Kind::kElu || constant > 0, "elu alpha must be positive, got ", constant);
+}
+
+std::string ScalarActivation::type() const {
+  switch (kind_) {
+    case Kind::kLeakyRelu: return "leaky_relu";
+    case Kind::kElu: return "elu";
+    case Kind::kGelu: return "gelu";
+    case Kind::kSoftplus: return "softplus";
+    case Kind::kScaledTanh: return "scaled_tanh";
+    case Kind::kTanhLinear: return "tanh_linear";
+  }
+  return "?";
+}
+
+namespace {
+constexpr float kScaledTanhA = 1.7159f, kScaledTanhB = 2.0f / 3.0f;
+inline float normal_cdf(float x) {
+  return 0.5f * std::erfc(-x * static_cast<float>(M_SQRT1_2));
+}
+inline float normal_pdf(float x) {
+  return std::exp(-0.5f * x * x) * static_cast<float>(0.5 * M_2_SQRTPI * M_SQRT1_2);
+}
+}  // namespace
+
+float ScalarActivation::value(float x) const {
+  switch (kind_) {
+    case Kind::kLeakyRelu: return x > 0 ? x : c_ * x;
+    case Kind::kElu: return x > 0 ? x : c_ * std::expm1(x);
+    case Kind::kGelu: return x * normal_cdf(x);
+    case Kind::kSoftplus: return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    case Kind::kScaledTanh: return kScaledTanhA * std::tanh(kScaledTanhB * x);
+    case Kind::kTanhLinear: return std::tanh(x) + c_ * x;
+  }
+  return 0;
+}
+
+float ScalarActivation::derivative(float x) const {
+  switch (kind_) {
+    case Kind::kLeakyRelu: return x > 0 ? 1.0f : c_;
+    case Kind::kElu: return x > 0 ? 1.0f : c_ * std::exp(x);
+    case Kind::kGelu: return normal_cdf(x) + x * normal_pdf(x);
+    case Kind::kSoftplus: return 1.0f / (1.0f + std::exp(-x));
+    case Kind::kScaledTanh: {
+      const float t = std::tanh(kScaledTanhB * x);
+      return kScaledTanhA * kScaledTanhB * (1.0f - t * t);
+    }
+    case Kind::kTanhLinear: {
+      const float t = std::tanh(x);
+      return 1.0f - t * t + c_;
+    }
+  }
+  return 0;
+}
+
+void ScalarActivation::forward(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  float* y = a.out.data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) y[i] = value(x[i]);
+}
+
+void ScalarActivation::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  const float* x = a.in[0].data();
+  const float* dy = a.out_grad.data();
+  float* dx = a.in_grad[0].data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) store_grad(dx[i], dy[i] * derivative(x[i]), a.accumulate[0]);
+}
+
+void ScalarActivation::jvp(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  const float* dx = a.in_tangent[0].data();
+  float* dy = a.out_tangent.data();
+  for (int64_t i = 0; i < a.out.numel(); ++i) dy[i] = derivative(x[i]) * dx[i];
+}
+
 Shape Softmax::infer(const std::vector<Shape>& in) {
   TANDEM_USAGE_CHECK(in[0].rank() == 1, "softmax takes a vector per sample, got ", in[0].str(),
                      "; insert a 'flatten' node before it");

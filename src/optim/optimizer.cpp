@@ -48,11 +48,12 @@ class Sgd final : public Optimizer {
   std::vector<float> v_;
 };
 
-// Adam (Kingma & Ba) with bias correction.
+// Adam (Kingma & Ba) with bias correction; AdamW (Loshchilov & Hutter) decouples the decay.
 class Adam final : public Optimizer {
  public:
-  explicit Adam(const OptimizerConfig& c) : Optimizer(c) {}
-  std::string name() const override { return "adam"; }
+  Adam(const OptimizerConfig& c, bool decoupled) : Optimizer(c), decoupled_(decoupled) {}
+  std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
+  bool decoupled_decay() const override { return decoupled_; }
   std::vector<StateArray> state() override { return {{"m", &m_}, {"v", &v_}}; }
 
  protected:
@@ -78,7 +79,36 @@ class Adam final : public Optimizer {
   }
 
  private:
+  bool decoupled_;
   std::vector<float> m_, v_;
+};
+
+// Adagrad (Duchi et al.): G <- G + g^2; p <- p - lr g / (sqrt(G) + eps).
+// RMSprop (Hinton): G <- rho G + (1 - rho) g^2; p <- p - lr g / (sqrt(G) + eps).
+class SquaredGradientScaling final : public Optimizer {
+ public:
+  SquaredGradientScaling(const OptimizerConfig& c, bool rmsprop) : Optimizer(c), rmsprop_(rmsprop) {}
+  std::string name() const override { return rmsprop_ ? "rmsprop" : "adagrad"; }
+  std::vector<StateArray> state() override { return {{"sum_sq", &sum_sq_}}; }
+
+ protected:
+  void prepare(int64_t n) override {
+    if (static_cast<int64_t>(sum_sq_.size()) != n) sum_sq_.assign(n, 0.0f);
+  }
+  void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
+    const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
+    const float keep = rmsprop_ ? static_cast<float>(config_.rho) : 1.0f;
+    const float add = rmsprop_ ? 1.0f - keep : 1.0f;
+    float* s = sum_sq_.data();
+    for (int64_t i = b; i < e; ++i) {
+      s[i] = keep * s[i] + add * g[i] * g[i];
+      p[i] -= l * g[i] / (std::sqrt(s[i]) + eps);
+    }
+  }
+
+ private:
+  bool rmsprop_;
+  std::vector<float> sum_sq_;
 };
 
 }  // namespace
@@ -89,7 +119,11 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
   const int64_t n = static_cast<int64_t>(params.size());
   prepare(n);
   const float* g = grads.data();
-  if (config_.weight_decay != 0.0 && !decay_.empty()) {
+  if (config_.weight_decay != 0.0 && decoupled_decay()) {
+    const float shrink = static_cast<float>(1.0 - lr * config_.weight_decay);
+    for (auto [b, e] : decay_)
+      for (int64_t i = b; i < e; ++i) params[i] *= shrink;
+  } else if (config_.weight_decay != 0.0 && !decay_.empty()) {
     if (static_cast<int64_t>(decayed_.size()) != n) decayed_.assign(n, 0.0f);
     std::copy(grads.begin(), grads.end(), decayed_.begin());
     const float wd = static_cast<float>(config_.weight_decay);
@@ -106,8 +140,16 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {
   if (c.name == "sgd") return std::make_unique<Sgd>(c, false, false);
   if (c.name == "momentum") return std::make_unique<Sgd>(c, true, false);
   if (c.name == "nesterov") return std::make_unique<Sgd>(c, true, true);
-  if (c.name == "adam") return std::make_unique<Adam>(c);
-  throw UsageError("unknown optimizer '" + c.name + "'; known: sgd, momentum, nesterov, adam");
+  TANDEM_USAGE_CHECK(c.eps > 0, "--adam-eps must be positive, got ", c.eps);
+  if (c.name == "adam") return std::make_unique<Adam>(c, false);
+  if (c.name == "adamw") return std::make_unique<Adam>(c, true);
+  if (c.name == "adagrad") return std::make_unique<SquaredGradientScaling>(c, false);
+  if (c.name == "rmsprop") {
+    TANDEM_USAGE_CHECK(c.rho > 0 && c.rho < 1, "--rho must be in (0, 1), got ", c.rho);
+    return std::make_unique<SquaredGradientScaling>(c, true);
+  }
+  throw UsageError("unknown optimizer '" + c.name +
+                   "'; known: sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop");
 }
 
 }  // namespace tandem::optim

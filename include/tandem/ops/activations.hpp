@@ -21,6 +21,31 @@ class Elementwise final : public graph::Op {
   Kind kind_;
 };
 
+// Elementwise activations with one optional constant, differentiated through the input:
+//   leaky_relu slope=a   x > 0 ? x : a x                (a = 0.01)
+//   elu alpha=a          x > 0 ? x : a (e^x - 1)        (a = 1)
+//   gelu                 x Phi(x), Phi the standard normal CDF (the exact form, not tanh)
+//   softplus             log(1 + e^x)
+//   scaled_tanh          1.7159 tanh(2x/3)              (LeCun's)
+//   tanh_linear b=b      tanh(x) + b x                  (b = 0.1; keeps a gradient when saturated)
+class ScalarActivation final : public graph::Op {
+ public:
+  enum class Kind { kLeakyRelu, kElu, kGelu, kSoftplus, kScaledTanh, kTanhLinear };
+  ScalarActivation(Kind kind, double constant);
+  std::string type() const override;
+  Shape infer(const std::vector<Shape>& in) override { return in[0]; }
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+  // The function and its derivative at x (exposed for tests).
+  float value(float x) const;
+  float derivative(float x) const;
+
+ private:
+  Kind kind_;
+  float c_;
+};
+
 // Softmax over the features of each sample: [batch, K] -> [batch, K].
 class Softmax final : public graph::Op {
  public:

@@ -11,10 +11,12 @@
 namespace tandem::optim {
 
 struct OptimizerConfig {
-  std::string name = "sgd";                       // sgd | momentum | nesterov | adam
-  double momentum = 0.9;                          // momentum and nesterov
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam
-  double weight_decay = 0.0;                      // L2 penalty (wd/2)|w|^2 added to the loss: g += wd w
+  std::string name = "sgd";  // sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop
+  double momentum = 0.9;     // momentum and nesterov
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw (eps also adagrad and rmsprop)
+  double rho = 0.99;                              // rmsprop: decay of the squared-gradient average
+  // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.
+  double weight_decay = 0.0;
 };
 
 // A named piece of optimizer state, in the parameter arena's layout (or a scalar).
@@ -39,6 +41,8 @@ class Optimizer {
 
  protected:
   explicit Optimizer(const OptimizerConfig& c) : config_(c) {}
+  // AdamW: weight decay shrinks the parameters directly instead of entering the gradient.
+  virtual bool decoupled_decay() const { return false; }
   // Applies the update to [begin, end) with g already including weight decay.
   virtual void update(float* p, const float* g, int64_t begin, int64_t end, double lr) = 0;
   virtual void prepare(int64_t n) = 0;  // size the state once

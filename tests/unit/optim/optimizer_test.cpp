@@ -95,3 +95,50 @@ TEST(Schedules, StepDecay) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// Adagrad, RMSprop and AdamW against a double-precision transcription of their definitions
+// on a varying gradient, with weight decay on the first two of three parameters.
+TEST(Optimizers, AdagradRmspropAdamwFollowTheirDefinitions) {
+  for (const std::string name : {"adagrad", "rmsprop", "adamw"}) {
+    optim::OptimizerConfig c;
+    c.name = name;
+    c.weight_decay = name == "adamw" ? 0.1 : 0.0;
+    c.eps = 1e-6;
+    auto opt = optim::make_optimizer(c);
+    opt->set_decay_ranges({{0, 2}});
+    std::vector<float> p{0.5f, -1.0f, 2.0f};
+    std::vector<double> ref(p.begin(), p.end()), s(3, 0.0), m(3, 0.0), v(3, 0.0);
+    const double lr = 0.05;
+    for (int t = 1; t <= 7; ++t) {
+      std::vector<float> g{0.3f * t, -0.2f + 0.05f * t, 0.1f / t};
+      opt->step(p, g, lr);
+      for (int i = 0; i < 3; ++i) {
+        if (name == "adagrad") {
+          s[i] += double{g[i]} * g[i];
+          ref[i] -= lr * g[i] / (std::sqrt(s[i]) + 1e-6);
+        } else if (name == "rmsprop") {
+          s[i] = 0.99 * s[i] + 0.01 * double{g[i]} * g[i];
+          ref[i] -= lr * g[i] / (std::sqrt(s[i]) + 1e-6);
+        } else {
+          if (i < 2) ref[i] *= 1 - lr * 0.1;  // decoupled decay, weights only
+          m[i] = 0.9 * m[i] + 0.1 * g[i];
+          v[i] = 0.999 * v[i] + 0.001 * double{g[i]} * g[i];
+          const double mh = m[i] / (1 - std::pow(0.9, t)), vh = v[i] / (1 - std::pow(0.999, t));
+          ref[i] -= lr * mh / (std::sqrt(vh) + 1e-6);
+        }
+        EXPECT_NEAR(p[i], ref[i], 2e-5 * (1 + std::abs(ref[i]))) << name << " step " << t << " param " << i;
+      }
+    }
+    EXPECT_EQ(opt->state().size(), name == "adamw" ? 2u : 1u);
+  }
+  optim::OptimizerConfig bad;
+  bad.name = "rmsprop";
+  bad.rho = 1.0;
+  EXPECT_THROW(optim::make_optimizer(bad), UsageError);
+}
+
+}  // namespace
+}  // namespace tandem
