@@ -17,6 +17,11 @@ const std::set<std::string> kChangeableOnResume = {"epochs",
                                                    "lr-schedule",
                                                    "lr-step-epochs",
                                                    "lr-gamma",
+                                                   "lr-decay",
+                                                   "lr-tau",
+                                                   "lr-final-fraction",
+                                                   "lr-power",
+                                                   "warmup-steps",
                                                    "out",
                                                    "data",
                                                    "checkpoint-every",
@@ -95,9 +100,17 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("rho", po::value(&c.optimizer.rho)->default_value(0.99), "rmsprop: decay of the squared-gradient average")
     ("weight-decay", po::value(&c.optimizer.weight_decay)->default_value(0.0),
      "L2 weight decay on weights (not biases or batch-norm parameters); adamw: decoupled")
-    ("lr-schedule", po::value(&c.schedule.name)->default_value("constant"), "constant | step")
+    ("lr-schedule", po::value(&c.schedule.name)->default_value("constant"), "constant | step | exponential | inverse_time | linear | cosine | polynomial")
     ("lr-step-epochs", po::value(&c.schedule.step_epochs)->default_value(10.0), "step: epochs between decays")
-    ("lr-gamma", po::value(&c.schedule.gamma)->default_value(0.1), "step: decay factor")
+    ("lr-gamma", po::value(&c.schedule.gamma)->default_value(0.1), "step, exponential: decay factor")
+    ("lr-decay", po::value(&c.schedule.decay)->default_value(0.1), "inverse_time: k in eta0 / (1 + k epoch)")
+    ("lr-tau", po::value(&c.schedule.tau)->default_value(0),
+     "linear, cosine, polynomial: steps to reach the final rate (0: the whole run after warmup)")
+    ("lr-final-fraction", po::value(&c.schedule.final_fraction)->default_value(0.01),
+     "linear, cosine, polynomial: final rate / --lr")
+    ("lr-power", po::value(&c.schedule.power)->default_value(2.0), "polynomial: exponent")
+    ("warmup-steps", po::value(&c.schedule.warmup_steps)->default_value(0),
+     "linear warmup from --lr/N to --lr over the first N steps, before any schedule")
     ("seed", po::value(&c.seed)->default_value(0), "seed of initialization, shuffling and dropout")
     ("threads", po::value(&c.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
     ("train-limit", po::value(&c.train_limit)->default_value(0), "use only the first N training samples")

@@ -109,7 +109,11 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   for (const auto& ref : model_->graph.param_refs())
     if (ref.spec.decay) decay.emplace_back(ref.offset, ref.offset + ref.spec.shape.numel());
   optimizer_->set_decay_ranges(std::move(decay));
-  schedule_ = optim::make_schedule(config.schedule);
+  const int64_t step_batch = config.batch_size * config.accumulate;
+  const int64_t per_epoch =
+      config.drop_last ? train_.size() / step_batch : (train_.size() + step_batch - 1) / step_batch;
+  config_.schedule.total_steps = per_epoch * config.epochs;
+  schedule_ = optim::make_schedule(config_.schedule);
 
   const auto cap = static_cast<int64_t>(config.bucket_mb * 1024 * 1024);
   // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).

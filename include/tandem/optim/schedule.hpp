@@ -1,5 +1,16 @@
 #pragma once
-// Learning-rate schedules: the rate as a function of the epoch (and step).
+// Learning-rate schedules: the rate as a function of the epoch or the global step.
+//   constant       eta0
+//   step           eta0 gamma^floor(epoch / step_epochs)
+//   exponential    eta0 gamma^epoch
+//   inverse_time   eta0 / (1 + decay t), t = epoch
+//   linear         (1 - t/tau) eta0 + (t/tau) eta_tau until step tau, eta_tau after
+//   cosine         eta_tau + (eta0 - eta_tau) (1 + cos(pi t / tau)) / 2, then eta_tau
+//   polynomial     eta_tau + (eta0 - eta_tau) (1 - t/tau)^power, then eta_tau
+// with eta_tau = final_fraction eta0 and t the global step for the last three; tau defaults to
+// the run's total steps. warmup_steps > 0 prefixes any of them with a linear ramp
+// eta0 (s + 1) / warmup_steps over steps s < warmup_steps; the schedule then starts at
+// step warmup_steps as if at step 0.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -7,9 +18,15 @@
 namespace tandem::optim {
 
 struct ScheduleConfig {
-  std::string name = "constant";  // constant | step
-  double step_epochs = 10;        // step: multiply by gamma every step_epochs epochs
-  double gamma = 0.1;
+  std::string name = "constant";
+  double step_epochs = 10;       // step
+  double gamma = 0.1;            // step, exponential
+  double decay = 0.1;            // inverse_time
+  int64_t tau = 0;               // linear, cosine, polynomial: steps (0: total_steps)
+  double final_fraction = 0.01;  // eta_tau / eta0
+  double power = 2.0;            // polynomial
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 0;  // set by the trainer: steps of the whole run
 };
 
 class Schedule {

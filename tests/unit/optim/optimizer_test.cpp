@@ -142,3 +142,52 @@ TEST(Optimizers, AdagradRmspropAdamwFollowTheirDefinitions) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// Every schedule at hand-computed points (eta0 = 0.2, final fraction 0.01 -> 0.002).
+TEST(Schedules, FormulasAtKnownPoints) {
+  optim::ScheduleConfig c;
+  c.total_steps = 100;
+  auto at = [&](const std::string& name, int64_t epoch, int64_t step) {
+    c.name = name;
+    return optim::make_schedule(c)->lr(0.2, epoch, step);
+  };
+  c.gamma = 0.5;
+  EXPECT_DOUBLE_EQ(at("exponential", 3, 0), 0.2 * 0.125);
+  c.decay = 0.5;
+  EXPECT_DOUBLE_EQ(at("inverse_time", 4, 0), 0.2 / 3.0);
+  // tau = total steps = 100: halfway, the end, and beyond.
+  EXPECT_NEAR(at("linear", 0, 50), 0.5 * 0.2 + 0.5 * 0.002, 1e-15);
+  EXPECT_NEAR(at("linear", 0, 100), 0.002, 1e-15);
+  EXPECT_NEAR(at("linear", 0, 150), 0.002, 1e-15);
+  EXPECT_NEAR(at("cosine", 0, 0), 0.2, 1e-15);
+  EXPECT_NEAR(at("cosine", 0, 50), 0.002 + 0.198 * 0.5, 1e-15);
+  EXPECT_NEAR(at("cosine", 0, 100), 0.002, 1e-15);
+  c.power = 2;
+  EXPECT_NEAR(at("polynomial", 0, 50), 0.002 + 0.198 * 0.25, 1e-15);
+  c.tau = 10;  // an explicit tau
+  EXPECT_NEAR(at("linear", 0, 5), 0.101, 1e-15);
+}
+
+TEST(Schedules, WarmupIsALinearPrefix) {
+  optim::ScheduleConfig c;
+  c.name = "cosine";
+  c.total_steps = 110;
+  c.warmup_steps = 10;
+  auto s = optim::make_schedule(c);
+  EXPECT_NEAR(s->lr(0.2, 0, 0), 0.02, 1e-15);
+  EXPECT_NEAR(s->lr(0.2, 0, 4), 0.1, 1e-15);
+  EXPECT_NEAR(s->lr(0.2, 0, 9), 0.2, 1e-15);
+  EXPECT_NEAR(s->lr(0.2, 0, 10), 0.2, 1e-15);                  // the cosine starts here
+  EXPECT_NEAR(s->lr(0.2, 0, 60), 0.002 + 0.198 * 0.5, 1e-15);  // halfway through its 100 steps
+  c.name = "warm";
+  EXPECT_THROW(optim::make_schedule(c), UsageError);
+  c.name = "linear";
+  c.final_fraction = 2;
+  EXPECT_THROW(optim::make_schedule(c), UsageError);
+}
+
+}  // namespace
+}  // namespace tandem
