@@ -38,7 +38,7 @@ class NodeReader {
                        "' must be true or false, got '", s, "'");
     return s == "true";
   }
-  // "scheme" or "constant:V"
+  // "scheme", "constant:V" or "orthogonal:GAIN"
   graph::InitSpec init(const std::string& key, const std::string& fallback) {
     const auto s = text(key, fallback);
     graph::InitSpec spec;
@@ -47,8 +47,7 @@ class NodeReader {
     if (colon != std::string::npos)
       spec.value = parse_double(s.substr(colon + 1), where_ + n_.op + " option '" + key + "'");
     TANDEM_USAGE_CHECK(known_init(spec.scheme), where_, "unknown initializer '", spec.scheme, "' for ", key,
-                       "; known: zeros, constant:V, xavier_uniform, xavier_normal, "
-                       "he_normal, uniform_fan_in");
+                       "; known: ", known_inits());
     return spec;
   }
   // The positional argument i, or the option of the same meaning, or the fallback.

@@ -37,5 +37,6 @@ void initialize(graph::Graph& graph, uint64_t seed);
 // The initialization schemes, by name; UsageError for an unknown one.
 void init_tensor(const graph::InitSpec& spec, Tensor t, uint64_t seed, uint32_t stream);
 bool known_init(const std::string& scheme);
+std::string known_inits();  // the list, for messages
 
 }  // namespace tandem::model

@@ -104,10 +104,34 @@ TEST(Initializers, MomentsMatchTheirDefinitions) {
   EXPECT_GT(xu[2], 0.99 * limit);
   auto xn = moments("xavier_normal");
   EXPECT_NEAR(xn[1], 2.0 / (fan_in + fan_out), 2.0 / (fan_in + fan_out) * 0.02);
+  auto hu = moments("he_uniform");
+  EXPECT_NEAR(hu[1], 2.0 / fan_in, 2.0 / fan_in * 0.02);
+  EXPECT_LE(hu[2], std::sqrt(6.0 / fan_in));
+  auto ln = moments("lecun_normal");
+  EXPECT_NEAR(ln[1], 1.0 / fan_in, 1.0 / fan_in * 0.02);
+  auto xs = moments("xavier_uniform_sigmoid");
+  EXPECT_NEAR(xs[1], 32.0 / (fan_in + fan_out), 32.0 / (fan_in + fan_out) * 0.02);  // 16 x Xavier's
   model::init_tensor({"constant", 0.25, 1, 1}, t, 3, 0);
   EXPECT_EQ(w[123], 0.25f);
   model::init_tensor({"zeros", 0, 1, 1}, t, 3, 0);
   EXPECT_EQ(w[77], 0.0f);
+}
+
+// Orthogonal: W W^T = gain^2 I for a wide matrix, W^T W = gain^2 I for a tall one.
+TEST(Initializers, OrthogonalRowsOrColumnsAreOrthonormal) {
+  for (auto [rows, cols] : {std::pair<int64_t, int64_t>{8, 20}, {20, 8}, {12, 12}}) {
+    std::vector<float> w(static_cast<size_t>(rows * cols));
+    model::init_tensor({"orthogonal", 1.5, cols, rows}, Tensor(w.data(), Shape{rows, cols}), 7, 2);
+    const bool wide = rows <= cols;
+    const int64_t m = wide ? rows : cols, len = wide ? cols : rows;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        double dot = 0;
+        for (int64_t k = 0; k < len; ++k)
+          dot += wide ? double{w[i * cols + k]} * w[j * cols + k] : double{w[k * cols + i]} * w[k * cols + j];
+        EXPECT_NEAR(dot, i == j ? 2.25 : 0.0, 1e-5) << rows << "x" << cols << " (" << i << ", " << j << ")";
+      }
+  }
 }
 
 }  // namespace
