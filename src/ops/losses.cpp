@@ -76,6 +76,81 @@ double MeanSquaredError::jvp(const Tensor& pred, const Targets& t, const Tensor&
   return total;
 }
 
+double MulticlassHinge::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+  const int64_t batch = pred.dim(0), k = pred.dim(1);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r) {
+    const float* z = pred.data() + r * k;
+    const int32_t y = t.labels[r];
+    float* g = grad.empty() ? nullptr : grad.data() + r * k;
+    if (g) std::fill(g, g + k, 0.0f);
+    for (int64_t j = 0; j < k; ++j) {
+      if (j == y) continue;
+      const double margin = static_cast<double>(z[j]) - z[y] + 1.0;
+      if (margin <= 0) continue;
+      total += squared_ ? margin * margin : margin;
+      if (g) {
+        const float d = scale * static_cast<float>(squared_ ? 2.0 * margin : 1.0);
+        g[j] += d;
+        g[y] -= d;
+      }
+    }
+  }
+  return total;
+}
+
+double MulticlassHinge::jvp(const Tensor& pred, const Targets& t, const Tensor& dz) {
+  const int64_t batch = pred.dim(0), k = pred.dim(1);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r) {
+    const float* z = pred.data() + r * k;
+    const float* d = dz.data() + r * k;
+    const int32_t y = t.labels[r];
+    for (int64_t j = 0; j < k; ++j) {
+      const double margin = static_cast<double>(z[j]) - z[y] + 1.0;
+      if (j == y || margin <= 0) continue;
+      total += (squared_ ? 2.0 * margin : 1.0) * (d[j] - d[y]);
+    }
+  }
+  return total;
+}
+
+namespace {
+float dense_or_one_hot(const Targets& t, bool labels, int64_t row, int64_t k, int64_t col) {
+  if (labels) return t.labels[row] == col ? 1.0f : 0.0f;
+  return t.values.data()[row * k + col];
+}
+float sign(float v) {
+  return static_cast<float>((v > 0) - (v < 0));
+}
+}  // namespace
+
+double L1::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  double total = 0;
+  const float gscale = scale / static_cast<float>(k);
+  for (int64_t r = 0; r < batch; ++r) {
+    double s = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      const float d = pred.data()[r * k + j] - dense_or_one_hot(t, labels_, r, k, j);
+      s += std::abs(static_cast<double>(d));
+      if (!grad.empty()) grad.data()[r * k + j] = gscale * sign(d);
+    }
+    total += s / static_cast<double>(k);
+  }
+  return total;
+}
+
+double L1::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r)
+    for (int64_t j = 0; j < k; ++j)
+      total += sign(pred.data()[r * k + j] - dense_or_one_hot(t, labels_, r, k, j)) * dp.data()[r * k + j] /
+               static_cast<double>(k);
+  return total;
+}
+
 std::unique_ptr<Loss> make_loss(const std::string& name, bool labels) {
   if (name == "softmax_cross_entropy" || name == "cross_entropy") {
     TANDEM_USAGE_CHECK(labels,
@@ -84,7 +159,13 @@ std::unique_ptr<Loss> make_loss(const std::string& name, bool labels) {
     return std::make_unique<SoftmaxCrossEntropy>();
   }
   if (name == "mse") return std::make_unique<MeanSquaredError>(labels);
-  throw UsageError("unknown loss '" + name + "'; known losses: softmax_cross_entropy, mse");
+  if (name == "l1") return std::make_unique<L1>(labels);
+  if (name == "hinge" || name == "squared_hinge") {
+    TANDEM_USAGE_CHECK(labels, name, " needs class-index labels");
+    return std::make_unique<MulticlassHinge>(name == "squared_hinge");
+  }
+  throw UsageError("unknown loss '" + name +
+                   "'; known losses: softmax_cross_entropy, mse, l1, hinge, squared_hinge");
 }
 
 }  // namespace tandem::ops

@@ -52,7 +52,36 @@ class MeanSquaredError final : public Loss {
   bool labels_;
 };
 
-// "softmax_cross_entropy" (alias "cross_entropy") or "mse"; UsageError otherwise.
+// Multi-class hinge (Weston-Watkins, as in CS231n): sum over j != y of max(0, z_j - z_y + 1);
+// squared: the same terms squared.
+class MulticlassHinge final : public Loss {
+ public:
+  explicit MulticlassHinge(bool squared) : squared_(squared) {}
+  std::string name() const override { return squared_ ? "squared_hinge" : "hinge"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  bool takes_labels() const override { return true; }
+
+ private:
+  bool squared_;
+};
+
+// Mean absolute error per sample: mean over the K outputs of |pred - target| (PyTorch's
+// L1Loss); class-index targets are read as one-hot vectors. d|x|/dx at 0 is taken as 0.
+class L1 final : public Loss {
+ public:
+  explicit L1(bool labels) : labels_(labels) {}
+  std::string name() const override { return "l1"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  bool takes_labels() const override { return labels_; }
+
+ private:
+  bool labels_;
+};
+
+// "softmax_cross_entropy" (alias "cross_entropy"), "mse", "l1", "hinge", "squared_hinge";
+// UsageError otherwise.
 std::unique_ptr<Loss> make_loss(const std::string& name, bool labels);
 
 }  // namespace tandem::ops

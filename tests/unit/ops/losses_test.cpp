@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "tandem/core/error.hpp"
@@ -97,6 +98,53 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
 
 TEST(Losses, UnknownNameIsAUsageError) {
   EXPECT_THROW(ops::make_loss("hinge2", true), UsageError);
+}
+
+}  // namespace
+}  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// Hinge losses: hand-computed values, and gradients against central differences of the loss.
+TEST(HingeAndL1, HandComputedValuesAndFiniteDifferences) {
+  // Row 0: z = [3.2, 5.1, -1.7], y = 0: margins 5.1-3.2+1 = 2.9, -1.7-3.2+1 < 0 -> hinge 2.9.
+  // Row 1: z = [1.3, 4.9, 2.0], y = 1: margins 1.3-4.9+1 < 0, 2.0-4.9+1 < 0 -> 0.
+  // Row 2: z = [2.2, 2.5, -3.1], y = 2: 2.2+3.1+1 = 6.3, 2.5+3.1+1 = 6.6 -> 12.9.
+  std::vector<float> z = {3.2f, 5.1f, -1.7f, 1.3f, 4.9f, 2.0f, 2.2f, 2.5f, -3.1f};
+  std::vector<int32_t> y = {0, 1, 2};
+  ops::Targets t;
+  t.labels = y.data();
+  const Tensor pred(z.data(), Shape{3, 3});
+  EXPECT_NEAR(ops::MulticlassHinge(false).forward_backward(pred, t, 1.0f, Tensor()), 2.9 + 12.9, 1e-5);
+  EXPECT_NEAR(ops::MulticlassHinge(true).forward_backward(pred, t, 1.0f, Tensor()),
+              2.9 * 2.9 + 6.3 * 6.3 + 6.6 * 6.6, 1e-4);
+  // L1 with one-hot targets: row 0 |3.2-1| + 5.1 + 1.7 = 9.0 -> mean 3.0.
+  EXPECT_NEAR(ops::L1(true).forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor()), 3.0, 1e-6);
+  std::vector<std::unique_ptr<ops::Loss>> losses;
+  losses.push_back(std::make_unique<ops::MulticlassHinge>(false));
+  losses.push_back(std::make_unique<ops::MulticlassHinge>(true));
+  losses.push_back(std::make_unique<ops::L1>(true));
+  for (auto& loss : losses) {
+    std::vector<float> grad(9), dir(9);
+    loss->forward_backward(pred, t, 0.5f, Tensor(grad.data(), Shape{3, 3}));
+    double jvp_expected = 0;
+    for (int i = 0; i < 9; ++i) {
+      dir[i] = 0.1f * static_cast<float>(i % 4) - 0.15f;
+      jvp_expected += 2.0 * grad[i] * dir[i];  // grad carries the 0.5 scale
+      const float keep = z[i];
+      const float h = 1e-2f;  // no kink within h of these points
+      z[i] = keep + h;
+      const double up = loss->forward_backward(pred, t, 0.0f, Tensor());
+      z[i] = keep - h;
+      const double down = loss->forward_backward(pred, t, 0.0f, Tensor());
+      z[i] = keep;
+      EXPECT_NEAR(2.0 * grad[i], (up - down) / (2 * h), 2e-3) << loss->name() << " coordinate " << i;
+    }
+    EXPECT_NEAR(loss->jvp(pred, t, Tensor(dir.data(), Shape{3, 3})), jvp_expected, 1e-5) << loss->name();
+  }
+  EXPECT_THROW(ops::make_loss("hinge", false), UsageError);
+  EXPECT_EQ(ops::make_loss("squared_hinge", true)->name(), "squared_hinge");
 }
 
 }  // namespace
