@@ -100,6 +100,12 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("rho", po::value(&c.optimizer.rho)->default_value(0.99), "rmsprop: decay of the squared-gradient average")
     ("weight-decay", po::value(&c.optimizer.weight_decay)->default_value(0.0),
      "L2 weight decay on weights (not biases or batch-norm parameters); adamw: decoupled")
+    ("l1", po::value(&c.optimizer.l1)->default_value(0.0), "L1 penalty on weights: g += l1 sign(w)")
+    ("overfit-batches", po::value(&c.overfit_batches)->default_value(0),
+     "sanity check: train on the first N batches only, every epoch, without weight decay, L1, max-norm or "
+     "dropout; the training loss should go to ~0 (0: off)")
+    ("max-norm", po::value(&c.max_norm)->default_value(0.0),
+     "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)")
     ("lr-schedule", po::value(&c.schedule.name)->default_value("constant"), "constant | step | exponential | inverse_time | linear | cosine | polynomial")
     ("lr-step-epochs", po::value(&c.schedule.step_epochs)->default_value(10.0), "step: epochs between decays")
     ("lr-gamma", po::value(&c.schedule.gamma)->default_value(0.1), "step, exponential: decay factor")

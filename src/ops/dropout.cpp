@@ -17,7 +17,7 @@ int64_t Dropout::workspace_floats(int64_t batch) const {
 
 void Dropout::forward(graph::OpArgs& a) {
   const int64_t n = a.out.numel();
-  active_ = a.run->training && rate_ > 0.0;
+  active_ = a.run->training && a.run->dropout && rate_ > 0.0;
   if (!active_) {
     kernels::copy(a.in[0].data(), a.out.data(), n);
     return;

@@ -123,20 +123,38 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
     const float shrink = static_cast<float>(1.0 - lr * config_.weight_decay);
     for (auto [b, e] : decay_)
       for (int64_t i = b; i < e; ++i) params[i] *= shrink;
-  } else if (config_.weight_decay != 0.0 && !decay_.empty()) {
+  }
+  const bool l2 = config_.weight_decay != 0.0 && !decoupled_decay();
+  if ((l2 || config_.l1 != 0.0) && !decay_.empty()) {
     if (static_cast<int64_t>(decayed_.size()) != n) decayed_.assign(n, 0.0f);
     std::copy(grads.begin(), grads.end(), decayed_.begin());
-    const float wd = static_cast<float>(config_.weight_decay);
+    const float wd = l2 ? static_cast<float>(config_.weight_decay) : 0.0f,
+                l1 = static_cast<float>(config_.l1);
     for (auto [b, e] : decay_)
-      for (int64_t i = b; i < e; ++i) decayed_[i] += wd * params[i];
+      for (int64_t i = b; i < e; ++i)
+        decayed_[i] += wd * params[i] + l1 * static_cast<float>((params[i] > 0) - (params[i] < 0));
     g = decayed_.data();
   }
   update(params.data(), g, 0, n, lr);
   ++steps_;
 }
 
+void apply_max_norm(std::span<float> params, const std::vector<WeightRows>& weights, double max_norm) {
+  for (const auto& w : weights)
+    for (int64_t r = 0; r < w.rows; ++r) {
+      float* row = params.data() + w.offset + r * w.cols;
+      double sq = 0;
+      for (int64_t k = 0; k < w.cols; ++k) sq += static_cast<double>(row[k]) * row[k];
+      const double norm = std::sqrt(sq);
+      if (norm <= max_norm) continue;
+      const auto f = static_cast<float>(max_norm / norm);
+      for (int64_t k = 0; k < w.cols; ++k) row[k] *= f;
+    }
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {
   TANDEM_USAGE_CHECK(c.weight_decay >= 0, "--weight-decay must be >= 0, got ", c.weight_decay);
+  TANDEM_USAGE_CHECK(c.l1 >= 0, "--l1 must be >= 0, got ", c.l1);
   if (c.name == "sgd") return std::make_unique<Sgd>(c, false, false);
   if (c.name == "momentum") return std::make_unique<Sgd>(c, true, false);
   if (c.name == "nesterov") return std::make_unique<Sgd>(c, true, true);

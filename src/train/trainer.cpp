@@ -65,6 +65,11 @@ std::string EpochRecord::json() const {
 Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config), comm_(comm) {
   validate(config, comm);
   config_.threads = configure_threads(config.threads, comm);
+  TANDEM_USAGE_CHECK(config.overfit_batches >= 0, "--overfit-batches must be >= 0, got ",
+                     config.overfit_batches);
+  if (config.overfit_batches > 0) {  // regularization off: the point is to fit these batches exactly
+    config_.optimizer.weight_decay = config_.optimizer.l1 = config_.max_norm = 0;
+  }
 
   // Resuming without --model: the checkpoint's own spec.
   auto spec = config.model.empty() ? model::parse_spec(io::read_checkpoint_meta(config.resume).spec_text,
@@ -104,11 +109,16 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   labels_.resize(micro_batch_);
   predicted_.resize(micro_batch_);
 
-  optimizer_ = optim::make_optimizer(config.optimizer);
+  optimizer_ = optim::make_optimizer(config_.optimizer);
   std::vector<std::pair<int64_t, int64_t>> decay;
   for (const auto& ref : model_->graph.param_refs())
-    if (ref.spec.decay) decay.emplace_back(ref.offset, ref.offset + ref.spec.shape.numel());
+    if (ref.spec.decay) {
+      decay.emplace_back(ref.offset, ref.offset + ref.spec.shape.numel());
+      const int64_t rows = ref.spec.shape[0];
+      max_norm_rows_.push_back({ref.offset, rows, ref.spec.shape.numel() / rows});
+    }
   optimizer_->set_decay_ranges(std::move(decay));
+  TANDEM_USAGE_CHECK(config.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", config.max_norm);
   const int64_t step_batch = config.batch_size * config.accumulate;
   const int64_t per_epoch =
       config.drop_last ? train_.size() / step_batch : (train_.size() + step_batch - 1) / step_batch;
@@ -212,6 +222,7 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   run.seed = config_.seed;
   run.epoch = static_cast<uint32_t>(epoch);
   run.sample_ids = ids.data();
+  run.dropout = config_.overfit_batches == 0;
   g.forward(count, run);
   const Tensor out = g.value(model_->output, count);
   ops::Targets t;
@@ -243,6 +254,7 @@ double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch
   TANDEM_CHECK(std::isfinite(loss), "the training loss became ", loss, " at global step ", global_step_ + 1,
                " (epoch ", epoch + 1, "); lower --lr or check the data");
   optimizer_->step(g.params(), g.grads(), lr_for(epoch));
+  if (config_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, config_.max_norm);
   ++global_step_;
   return loss;
 }
@@ -252,6 +264,23 @@ void Trainer::average_state() {
   if (comm_.size() == 1 || state.empty()) return;
   comm_.allreduce_sum(state.data(), static_cast<int64_t>(state.size()));
   kernels::scale(state.data(), static_cast<int64_t>(state.size()), 1.0f / static_cast<float>(comm_.size()));
+}
+
+void Trainer::check_initial_loss(double loss_sum, double samples) {
+  double v[2] = {loss_sum, samples};
+  comm_.allreduce_sum(v, 2);
+  const std::string& name = model_->loss->name();
+  if (name != "softmax_cross_entropy" || v[1] == 0) return;
+  // With small random logits every class is about equally likely: loss ~ ln(C).
+  const double mean = v[0] / v[1], expected = std::log(static_cast<double>(model_->outputs()));
+  if (std::abs(mean - expected) > 0.5 * expected)
+    log::warnf("the first step's loss is ", fixed(mean, 3), ", far from ln(", model_->outputs(),
+               ") = ", fixed(expected, 3),
+               " expected from an untrained classifier: the initial logits are too large "
+               "(initialization scale) or the labels do not match the outputs");
+  else
+    log::infof("first step: loss ", fixed(mean, 3), " (ln(", model_->outputs(), ") = ", fixed(expected, 3),
+               ")");
 }
 
 double Trainer::lr_for(int64_t epoch) const {
@@ -413,18 +442,22 @@ std::vector<EpochRecord> Trainer::run() {
   last_checkpoint_time_ = now();
   bool stop = false;
   for (int64_t epoch = progress_.epoch; epoch < config_.epochs && !stop; ++epoch) {
-    sampler.start_epoch(epoch);
+    // --overfit-batches: the same first batches of epoch 0, every epoch.
+    sampler.start_epoch(config_.overfit_batches > 0 ? 0 : epoch);
+    const int64_t batches = config_.overfit_batches > 0 ? std::min(config_.overfit_batches, sampler.batches())
+                                                        : sampler.batches();
     const int64_t first = epoch == progress_.epoch ? progress_.batch : 0;
     progress_.epoch = epoch;
     if (first == 0) correct_ = loss_sum_ = seen_ = 0;
     sync_->reset_wait();
-    display_.begin_epoch(epoch + 1, config_.epochs, sampler.batches(), first);
+    display_.begin_epoch(epoch + 1, config_.epochs, batches, first);
     comm_.barrier();
     const double t0 = now();
     double trained = 0;  // samples this call trained in this epoch (for samples/s)
-    for (int64_t b = first; b < sampler.batches(); ++b) {
+    for (int64_t b = first; b < batches; ++b) {
       const auto shard = sampler.shard(b, comm_.rank(), comm_.size());
       const double loss = step(shard, sampler.batch_size(b), epoch);
+      if (global_step_ == 1) check_initial_loss(loss, static_cast<double>(shard.size()));
       loss_sum_ += loss;
       window_loss_ += loss;
       seen_ += static_cast<double>(sampler.batch_size(b));

@@ -241,5 +241,18 @@ rc=$?
 [ $rc -eq 0 ] && [ "$(head -c 4 "$work/curves.png" | tail -c 3)" = PNG ] && [ "$(stat -c %s "$work/curves.png")" -gt 10000 ] &&
   pass "plot: learning curves PNG" || fail "plot (exit $rc): $(cat "$work/plot.log")"
 
+# --- diagnostics: overfitting a few batches, the initial-loss check -----------------------
+mpi "$tandem" train --data "$data" --model "$src/launch/models/cnn-bn.model" --epochs 40 --overfit-batches 2 \
+  --batch-size 32 --lr 0.05 --test-limit 200 --threads 1 --weight-decay 0.1 > "$work/overfit.log" 2>&1
+last=$(grep "^epoch 40/40" "$work/overfit.log" | sed 's/.*train_loss \([0-9.]*\).*/\1/')
+[ -n "$last" ] && awk -v l="$last" 'BEGIN { exit !(l < 0.05) }' &&
+  pass "--overfit-batches 2: training loss $last after 40 epochs (dropout and weight decay off)" ||
+  fail "overfit: final training loss '$last': $(tail -2 "$work/overfit.log")"
+printf 'input 1 28 28\nflatten\ndense 10 init=orthogonal:30\n' > "$work/hot.model"
+mpi "$tandem" train --data "$data" --model "$work/hot.model" --epochs 1 --train-limit 500 --test-limit 100 \
+  --threads 1 > "$work/hot.log" 2>&1
+grep -q "far from ln(10) = 2.303" "$work/hot.log" && ! grep -q "far from ln" "$work/overfit.log" &&
+  pass "a first loss far from ln(C) is warned about (and a normal one is not)" || fail "initial-loss warning: $(grep -i 'first\|far' "$work/hot.log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

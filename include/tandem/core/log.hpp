@@ -22,4 +22,9 @@ void infof(const Args&... args) {
   if (rank() == 0) info(detail::concat(args...));
 }
 
+template <typename... Args>
+void warnf(const Args&... args) {
+  if (rank() == 0) warn(detail::concat(args...));
+}
+
 }  // namespace tandem::log

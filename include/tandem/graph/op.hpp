@@ -37,6 +37,7 @@ struct StateSpec {
 // What every op of one pass shares.
 struct RunInfo {
   bool training = true;
+  bool dropout = true;  // false: dropout is the identity even in training (--overfit-batches)
   uint64_t seed = 0;
   uint32_t epoch = 0;
   // Global dataset index of each sample of the batch, [batch]; keys per-sample randomness.

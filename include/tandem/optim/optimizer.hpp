@@ -17,7 +17,17 @@ struct OptimizerConfig {
   double rho = 0.99;                              // rmsprop: decay of the squared-gradient average
   // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.
   double weight_decay = 0.0;
+  double l1 = 0.0;  // L1 penalty l1 |w| added to the loss: g += l1 sign(w)
 };
+
+// A weight tensor seen as rows (output units or filters) for the max-norm constraint.
+struct WeightRows {
+  int64_t offset = 0, rows = 0, cols = 0;
+};
+
+// Max-norm (Srebro & Shraibman; Hinton et al. with dropout): every row longer than
+// max_norm in Euclidean norm is scaled back onto the ball. A projection after the step.
+void apply_max_norm(std::span<float> params, const std::vector<WeightRows>& weights, double max_norm);
 
 // A named piece of optimizer state, in the parameter arena's layout (or a scalar).
 struct StateArray {

@@ -29,6 +29,9 @@ struct TrainConfig {
   double bucket_mb = 0.25;         // bucket byte cap (MiB), bucketed sync (measured: see README)
   std::string bn_sync = "global";  // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
+  double max_norm = 0;
+  int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)  // max-norm
+                                // constraint on weight rows (0: off)
   optim::ScheduleConfig schedule;
   // Lifecycle.
   std::string resume;                       // checkpoint to continue from ("" starts afresh)

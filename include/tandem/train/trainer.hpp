@@ -67,6 +67,8 @@ class Trainer {
   void resume_from(const std::string& path);
   io::DataShape data_shape() const;
   double lr_for(int64_t epoch) const;
+  // After the first step of a run: warns when softmax cross-entropy starts far from ln(C).
+  void check_initial_loss(double loss_sum, double samples);
   // Collective: sums the epoch's statistics and rank 0 writes OUT/ckpt-STEP.h5.
   void write_checkpoint();
   void open_metric_files();
@@ -85,7 +87,8 @@ class Trainer {
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
-  std::function<void(int64_t)> on_grads_final_;  // feeds sync_ from backward (empty: no overlap)
+  std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
+  std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
   int64_t global_step_ = 0;
   io::TrainProgress progress_;        // position, callbacks' state

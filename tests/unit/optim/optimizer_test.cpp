@@ -191,3 +191,36 @@ TEST(Schedules, WarmupIsALinearPrefix) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST(Regularization, L1AddsTheSignOnWeightsOnly) {
+  optim::OptimizerConfig c;
+  c.name = "sgd";
+  c.l1 = 0.5;
+  auto opt = optim::make_optimizer(c);
+  opt->set_decay_ranges({{0, 3}});
+  std::vector<float> p{0.2f, -0.3f, 0.0f, 0.7f}, g{0.1f, 0.1f, 0.1f, 0.1f};
+  opt->step(p, g, 0.1);
+  // p - lr (g + l1 sign(p)); sign(0) = 0; the last entry is a bias.
+  EXPECT_NEAR(p[0], 0.2 - 0.1 * (0.1 + 0.5), 1e-7);
+  EXPECT_NEAR(p[1], -0.3 - 0.1 * (0.1 - 0.5), 1e-7);
+  EXPECT_NEAR(p[2], 0.0 - 0.1 * 0.1, 1e-7);
+  EXPECT_NEAR(p[3], 0.7 - 0.1 * 0.1, 1e-7);
+}
+
+TEST(Regularization, MaxNormProjectsLongRowsOnly) {
+  // Two weights: [2 x 2] rows (3, 4) -> norm 5 and (0.3, 0.4) -> 0.5; then a bias; then [1 x 3].
+  std::vector<float> p{3, 4, 0.3f, 0.4f, 9, 2, 2, 1};
+  optim::apply_max_norm(p, {{0, 2, 2}, {5, 1, 3}}, 1.0);
+  EXPECT_NEAR(p[0], 0.6, 1e-6);
+  EXPECT_NEAR(p[1], 0.8, 1e-6);
+  EXPECT_FLOAT_EQ(p[2], 0.3f);  // within the ball: untouched
+  EXPECT_FLOAT_EQ(p[4], 9.0f);  // the bias is not constrained
+  EXPECT_NEAR(p[5], 2.0 / 3.0, 1e-6);
+  EXPECT_NEAR(p[7], 1.0 / 3.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace tandem
