@@ -13,6 +13,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm);
 int convert_command(const std::vector<std::string>& args, dist::Comm& comm);
 int predict_command(const std::vector<std::string>& args, dist::Comm& comm);
 int inspect_command(const std::vector<std::string>& args, dist::Comm& comm);
+int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm);
 int plot_command(const std::vector<std::string>& args, dist::Comm& comm);
 
 }  // namespace tandem::cli

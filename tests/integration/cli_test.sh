@@ -254,5 +254,14 @@ mpi "$tandem" train --data "$data" --model "$work/hot.model" --epochs 1 --train-
 grep -q "far from ln(10) = 2.303" "$work/hot.log" && ! grep -q "far from ln" "$work/overfit.log" &&
   pass "a first loss far from ln(C) is warned about (and a normal one is not)" || fail "initial-loss warning: $(grep -i 'first\|far' "$work/hot.log")"
 
+"$tandem" gradcheck --model "$src/launch/models/cnn-bn.model" --data "$data" > "$work/gc.log" 2>&1
+rc=$?
+"$tandem" gradcheck --model "$src/launch/models/mlp.model" --data "$data" --threshold 1e-9 > "$work/gc2.log" 2>&1
+rc2=$?
+[ $rc -eq 0 ] && grep -q "^conv2d_1.weight" "$work/gc.log" && grep -q "^worst relative error" "$work/gc.log" &&
+  [ $rc2 -eq 1 ] && grep -q "gradient check failed" "$work/gc2.log" &&
+  pass "gradcheck: cnn-bn within its threshold; exit 1 above a threshold" ||
+  fail "gradcheck (exit $rc, $rc2): $(tail -3 "$work/gc.log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
