@@ -120,6 +120,12 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "scaled_tanh") return std::make_unique<Scalar>(Scalar::Kind::kScaledTanh, 0.0);
   if (op == "tanh_linear")
     return std::make_unique<Scalar>(Scalar::Kind::kTanhLinear, r.arg_number(0, "b", 0.1));
+  if (op == "prelu") {
+    const std::string mode = r.text("slopes", "channel");
+    TANDEM_USAGE_CHECK(mode == "channel" || mode == "shared", where,
+                       "prelu slopes must be 'channel' or 'shared', got '", mode, "'");
+    return std::make_unique<ops::PRelu>(mode == "channel", r.number("init", 0.25));
+  }
   if (op == "softmax") return std::make_unique<ops::Softmax>();
   if (op == "flatten") return std::make_unique<ops::Flatten>();
   if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
@@ -129,10 +135,11 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "add") return std::make_unique<ops::Add>();
   if (op == "concat") return std::make_unique<ops::Concat>();
   if (op == "mul") return std::make_unique<ops::Multiply>();
-  throw UsageError(where + "unknown op '" + op +
-                   "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
-                   "tanh, leaky_relu, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
-                   "batchnorm, add, mul, concat (and 'loss NAME')");
+  throw UsageError(
+      where + "unknown op '" + op +
+      "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
+      "tanh, leaky_relu, prelu, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
+      "batchnorm, add, mul, concat (and 'loss NAME')");
 }
 
 }  // namespace

@@ -148,6 +148,66 @@ void ScalarActivation::jvp(graph::OpArgs& a) {
   for (int64_t i = 0; i < a.out.numel(); ++i) dy[i] = derivative(x[i]) * dx[i];
 }
 
+PRelu::PRelu(bool per_channel, double initial) : per_channel_(per_channel), initial_(initial) {
+  TANDEM_USAGE_CHECK(std::isfinite(initial), "prelu init must be finite, got ", initial);
+}
+
+Shape PRelu::infer(const std::vector<Shape>& in) {
+  channels_ = per_channel_ ? in[0][0] : 1;
+  inner_ = in[0].numel() / channels_;
+  return in[0];
+}
+
+std::vector<graph::ParamSpec> PRelu::params() const {
+  return {{"slope", Shape{channels_}, {"constant", initial_, 1, 1}, false}};
+}
+
+void PRelu::forward(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  const float* s = a.params[0].data();
+  float* y = a.out.data();
+  for (int64_t n = 0; n < a.batch; ++n)
+    for (int64_t c = 0; c < channels_; ++c) {
+      const int64_t off = (n * channels_ + c) * inner_;
+      for (int64_t i = 0; i < inner_; ++i) y[off + i] = x[off + i] > 0 ? x[off + i] : s[c] * x[off + i];
+    }
+}
+
+void PRelu::backward(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  const float* s = a.params[0].data();
+  const float* dy = a.out_grad.data();
+  float* ds = a.param_grad[0].data();
+  float* dx = a.in_grad[0].empty() ? nullptr : a.in_grad[0].data();
+  for (int64_t n = 0; n < a.batch; ++n)
+    for (int64_t c = 0; c < channels_; ++c) {
+      const int64_t off = (n * channels_ + c) * inner_;
+      double acc = 0;
+      for (int64_t i = 0; i < inner_; ++i) {
+        const float xi = x[off + i];
+        if (xi <= 0) acc += static_cast<double>(dy[off + i]) * xi;
+        if (dx) store_grad(dx[off + i], xi > 0 ? dy[off + i] : s[c] * dy[off + i], a.accumulate[0]);
+      }
+      ds[c] += static_cast<float>(acc);
+    }
+}
+
+void PRelu::jvp(graph::OpArgs& a) {
+  const float* x = a.in[0].data();
+  const float* s = a.params[0].data();
+  const float* dx = a.in_tangent[0].data();
+  const float* dsl = a.param_tangent[0].empty() ? nullptr : a.param_tangent[0].data();
+  float* dy = a.out_tangent.data();
+  for (int64_t n = 0; n < a.batch; ++n)
+    for (int64_t c = 0; c < channels_; ++c) {
+      const int64_t off = (n * channels_ + c) * inner_;
+      for (int64_t i = 0; i < inner_; ++i) {
+        const float xi = x[off + i];
+        dy[off + i] = xi > 0 ? dx[off + i] : s[c] * dx[off + i] + (dsl ? dsl[c] * xi : 0.0f);
+      }
+    }
+}
+
 Shape Softmax::infer(const std::vector<Shape>& in) {
   TANDEM_USAGE_CHECK(in[0].rank() == 1, "softmax takes a vector per sample, got ", in[0].str(),
                      "; insert a 'flatten' node before it");

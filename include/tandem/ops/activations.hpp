@@ -46,6 +46,24 @@ class ScalarActivation final : public graph::Op {
   float c_;
 };
 
+// PReLU (He et al. 2015): x > 0 ? x : a x with a learned slope a, one per channel (the first
+// per-sample axis) or one shared by all; a starts at `initial` (0.25) and takes no weight decay.
+class PRelu final : public graph::Op {
+ public:
+  PRelu(bool per_channel, double initial);
+  std::string type() const override { return "prelu"; }
+  Shape infer(const std::vector<Shape>& in) override;
+  std::vector<graph::ParamSpec> params() const override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  bool per_channel_;
+  double initial_;
+  int64_t channels_ = 1, inner_ = 1;  // slopes, and elements per slope within a sample
+};
+
 // Softmax over the features of each sample: [batch, K] -> [batch, K].
 class Softmax final : public graph::Op {
  public:

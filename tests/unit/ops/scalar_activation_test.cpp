@@ -74,3 +74,34 @@ TEST(ScalarActivations, RejectBadConstants) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST(PRelu, ValuesGradientsAndForwardModePerChannelAndShared) {
+  for (bool per_channel : {true, false}) {
+    auto g = testing::single_op_graph(std::make_unique<ops::PRelu>(per_channel, 0.3), {Shape{3, 2, 2}});
+    testing::CheckOptions opt;
+    opt.inputs = testing::InputKind::kAwayFromZero;
+    const auto r = testing::check_graph(*g, opt);
+    EXPECT_GT(r.checked, 0);
+    EXPECT_LE(r.worst_fd_error, 0.0) << r.worst_where;
+    EXPECT_NEAR(r.jvp_dot, r.vjp_dot, 1e-4 * (1 + std::abs(r.vjp_dot)));
+    EXPECT_EQ(g->param_count(), per_channel ? 3 : 1);
+  }
+  // Values: slope 0.3 on the negative side.
+  ops::PRelu op(false, 0.3);
+  op.infer({Shape{2}});
+  float x[2] = {-2.0f, 1.5f}, y[2], slope = 0.3f;
+  graph::OpArgs a;
+  a.batch = 1;
+  a.in = {Tensor(x, Shape{1, 2})};
+  a.out = Tensor(y, Shape{1, 2});
+  a.params = {Tensor(&slope, Shape{1})};
+  op.forward(a);
+  EXPECT_FLOAT_EQ(y[0], -0.6f);
+  EXPECT_FLOAT_EQ(y[1], 1.5f);
+}
+
+}  // namespace
+}  // namespace tandem
