@@ -126,6 +126,7 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
                        "prelu slopes must be 'channel' or 'shared', got '", mode, "'");
     return std::make_unique<ops::PRelu>(mode == "channel", r.number("init", 0.25));
   }
+  if (op == "maxout") return std::make_unique<ops::Maxout>(r.arg_int(0, "pieces", 0));
   if (op == "softmax") return std::make_unique<ops::Softmax>();
   if (op == "flatten") return std::make_unique<ops::Flatten>();
   if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
@@ -138,7 +139,7 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   throw UsageError(
       where + "unknown op '" + op +
       "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
-      "tanh, leaky_relu, prelu, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
+      "tanh, leaky_relu, prelu, maxout, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
       "batchnorm, add, mul, concat (and 'loss NAME')");
 }
 

@@ -208,6 +208,62 @@ void PRelu::jvp(graph::OpArgs& a) {
     }
 }
 
+Maxout::Maxout(int64_t pieces) : k_(pieces) {
+  TANDEM_USAGE_CHECK(pieces >= 2, "maxout needs at least 2 pieces, got ", pieces);
+}
+
+Shape Maxout::infer(const std::vector<Shape>& in) {
+  TANDEM_USAGE_CHECK(in[0][0] % k_ == 0, "maxout ", k_, " needs a first axis divisible by ", k_, ", got ",
+                     in[0].str(), "; give the layer before it ", k_, " x (outputs wanted) units or filters");
+  groups_ = in[0][0] / k_;
+  inner_ = in[0].numel() / in[0][0];
+  std::vector<int64_t> dims = in[0].dims();
+  dims[0] = groups_;
+  return Shape(dims);
+}
+
+// Output element o = (group g, position i) reads x[(g k + j) inner + i], j < k.
+int64_t Maxout::winner(const float* x, int64_t o) const {
+  const int64_t g = o / inner_, i = o % inner_;
+  int64_t best = g * k_ * inner_ + i;
+  for (int64_t j = 1; j < k_; ++j) {
+    const int64_t at = (g * k_ + j) * inner_ + i;
+    if (x[at] > x[best]) best = at;
+  }
+  return best;
+}
+
+void Maxout::forward(graph::OpArgs& a) {
+  const int64_t in_n = groups_ * k_ * inner_, out_n = groups_ * inner_;
+  for (int64_t n = 0; n < a.batch; ++n) {
+    const float* x = a.in[0].data() + n * in_n;
+    float* y = a.out.data() + n * out_n;
+    for (int64_t o = 0; o < out_n; ++o) y[o] = x[winner(x, o)];
+  }
+}
+
+void Maxout::backward(graph::OpArgs& a) {
+  if (a.in_grad[0].empty()) return;
+  const int64_t in_n = groups_ * k_ * inner_, out_n = groups_ * inner_;
+  for (int64_t n = 0; n < a.batch; ++n) {
+    const float* x = a.in[0].data() + n * in_n;
+    const float* dy = a.out_grad.data() + n * out_n;
+    float* dx = a.in_grad[0].data() + n * in_n;
+    if (!a.accumulate[0]) std::fill(dx, dx + in_n, 0.0f);
+    for (int64_t o = 0; o < out_n; ++o) dx[winner(x, o)] += dy[o];
+  }
+}
+
+void Maxout::jvp(graph::OpArgs& a) {
+  const int64_t in_n = groups_ * k_ * inner_, out_n = groups_ * inner_;
+  for (int64_t n = 0; n < a.batch; ++n) {
+    const float* x = a.in[0].data() + n * in_n;
+    const float* dx = a.in_tangent[0].data() + n * in_n;
+    float* dy = a.out_tangent.data() + n * out_n;
+    for (int64_t o = 0; o < out_n; ++o) dy[o] = dx[winner(x, o)];
+  }
+}
+
 Shape Softmax::infer(const std::vector<Shape>& in) {
   TANDEM_USAGE_CHECK(in[0].rank() == 1, "softmax takes a vector per sample, got ", in[0].str(),
                      "; insert a 'flatten' node before it");

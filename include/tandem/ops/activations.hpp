@@ -64,6 +64,23 @@ class PRelu final : public graph::Op {
   int64_t channels_ = 1, inner_ = 1;  // slopes, and elements per slope within a sample
 };
 
+// Maxout (Goodfellow et al. 2013): the maximum over groups of k consecutive features or
+// channels, [k m, ...] -> [m, ...]; follows a dense or conv layer with k m outputs.
+class Maxout final : public graph::Op {
+ public:
+  explicit Maxout(int64_t pieces);
+  std::string type() const override { return "maxout"; }
+  Shape infer(const std::vector<Shape>& in) override;
+  void forward(graph::OpArgs& a) override;
+  void backward(graph::OpArgs& a) override;
+  void jvp(graph::OpArgs& a) override;
+
+ private:
+  // Index (within the sample) of the winning piece of output element o.
+  int64_t winner(const float* x, int64_t o) const;
+  int64_t k_, groups_ = 0, inner_ = 1;
+};
+
 // Softmax over the features of each sample: [batch, K] -> [batch, K].
 class Softmax final : public graph::Op {
  public:

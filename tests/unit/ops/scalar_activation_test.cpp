@@ -105,3 +105,32 @@ TEST(PRelu, ValuesGradientsAndForwardModePerChannelAndShared) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST(Maxout, GroupsGradientsAndForwardMode) {
+  for (const Shape& s : {Shape{6}, Shape{4, 2, 3}}) {
+    auto g = testing::single_op_graph(std::make_unique<ops::Maxout>(2), {s});
+    const auto r = testing::check_graph(*g, testing::CheckOptions{});
+    EXPECT_GT(r.checked, 0);
+    EXPECT_LE(r.worst_fd_error, 0.0) << r.worst_where;
+    EXPECT_NEAR(r.jvp_dot, r.vjp_dot, 1e-4 * (1 + std::abs(r.vjp_dot)));
+  }
+  ops::Maxout op(3);
+  EXPECT_EQ(op.infer({Shape{6, 2}}), (Shape{2, 2}));
+  EXPECT_THROW(op.infer({Shape{5}}), UsageError);
+  // Features [1, 7, 3 | -1, -4, -2] with 3 pieces -> [7, -1].
+  float x[6] = {1, 7, 3, -1, -4, -2}, y[2];
+  graph::OpArgs a;
+  a.batch = 1;
+  a.in = {Tensor(x, Shape{1, 6})};
+  a.out = Tensor(y, Shape{1, 2});
+  op.infer({Shape{6}});
+  op.forward(a);
+  EXPECT_EQ(y[0], 7.0f);
+  EXPECT_EQ(y[1], -1.0f);
+}
+
+}  // namespace
+}  // namespace tandem
