@@ -45,35 +45,69 @@ double SoftmaxCrossEntropy::jvp(const Tensor& pred, const Targets& t, const Tens
   return total;
 }
 
-float MeanSquaredError::target(const Targets& t, int64_t row, int64_t k, int64_t col) const {
-  if (labels_) return t.labels[row] == col ? 1.0f : 0.0f;
+namespace {
+
+float dense_or_one_hot(const Targets& t, bool labels, int64_t row, int64_t k, int64_t col) {
+  if (labels) return t.labels[row] == col ? 1.0f : 0.0f;
   return t.values.data()[row * k + col];
 }
 
-double MeanSquaredError::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+// Losses that are the mean over the K outputs of f(pred - target): the sum over the batch,
+// with grad = scale * f'(d) / K, and the directional derivative along dp.
+template <class F, class DF>
+double mean_of_elementwise(const Tensor& pred, const Targets& t, bool labels, float scale, Tensor grad, F f,
+                           DF df) {
   const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  const float gscale = scale / static_cast<float>(k);
   double total = 0;
-  const float gscale = 2.0f * scale / static_cast<float>(k);
   for (int64_t r = 0; r < batch; ++r) {
     double s = 0;
     for (int64_t j = 0; j < k; ++j) {
-      const float d = pred.data()[r * k + j] - target(t, r, k, j);
-      s += static_cast<double>(d) * d;
-      if (!grad.empty()) grad.data()[r * k + j] = gscale * d;
+      const float d = pred.data()[r * k + j] - dense_or_one_hot(t, labels, r, k, j);
+      s += f(static_cast<double>(d));
+      if (!grad.empty()) grad.data()[r * k + j] = gscale * df(d);
     }
     total += s / static_cast<double>(k);
   }
   return total;
 }
 
-double MeanSquaredError::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+template <class DF>
+double mean_of_elementwise_jvp(const Tensor& pred, const Targets& t, bool labels, const Tensor& dp, DF df) {
   const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
   double total = 0;
   for (int64_t r = 0; r < batch; ++r)
     for (int64_t j = 0; j < k; ++j)
-      total +=
-          2.0 * (pred.data()[r * k + j] - target(t, r, k, j)) * dp.data()[r * k + j] / static_cast<double>(k);
+      total += static_cast<double>(df(pred.data()[r * k + j] - dense_or_one_hot(t, labels, r, k, j))) *
+               dp.data()[r * k + j] / static_cast<double>(k);
   return total;
+}
+
+float twice(float d) {
+  return 2.0f * d;
+}
+float sign(float d) {
+  return static_cast<float>((d > 0) - (d < 0));
+}
+
+}  // namespace
+
+double MeanSquaredError::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+  return mean_of_elementwise(
+      pred, t, labels_, scale, grad, [](double d) { return d * d; }, twice);
+}
+
+double MeanSquaredError::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+  return mean_of_elementwise_jvp(pred, t, labels_, dp, twice);
+}
+
+double L1::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+  return mean_of_elementwise(
+      pred, t, labels_, scale, grad, [](double d) { return std::abs(d); }, sign);
+}
+
+double L1::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+  return mean_of_elementwise_jvp(pred, t, labels_, dp, sign);
 }
 
 double MulticlassHinge::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
@@ -112,42 +146,6 @@ double MulticlassHinge::jvp(const Tensor& pred, const Targets& t, const Tensor& 
       total += (squared_ ? 2.0 * margin : 1.0) * (d[j] - d[y]);
     }
   }
-  return total;
-}
-
-namespace {
-float dense_or_one_hot(const Targets& t, bool labels, int64_t row, int64_t k, int64_t col) {
-  if (labels) return t.labels[row] == col ? 1.0f : 0.0f;
-  return t.values.data()[row * k + col];
-}
-float sign(float v) {
-  return static_cast<float>((v > 0) - (v < 0));
-}
-}  // namespace
-
-double L1::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
-  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
-  double total = 0;
-  const float gscale = scale / static_cast<float>(k);
-  for (int64_t r = 0; r < batch; ++r) {
-    double s = 0;
-    for (int64_t j = 0; j < k; ++j) {
-      const float d = pred.data()[r * k + j] - dense_or_one_hot(t, labels_, r, k, j);
-      s += std::abs(static_cast<double>(d));
-      if (!grad.empty()) grad.data()[r * k + j] = gscale * sign(d);
-    }
-    total += s / static_cast<double>(k);
-  }
-  return total;
-}
-
-double L1::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
-  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
-  double total = 0;
-  for (int64_t r = 0; r < batch; ++r)
-    for (int64_t j = 0; j < k; ++j)
-      total += sign(pred.data()[r * k + j] - dense_or_one_hot(t, labels_, r, k, j)) * dp.data()[r * k + j] /
-               static_cast<double>(k);
   return total;
 }
 

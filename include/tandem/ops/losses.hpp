@@ -48,7 +48,6 @@ class MeanSquaredError final : public Loss {
   bool takes_labels() const override { return labels_; }
 
  private:
-  float target(const Targets& t, int64_t row, int64_t k, int64_t col) const;
   bool labels_;
 };
 
