@@ -5,6 +5,40 @@
 #include "tandem/io/model_file.hpp"
 
 namespace tandem::io {
+namespace {
+
+// Every scalar attribute of /progress and /data, listed once for writing and for reading.
+template <class Visit>
+void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
+  v("/progress", "epoch", p.epoch);
+  v("/progress", "batch", p.batch);
+  v("/progress", "global_step", p.global_step);
+  v("/progress", "epoch_loss_sum", p.epoch_loss_sum);
+  v("/progress", "epoch_correct", p.epoch_correct);
+  v("/progress", "epoch_seen", p.epoch_seen);
+  v("/progress", "lr_scale", p.lr_scale);
+  v("/progress", "best_metric", p.best_metric);
+  v("/progress", "best_epoch", p.best_epoch);
+  v("/progress", "bad_epochs", p.bad_epochs);
+  v("/progress", "ranks", p.ranks);
+  v("/data", "train_size", d.train_size);
+  v("/data", "val_size", d.val_size);
+  v("/data", "test_size", d.test_size);
+  v("/data", "classes", d.classes);
+  v("/data", "sample_shape", d.sample_shape);
+}
+
+void read_attr(const H5File& f, const char* group, const char* name, int64_t& out) {
+  out = f.attr_int(group, name);
+}
+void read_attr(const H5File& f, const char* group, const char* name, double& out) {
+  out = f.attr_double(group, name);
+}
+void read_attr(const H5File& f, const char* group, const char* name, std::string& out) {
+  out = f.attr_string(group, name);
+}
+
+}  // namespace
 
 void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
                      const std::map<std::string, std::string>& config, const TrainProgress& p,
@@ -19,23 +53,12 @@ void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer&
     for (const auto& s : opt.state())
       f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.data->size())}, s.data->data());
     f.create_group("/progress");
-    f.set_attr("/progress", "epoch", p.epoch);
-    f.set_attr("/progress", "batch", p.batch);
-    f.set_attr("/progress", "global_step", p.global_step);
-    f.set_attr("/progress", "epoch_loss_sum", p.epoch_loss_sum);
-    f.set_attr("/progress", "epoch_correct", p.epoch_correct);
-    f.set_attr("/progress", "epoch_seen", p.epoch_seen);
-    f.set_attr("/progress", "lr_scale", p.lr_scale);
-    f.set_attr("/progress", "best_metric", p.best_metric);
-    f.set_attr("/progress", "best_epoch", p.best_epoch);
-    f.set_attr("/progress", "bad_epochs", p.bad_epochs);
-    f.set_attr("/progress", "ranks", p.ranks);
     f.create_group("/data");
-    f.set_attr("/data", "train_size", data.train_size);
-    f.set_attr("/data", "val_size", data.val_size);
-    f.set_attr("/data", "test_size", data.test_size);
-    f.set_attr("/data", "classes", data.classes);
-    f.set_attr("/data", "sample_shape", data.sample_shape);
+    auto progress = p;
+    auto shape = data;
+    visit_fields(progress, shape, [&](const char* group, const char* name, const auto& value) {
+      f.set_attr(group, name, value);
+    });
     f.create_group("/history");
     f.set_attr("/history", "lines", history);
   });
@@ -54,23 +77,8 @@ CheckpointMeta read_checkpoint_meta(const std::string& path) {
   m.spec_text = f.attr_string("/model", "spec");
   m.tandem_version = f.attr_string("/", "tandem_version");
   for (const auto& name : f.attr_names("/config")) m.config[name] = f.attr_string("/config", name);
-  auto& p = m.progress;
-  p.epoch = f.attr_int("/progress", "epoch");
-  p.batch = f.attr_int("/progress", "batch");
-  p.global_step = f.attr_int("/progress", "global_step");
-  p.epoch_loss_sum = f.attr_double("/progress", "epoch_loss_sum");
-  p.epoch_correct = f.attr_double("/progress", "epoch_correct");
-  p.epoch_seen = f.attr_double("/progress", "epoch_seen");
-  p.lr_scale = f.attr_double("/progress", "lr_scale");
-  p.best_metric = f.attr_double("/progress", "best_metric");
-  p.best_epoch = f.attr_int("/progress", "best_epoch");
-  p.bad_epochs = f.attr_int("/progress", "bad_epochs");
-  p.ranks = f.attr_int("/progress", "ranks");
-  m.data.train_size = f.attr_int("/data", "train_size");
-  m.data.val_size = f.attr_int("/data", "val_size");
-  m.data.test_size = f.attr_int("/data", "test_size");
-  m.data.classes = f.attr_int("/data", "classes");
-  m.data.sample_shape = f.attr_string("/data", "sample_shape");
+  visit_fields(m.progress, m.data,
+               [&](const char* group, const char* name, auto& value) { read_attr(f, group, name, value); });
   m.history = f.attr_strings("/history", "lines");
   return m;
 }
