@@ -71,9 +71,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
     config_.optimizer.weight_decay = config_.optimizer.l1 = config_.max_norm = 0;
   }
 
+  std::optional<io::CheckpointMeta> resumed;
+  if (!config.resume.empty()) resumed = io::read_checkpoint_meta(config.resume);
   // Resuming without --model: the checkpoint's own spec.
-  auto spec = config.model.empty() ? model::parse_spec(io::read_checkpoint_meta(config.resume).spec_text,
-                                                       config.resume + ":/model/spec")
+  auto spec = config.model.empty() ? model::parse_spec(resumed->spec_text, config.resume + ":/model/spec")
                                    : model::load_spec_file(config.model);
   model::BuildOptions build;
   build.bn_comm = config.bn_sync == "global" ? &comm : nullptr;
@@ -148,7 +149,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   callbacks_.early_stop_patience = config.early_stop_patience;
   callbacks_.plateau_patience = config.plateau_patience;
   progress_.ranks = comm.size();
-  if (!config.resume.empty()) resume_from(config.resume);
+  if (resumed) resume_from(config.resume, *resumed);
 }
 
 io::DataShape Trainer::data_shape() const {
@@ -161,8 +162,7 @@ io::DataShape Trainer::data_shape() const {
   return d;
 }
 
-void Trainer::resume_from(const std::string& path) {
-  const auto meta = io::read_checkpoint_meta(path);
+void Trainer::resume_from(const std::string& path, const io::CheckpointMeta& meta) {
   // The same model and data, or a list of what differs.
   std::vector<std::string> diffs;
   const auto spec_text = model_->spec.to_text();

@@ -64,7 +64,7 @@ class Trainer {
  private:
   double micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool sync_now);
   void describe_layout() const;
-  void resume_from(const std::string& path);
+  void resume_from(const std::string& path, const io::CheckpointMeta& meta);
   io::DataShape data_shape() const;
   double lr_for(int64_t epoch) const;
   // After the first step of a run: warns when softmax cross-entropy starts far from ln(C).
