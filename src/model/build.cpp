@@ -10,6 +10,7 @@
 #include "tandem/ops/dropout.hpp"
 #include "tandem/ops/merge.hpp"
 #include "tandem/ops/pool.hpp"
+#include "tandem/ops/rbf.hpp"
 
 namespace tandem::model {
 namespace {
@@ -95,6 +96,11 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
     return std::make_unique<ops::Dense>(units, r.flag("bias", true), r.init("init", "he_normal"),
                                         r.init("bias_init", "zeros"));
   }
+  if (op == "rbf") {
+    const int64_t units = r.arg_int(0, "units", 0);
+    TANDEM_USAGE_CHECK(units > 0, where, "rbf needs the number of Gaussian units, e.g. 'rbf 64 width=2'");
+    return std::make_unique<ops::Rbf>(units, r.init("init", "normal"), r.number("width", 1.0));
+  }
   if (op == "conv2d") {
     const int64_t filters = r.arg_int(0, "filters", 0);
     TANDEM_USAGE_CHECK(filters > 0, where, "conv2d needs the number of filters, e.g. 'conv2d 32 kernel=3'");
@@ -127,7 +133,7 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
     return std::make_unique<ops::PRelu>(mode == "channel", r.number("init", 0.25));
   }
   if (op == "maxout") return std::make_unique<ops::Maxout>(r.arg_int(0, "pieces", 0));
-  if (op == "softmax") return std::make_unique<ops::Softmax>();
+  if (op == "softmax") return std::make_unique<ops::Softmax>(r.integer("axis", -1));
   if (op == "flatten") return std::make_unique<ops::Flatten>();
   if (op == "dropout") return std::make_unique<ops::Dropout>(r.arg_number(0, "rate", 0.5));
   if (op == "batchnorm")
@@ -136,11 +142,11 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
   if (op == "add") return std::make_unique<ops::Add>();
   if (op == "concat") return std::make_unique<ops::Concat>();
   if (op == "mul") return std::make_unique<ops::Multiply>();
-  throw UsageError(
-      where + "unknown op '" + op +
-      "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
-      "tanh, leaky_relu, prelu, maxout, elu, gelu, softplus, scaled_tanh, tanh_linear, softmax, dropout, "
-      "batchnorm, add, mul, concat (and 'loss NAME')");
+  throw UsageError(where + "unknown op '" + op +
+                   "'; known ops: input, dense, conv2d, maxpool, avgpool, flatten, relu, sigmoid, "
+                   "rbf, tanh, leaky_relu, prelu, maxout, elu, gelu, softplus, scaled_tanh, tanh_linear, "
+                   "softmax, dropout, "
+                   "batchnorm, add, mul, concat (and 'loss NAME')");
 }
 
 }  // namespace

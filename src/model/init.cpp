@@ -12,7 +12,7 @@ namespace {
 
 const char* const kKnown =
     "zeros, constant:V, xavier_uniform, xavier_uniform_sigmoid, xavier_normal, he_normal, he_uniform, "
-    "lecun_normal, orthogonal[:GAIN], uniform_fan_in";
+    "lecun_normal, orthogonal[:GAIN], uniform_fan_in, normal[:STD], uniform[:LIMIT]";
 
 // Rows of a [rows, cols] matrix made orthonormal (rows <= cols) or its columns (rows > cols):
 // modified Gram-Schmidt in double on a Gaussian matrix, which is a QR factorization, so the
@@ -44,7 +44,8 @@ void orthogonal(float* x, int64_t rows, int64_t cols, double gain, Philox& rng) 
 bool known_init(const std::string& s) {
   return s == "zeros" || s == "constant" || s == "xavier_uniform" || s == "glorot_uniform" ||
          s == "xavier_uniform_sigmoid" || s == "xavier_normal" || s == "glorot_normal" || s == "he_normal" ||
-         s == "he_uniform" || s == "lecun_normal" || s == "orthogonal" || s == "uniform_fan_in";
+         s == "he_uniform" || s == "lecun_normal" || s == "orthogonal" || s == "uniform_fan_in" ||
+         s == "normal" || s == "uniform";
 }
 
 std::string known_inits() {
@@ -82,6 +83,10 @@ void init_tensor(const graph::InitSpec& spec, Tensor t, uint64_t seed, uint32_t 
   } else if (s == "orthogonal") {
     const int64_t rows = t.shape().rank() > 0 ? t.shape()[0] : 1;
     orthogonal(x, rows, n / rows, spec.value != 0.0 ? spec.value : 1.0, rng);
+  } else if (s == "normal") {
+    normal(spec.value != 0.0 ? spec.value : 1.0);  // normal:STD
+  } else if (s == "uniform") {
+    uniform(spec.value != 0.0 ? spec.value : 1.0);  // uniform:LIMIT, on [-LIMIT, LIMIT]
   } else if (s == "uniform_fan_in") {
     uniform(1.0 / std::sqrt(fan_in));  // PyTorch's default for Linear and Conv2d
   } else {

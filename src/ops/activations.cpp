@@ -265,42 +265,61 @@ void Maxout::jvp(graph::OpArgs& a) {
 }
 
 Shape Softmax::infer(const std::vector<Shape>& in) {
-  TANDEM_USAGE_CHECK(in[0].rank() == 1, "softmax takes a vector per sample, got ", in[0].str(),
-                     "; insert a 'flatten' node before it");
-  k_ = in[0][0];
+  const int64_t rank = in[0].rank();
+  const int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
+  TANDEM_USAGE_CHECK(axis >= 0 && axis < rank, "softmax axis ", axis_, " is outside a sample of shape ",
+                     in[0].str(), "; use an axis in [", -rank, ", ", rank - 1, "]");
+  outer_ = k_ = inner_ = 1;
+  for (int64_t d = 0; d < rank; ++d) (d < axis ? outer_ : d == axis ? k_ : inner_) *= in[0][d];
   return in[0];
 }
 
-void Softmax::forward(graph::OpArgs& a) {
-  for (int64_t r = 0; r < a.batch; ++r) {
-    const float* x = a.in[0].data() + r * k_;
-    float* y = a.out.data() + r * k_;
-    const float m = *std::max_element(x, x + k_);
-    double z = 0;
-    for (int64_t j = 0; j < k_; ++j) z += (y[j] = std::exp(x[j] - m));
-    const float inv = static_cast<float>(1.0 / z);
-    for (int64_t j = 0; j < k_; ++j) y[j] *= inv;
-  }
+namespace {
+
+// Calls f(offset) for every softmax line of a batch: k values at offset + j * inner.
+template <typename F>
+void for_each_line(int64_t batch, int64_t outer, int64_t k, int64_t inner, F f) {
+  for (int64_t o = 0; o < batch * outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) f(o * k * inner + i);
 }
 
-// dx = y * (dy - <dy, y>); the JVP has the same form with tangents.
-static void softmax_linear(const float* y, const float* v, float* out, int64_t k, bool acc) {
+// dx = y * (dy - <dy, y>) along one line; the JVP has the same form with tangents.
+void softmax_linear(const float* y, const float* v, float* out, int64_t k, int64_t stride, bool acc) {
   double s = 0;
-  for (int64_t j = 0; j < k; ++j) s += static_cast<double>(v[j]) * y[j];
-  for (int64_t j = 0; j < k; ++j) store_grad(out[j], y[j] * (v[j] - static_cast<float>(s)), acc);
+  for (int64_t j = 0; j < k; ++j) s += static_cast<double>(v[j * stride]) * y[j * stride];
+  for (int64_t j = 0; j < k; ++j)
+    store_grad(out[j * stride], y[j * stride] * (v[j * stride] - static_cast<float>(s)), acc);
+}
+
+}  // namespace
+
+void Softmax::forward(graph::OpArgs& a) {
+  const int64_t st = inner_;
+  for_each_line(a.batch, outer_, k_, inner_, [&](int64_t off) {
+    const float* x = a.in[0].data() + off;
+    float* y = a.out.data() + off;
+    float m = x[0];
+    for (int64_t j = 1; j < k_; ++j) m = std::max(m, x[j * st]);
+    double z = 0;
+    for (int64_t j = 0; j < k_; ++j) z += (y[j * st] = std::exp(x[j * st] - m));
+    const float inv = static_cast<float>(1.0 / z);
+    for (int64_t j = 0; j < k_; ++j) y[j * st] *= inv;
+  });
 }
 
 void Softmax::backward(graph::OpArgs& a) {
   if (a.in_grad[0].empty()) return;
-  for (int64_t r = 0; r < a.batch; ++r)
-    softmax_linear(a.out.data() + r * k_, a.out_grad.data() + r * k_, a.in_grad[0].data() + r * k_, k_,
+  for_each_line(a.batch, outer_, k_, inner_, [&](int64_t off) {
+    softmax_linear(a.out.data() + off, a.out_grad.data() + off, a.in_grad[0].data() + off, k_, inner_,
                    a.accumulate[0]);
+  });
 }
 
 void Softmax::jvp(graph::OpArgs& a) {
-  for (int64_t r = 0; r < a.batch; ++r)
-    softmax_linear(a.out.data() + r * k_, a.in_tangent[0].data() + r * k_, a.out_tangent.data() + r * k_, k_,
+  for_each_line(a.batch, outer_, k_, inner_, [&](int64_t off) {
+    softmax_linear(a.out.data() + off, a.in_tangent[0].data() + off, a.out_tangent.data() + off, k_, inner_,
                    false);
+  });
 }
 
 void Flatten::forward(graph::OpArgs& a) {

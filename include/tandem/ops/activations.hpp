@@ -81,9 +81,11 @@ class Maxout final : public graph::Op {
   int64_t k_, groups_ = 0, inner_ = 1;
 };
 
-// Softmax over the features of each sample: [batch, K] -> [batch, K].
+// Softmax along one axis of each sample (negative axes count from the end; -1, the last, by
+// default): for a [C, H, W] sample, axis 0 normalizes over channels at every pixel.
 class Softmax final : public graph::Op {
  public:
+  explicit Softmax(int64_t axis = -1) : axis_(axis) {}
   std::string type() const override { return "softmax"; }
   Shape infer(const std::vector<Shape>& in) override;
   void forward(graph::OpArgs& a) override;
@@ -91,7 +93,9 @@ class Softmax final : public graph::Op {
   void jvp(graph::OpArgs& a) override;
 
  private:
-  int64_t k_ = 0;
+  int64_t axis_;
+  // A sample is [outer, k, inner]; the softmax runs over k with stride inner.
+  int64_t outer_ = 0, k_ = 0, inner_ = 0;
 };
 
 // Reshape to [batch, numel]: a copy, so the buffers stay independent.

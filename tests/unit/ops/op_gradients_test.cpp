@@ -12,6 +12,7 @@
 #include "tandem/ops/dropout.hpp"
 #include "tandem/ops/merge.hpp"
 #include "tandem/ops/pool.hpp"
+#include "tandem/ops/rbf.hpp"
 
 namespace tandem {
 namespace {
@@ -37,6 +38,13 @@ TEST(OpGradients, Dense) {
 
 TEST(OpGradients, DenseWithoutBias) {
   auto g = testing::single_op_graph(std::make_unique<ops::Dense>(4, false, init(), init()), {Shape{6}});
+  expect_consistent(*g);
+}
+
+TEST(OpGradients, Rbf) {
+  // Widths near 1 and inputs of unit scale keep the Gaussians away from 0 and 1.
+  auto g = testing::single_op_graph(std::make_unique<ops::Rbf>(4, graph::InitSpec{"normal", 0.5, 1, 1}, 1.5),
+                                    {Shape{3}});
   expect_consistent(*g);
 }
 
@@ -104,6 +112,14 @@ TEST(OpGradients, Tanh) {
 TEST(OpGradients, Softmax) {
   auto g = testing::single_op_graph(std::make_unique<ops::Softmax>(), {Shape{6}});
   expect_consistent(*g);
+}
+
+TEST(OpGradients, SoftmaxOverEveryAxis) {
+  for (int64_t axis : {0, 1, 2, -2}) {
+    SCOPED_TRACE(axis);
+    auto g = testing::single_op_graph(std::make_unique<ops::Softmax>(axis), {Shape{3, 2, 4}});
+    expect_consistent(*g);
+  }
 }
 
 TEST(OpGradients, AddThreeInputs) {

@@ -4,10 +4,13 @@
 #include <cmath>
 
 #include "../../support/gradcheck.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/ops/activations.hpp"
 #include "tandem/ops/batch_norm.hpp"
 #include "tandem/ops/conv.hpp"
 #include "tandem/ops/dropout.hpp"
 #include "tandem/ops/pool.hpp"
+#include "tandem/ops/rbf.hpp"
 
 namespace tandem {
 namespace {
@@ -35,6 +38,46 @@ TEST(Conv2d, MatchesDirectConvolution) {
       const float want = 0.5f + 1 * at(r, c) + 2 * at(r, c + 1) + 3 * at(r + 1, c) + 4 * at(r + 1, c + 1);
       EXPECT_FLOAT_EQ(y[oy * 3 + ox], want) << oy << "," << ox;
     }
+}
+
+TEST(Softmax, ChannelAxisNormalizesEveryPixel) {
+  // Sample [C=3, H=2, W=2], softmax over channels (axis 0): at each pixel, exp(x_c) / sum_c.
+  auto g = testing::single_op_graph(std::make_unique<ops::Softmax>(0), {Shape{3, 2, 2}});
+  g->plan(2);
+  Tensor x = g->value(0, 2);
+  for (int i = 0; i < 24; ++i) x[i] = static_cast<float>(std::sin(1.7 * i) * 3);
+  g->forward(2, graph::RunInfo{});
+  const Tensor y = g->value(1, 2);
+  for (int n = 0; n < 2; ++n)
+    for (int p = 0; p < 4; ++p) {
+      double z = 0;
+      for (int c = 0; c < 3; ++c) z += std::exp(static_cast<double>(x[n * 12 + c * 4 + p]));
+      for (int c = 0; c < 3; ++c)
+        EXPECT_NEAR(y[n * 12 + c * 4 + p], std::exp(static_cast<double>(x[n * 12 + c * 4 + p])) / z, 1e-6)
+            << n << "," << c << "," << p;
+    }
+}
+
+TEST(Rbf, GaussianOfTheDistanceToEachCentre) {
+  auto g = testing::single_op_graph(std::make_unique<ops::Rbf>(2, graph::InitSpec{"zeros"}, 1.0), {Shape{2}});
+  g->plan(2);
+  const float c[4] = {0, 0, 1, 2};  // centres (0, 0) and (1, 2)
+  std::copy(c, c + 4, g->param(0).data());
+  g->param(1)[0] = 1.0f;
+  g->param(1)[1] = 0.5f;
+  const float x[4] = {3, 4, 1, 1};
+  std::copy(x, x + 4, g->value(0, 2).data());
+  g->forward(2, graph::RunInfo{});
+  const Tensor y = g->value(1, 2);
+  EXPECT_NEAR(y[0], std::exp(-25.0 / 2), 1e-7);   // |(3,4)|^2 = 25, sigma 1
+  EXPECT_NEAR(y[1], std::exp(-8.0 / 0.5), 1e-9);  // |(2,2)|^2 = 8, sigma 0.5
+  EXPECT_NEAR(y[2], std::exp(-2.0 / 2), 1e-6);    // |(1,1)|^2 = 2
+  EXPECT_NEAR(y[3], std::exp(-1.0 / 0.5), 1e-6);  // |(0,-1)|^2 = 1
+}
+
+TEST(Softmax, AxisOutsideTheSampleIsRefused) {
+  EXPECT_THROW(testing::single_op_graph(std::make_unique<ops::Softmax>(3), {Shape{3, 2, 2}}), UsageError);
+  EXPECT_THROW(testing::single_op_graph(std::make_unique<ops::Softmax>(-4), {Shape{3, 2, 2}}), UsageError);
 }
 
 TEST(Pool2d, MaxAndAverageValues) {
