@@ -123,6 +123,11 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("test-limit", po::value(&c.test_limit)->default_value(0), "use only the first N test samples")
     ("eval-batch", po::value(&c.eval_batch)->default_value(0), "rows per evaluation chunk (0: per-rank batch)")
     ("drop-last", po::bool_switch(&c.drop_last), "skip the smaller last batch of each epoch")
+    ("preprocess", po::value(&c.preprocess)->default_value("none"),
+     "input preprocessing fitted on the training split and saved with the model: none | center | "
+     "standardize (per feature) | standardize_global | standardize_channel | pca_whiten | zca_whiten")
+    ("whiten-eps", po::value(&c.whiten_eps)->default_value(0.01),
+     "pca_whiten, zca_whiten: added to every covariance eigenvalue (in the data's squared units)")
     ("val-split", po::value(&c.val_split)->default_value(0.0),
      "hold out this fraction of the training split (stratified) and evaluate on it every epoch")
     ("accumulate", po::value(&c.accumulate)->default_value(1),

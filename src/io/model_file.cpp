@@ -4,6 +4,42 @@
 #include "tandem/io/h5.hpp"
 
 namespace tandem::io {
+namespace {
+
+void write_preprocessing(H5File& f, const model::Preprocessing& p) {
+  if (!p.active()) return;
+  f.create_group("/preprocessing");
+  f.set_attr("/preprocessing", "mode", p.mode);
+  f.set_attr("/preprocessing", "eps", p.eps);
+  const auto d = static_cast<int64_t>(p.mean.size());
+  f.write("/preprocessing/mean", {d}, p.mean.data());
+  if (!p.scale.empty()) f.write("/preprocessing/scale", {d}, p.scale.data());
+  if (!p.whiten.empty()) f.write("/preprocessing/whiten", {d, d}, p.whiten.data());
+}
+
+model::Preprocessing read_preprocessing(const H5File& f, int64_t features) {
+  model::Preprocessing p;
+  if (!f.exists("/preprocessing")) return p;
+  p.mode = f.attr_string("/preprocessing", "mode");
+  TANDEM_CHECK(model::known_preprocess_mode(p.mode), "'", f.path(), "' has unknown preprocessing '", p.mode,
+               "' (written by a newer tandem?)");
+  p.eps = f.attr_double("/preprocessing", "eps");
+  auto load = [&](const std::string& name, std::vector<float>& v, const std::vector<int64_t>& dims) {
+    const std::string path = "/preprocessing/" + name;
+    if (!f.exists(path)) return;
+    TANDEM_CHECK(f.info(path).dims == dims, "'", path, "' in '", f.path(), "' does not match the model's ",
+                 features, " input features");
+    v.resize(static_cast<size_t>(Shape(dims).numel()));
+    f.read(path, v.data());
+  };
+  load("mean", p.mean, {features});
+  load("scale", p.scale, {features});
+  load("whiten", p.whiten, {features, features});
+  TANDEM_CHECK(!p.mean.empty(), "'", f.path(), "' has preprocessing '", p.mode, "' without its mean");
+  return p;
+}
+
+}  // namespace
 
 void write_model(H5File& f, model::Model& m, const std::map<std::string, std::string>& config) {
   f.set_attr("/", "format", std::string("tandem-model"));
@@ -25,6 +61,7 @@ void write_model(H5File& f, model::Model& m, const std::map<std::string, std::st
     const auto t = g.state_tensor(static_cast<int>(i));
     f.write("/state/" + g.state_refs()[i].name, t.shape().dims(), t.data());
   }
+  write_preprocessing(f, m.preprocessing);
   f.create_group("/config");
   for (const auto& [k, v] : config) f.set_attr("/config", k, v);
 }
@@ -47,6 +84,7 @@ void read_model_params(const H5File& f, model::Model& m) {
     load("/params/" + g.param_refs()[i].name, g.param(static_cast<int>(i)));
   for (size_t i = 0; i < g.state_refs().size(); ++i)
     load("/state/" + g.state_refs()[i].name, g.state_tensor(static_cast<int>(i)));
+  m.preprocessing = read_preprocessing(f, m.input_shape().numel());
 }
 
 std::unique_ptr<model::Model> load_model(const std::string& path, const model::BuildOptions& options) {

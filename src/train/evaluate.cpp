@@ -31,7 +31,9 @@ Evaluation evaluate(model::Model& m, const data::Dataset& d, dist::Comm& comm, i
   double sums[3] = {0, 0, 0};  // loss, correct, count
   for (int64_t pos = begin; pos < end; pos += chunk) {
     const int64_t b = std::min(chunk, end - pos);
-    d.rows(pos, b, g.value(m.input, b).data(), labels.data());
+    float* x = g.value(m.input, b).data();
+    d.rows(pos, b, x, labels.data());
+    m.preprocessing.apply(x, b);
     g.forward(b, run);
     const Tensor out = g.value(m.output, b);
     ops::Targets t;

@@ -15,6 +15,7 @@ std::vector<TensorCheck> gradient_check(model::Model& m, const data::Dataset& d,
   g.plan(n);
   std::vector<int32_t> labels(n);
   d.rows(0, n, g.value(m.input, n).data(), labels.data());
+  m.preprocessing.apply(g.value(m.input, n).data(), n);
   graph::RunInfo run;
   run.dropout = false;
   ops::Targets t;

@@ -23,7 +23,9 @@ std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share 
   run.training = false;
   for (int64_t pos = share.begin; pos < share.end; pos += chunk) {
     const int64_t b = std::min(chunk, share.end - pos);
-    d.rows(pos, b, g.value(m.input, b).data(), labels.data());
+    float* x = g.value(m.input, b).data();
+    d.rows(pos, b, x, labels.data());
+    m.preprocessing.apply(x, b);
     g.forward(b, run);
     const float* out = g.value(m.output, b).data();
     float* dst = probs.data() + (pos - share.begin) * k;

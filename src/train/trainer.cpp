@@ -10,6 +10,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
 #include "tandem/core/log.hpp"
+#include "tandem/data/preprocess.hpp"
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
 #include "tandem/io/checkpoint.hpp"
@@ -89,6 +90,11 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
     val_ = train_.subset(ids.val);
     train_ = train_.subset(ids.train);
   }
+  // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
+  TANDEM_USAGE_CHECK(model::known_preprocess_mode(config.preprocess), "unknown --preprocess '",
+                     config.preprocess, "'; known: ", model::preprocess_modes());
+  if (!resumed)
+    model_->preprocessing = data::fit_preprocessing(train_, config.preprocess, config.whiten_eps, comm);
 
   // Ranks must agree on what they train before the first collective of the loop.
   const auto spec_text = model_->spec.to_text();
@@ -216,7 +222,9 @@ void Trainer::describe_layout() const {
 double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool sync_now) {
   auto& g = model_->graph;
   const auto count = static_cast<int64_t>(ids.size());
-  train_.gather(ids.data(), count, g.value(model_->input, count).data(), labels_.data());
+  float* x = g.value(model_->input, count).data();
+  train_.gather(ids.data(), count, x, labels_.data());
+  model_->preprocessing.apply(x, count);
   graph::RunInfo run;
   run.training = true;
   run.seed = config_.seed;

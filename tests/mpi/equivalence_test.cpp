@@ -10,6 +10,7 @@
 #include "mpi_env.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
+#include "tandem/data/preprocess.hpp"
 #include "tandem/data/sampler.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/train/predict.hpp"
@@ -165,6 +166,43 @@ TEST(Equivalence, BatchNormWithRanksHoldingNoSampleMatchesOneRank) {
   Fixture fx(kCnnBn);
   const int64_t batch = g_world->size();
   expect_equivalent(fx.config(batch), fx.config(batch), 3, {1e-5, 1e-4}, true, -1);
+}
+
+// W^T W = U diag(1 / (lambda + eps)) U^T: independent of the eigenvectors' signs.
+std::vector<float> gram(const std::vector<float>& w, int64_t d) {
+  std::vector<float> g(d * d, 0.0f);
+  for (int64_t k = 0; k < d; ++k)
+    for (int64_t i = 0; i < d; ++i)
+      for (int64_t j = 0; j < d; ++j) g[i * d + j] += w[k * d + i] * w[k * d + j];
+  return g;
+}
+
+TEST(Equivalence, PreprocessingStatisticsOnNRanksEqualOneRank) {
+  Fixture fx(kMlp);
+  const auto train = data::Dataset::load(fx.data(), "train");
+  dist::LocalComm local;
+  for (const std::string mode :
+       {"center", "standardize", "standardize_global", "standardize_channel", "pca_whiten", "zca_whiten"}) {
+    SCOPED_TRACE(mode);
+    const auto mine = data::fit_preprocessing(train, mode, 1e-2, *g_world);
+    const auto ref = data::fit_preprocessing(train, mode, 1e-2, local);
+    ASSERT_EQ(mine.mean.size(), 64u);
+    EXPECT_LE(max_rel_diff(mine.mean, ref.mean), 1e-6);
+    EXPECT_LE(max_rel_diff(mine.scale, ref.scale), 1e-6);
+    ASSERT_EQ(mine.whiten.size(), ref.whiten.size());
+    if (mode == "zca_whiten") {
+      EXPECT_LE(max_rel_diff(mine.whiten, ref.whiten), 1e-4);
+    } else if (mode == "pca_whiten") {
+      EXPECT_LE(max_rel_diff(gram(mine.whiten, 64), gram(ref.whiten, 64)), 1e-4);
+    }
+  }
+}
+
+TEST(Equivalence, ZcaWhitenedTrainingMatchesOneRank) {
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.preprocess = "zca_whiten";
+  expect_equivalent(c, c, 3, {1e-4, 1e-4});
 }
 
 TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {

@@ -6,6 +6,7 @@
 //   /model            attrs spec (text), loss, input_shape, classes
 //   /params/NODE.P    float32 datasets in the parameter's shape
 //   /state/NODE.S     float32 (batch-norm running statistics)
+//   /preprocessing    (when used) attrs mode, eps; float32 mean [D], scale [D], whiten [D, D]
 //   /config           attrs: every resolved option as text
 #include <map>
 #include <memory>

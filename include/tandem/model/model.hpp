@@ -6,6 +6,7 @@
 
 #include "tandem/dist/comm.hpp"
 #include "tandem/graph/graph.hpp"
+#include "tandem/model/preprocessing.hpp"
 #include "tandem/model/spec.hpp"
 #include "tandem/ops/losses.hpp"
 
@@ -15,8 +16,9 @@ struct Model {
   ModelSpec spec;
   graph::Graph graph;
   std::unique_ptr<ops::Loss> loss;
-  int input = 0;   // the graph input node
-  int output = 0;  // the node the loss reads
+  int input = 0;                // the graph input node
+  int output = 0;               // the node the loss reads
+  Preprocessing preprocessing;  // applied to every input batch (training, eval, predict)
   Shape input_shape() const { return graph.node(input).shape; }
   // Per-sample output size: the number of classes for a classifier.
   int64_t outputs() const { return graph.node(output).shape.numel(); }

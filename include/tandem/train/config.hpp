@@ -20,18 +20,19 @@ struct TrainConfig {
   int threads = 0;          // BLAS threads per rank; 0 divides the node's cores among its ranks
   int64_t train_limit = 0;  // use only the first N training samples (0: all)
   int64_t test_limit = 0;
-  int64_t eval_batch = 0;  // rows per evaluation chunk (0: the per-rank training batch)
-  bool drop_last = false;  // skip the smaller last batch of an epoch
-  double val_split = 0;    // fraction of the training split held out (stratified) for validation
+  int64_t eval_batch = 0;           // rows per evaluation chunk (0: the per-rank training batch)
+  bool drop_last = false;           // skip the smaller last batch of an epoch
+  double val_split = 0;             // fraction of the training split held out (stratified) for validation
+  std::string preprocess = "none";  // model::preprocess_modes(), fitted on the training split
+  double whiten_eps = 0.01;         // added to the covariance eigenvalues when whitening
   // Data parallelism.
   int64_t accumulate = 1;          // micro-batches per rank per optimizer step
   std::string grad_sync = "auto";  // auto | blocking | bucketed
   double bucket_mb = 0.25;         // bucket byte cap (MiB), bucketed sync (measured: see README)
   std::string bn_sync = "global";  // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
-  double max_norm = 0;
-  int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)  // max-norm
-                                // constraint on weight rows (0: off)
+  double max_norm = 0;          // max-norm constraint on weight rows (0: off)
+  int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)
   optim::ScheduleConfig schedule;
   // Lifecycle.
   std::string resume;                       // checkpoint to continue from ("" starts afresh)

@@ -1,0 +1,152 @@
+#include "tandem/data/preprocess.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "tandem/core/error.hpp"
+#include "tandem/tensor/blas.hpp"
+
+namespace tandem::data {
+namespace {
+
+constexpr int64_t kChunk = 256;  // rows read at a time
+
+// Calls f(rows, n) over this rank's contiguous share of the dataset, kChunk rows at a time.
+template <typename F>
+void for_my_rows(const Dataset& d, const dist::Comm& comm, std::vector<float>& x, F f) {
+  const int64_t n = d.size(), begin = n * comm.rank() / comm.size(),
+                end = n * (comm.rank() + 1) / comm.size();
+  x.resize(static_cast<size_t>(kChunk * d.sample_numel()));
+  std::vector<int32_t> y(kChunk);
+  for (int64_t pos = begin; pos < end; pos += kChunk) {
+    const int64_t rows = std::min(kChunk, end - pos);
+    d.rows(pos, rows, x.data(), y.data());
+    f(x.data(), rows);
+  }
+}
+
+// Which statistic group each feature belongs to: itself, one global group, or its channel.
+std::vector<int64_t> feature_groups(const std::string& mode, const Shape& sample, int64_t& groups) {
+  const int64_t d = sample.numel();
+  std::vector<int64_t> g(static_cast<size_t>(d));
+  if (mode == "standardize_global") {
+    groups = 1;
+  } else if (mode == "standardize_channel") {
+    TANDEM_USAGE_CHECK(sample.rank() >= 2,
+                       "--preprocess standardize_channel needs samples shaped [C, H, W]; ", "these are ",
+                       sample.str(), ": use standardize or standardize_global");
+    groups = sample[0];
+    for (int64_t j = 0; j < d; ++j) g[j] = j / (d / groups);
+    return g;
+  } else {
+    groups = d;
+    for (int64_t j = 0; j < d; ++j) g[j] = j;
+    return g;
+  }
+  return g;
+}
+
+// The whitening matrix from the covariance [D, D] (destroyed): rows of U^T scaled by
+// 1/sqrt(lambda + eps), largest eigenvalue first (PCA), or rotated back, U diag U^T (ZCA).
+std::vector<float> whitening_matrix(std::vector<double>& cov, int64_t d, double eps, bool zca) {
+  std::vector<double> lambda(static_cast<size_t>(d));
+  blas::symmetric_eigen(d, cov.data(), lambda.data());  // row k of cov: eigenvector k, ascending
+  std::vector<double> inv_sqrt(static_cast<size_t>(d));
+  for (int64_t k = 0; k < d; ++k) inv_sqrt[k] = 1.0 / std::sqrt(std::max(lambda[k], 0.0) + eps);
+  std::vector<float> w(static_cast<size_t>(d * d), 0.0f);
+  if (!zca) {
+    for (int64_t r = 0; r < d; ++r) {
+      const int64_t k = d - 1 - r;  // descending eigenvalues
+      for (int64_t j = 0; j < d; ++j) w[r * d + j] = static_cast<float>(cov[k * d + j] * inv_sqrt[k]);
+    }
+    return w;
+  }
+  std::vector<double> acc(static_cast<size_t>(d * d), 0.0);
+  for (int64_t k = 0; k < d; ++k) {
+    const double* u = cov.data() + k * d;
+    for (int64_t i = 0; i < d; ++i) {
+      const double ui = u[i] * inv_sqrt[k];
+      double* row = acc.data() + i * d;
+      for (int64_t j = 0; j < d; ++j) row[j] += ui * u[j];
+    }
+  }
+  for (int64_t i = 0; i < d * d; ++i) w[i] = static_cast<float>(acc[i]);
+  return w;
+}
+
+}  // namespace
+
+model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& mode, double eps,
+                                       dist::Comm& comm) {
+  TANDEM_USAGE_CHECK(model::known_preprocess_mode(mode), "unknown --preprocess '", mode,
+                     "'; known: ", model::preprocess_modes());
+  model::Preprocessing p;
+  p.mode = mode;
+  if (mode == "none") return p;
+  const bool whiten = mode == "pca_whiten" || mode == "zca_whiten";
+  TANDEM_USAGE_CHECK(!whiten || eps >= 0, "--whiten-eps must be >= 0, got ", eps);
+  const int64_t d = train.sample_numel();
+  TANDEM_USAGE_CHECK(!whiten || d <= 8192, "--preprocess ", mode, " needs a ", d, "x", d,
+                     " covariance; whitening is limited to 8192 features: use standardize instead");
+  p.eps = whiten ? eps : 0;
+  int64_t groups = 0;
+  const auto group =
+      feature_groups(mode == "center" || whiten ? "standardize" : mode, train.sample_shape(), groups);
+  std::vector<float> x;
+
+  // Pass 1: the mean of every group.
+  std::vector<double> sums(static_cast<size_t>(groups + 1), 0.0);
+  for_my_rows(train, comm, x, [&](const float* rows, int64_t n) {
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t j = 0; j < d; ++j) sums[group[j]] += rows[r * d + j];
+    sums[groups] += static_cast<double>(n);
+  });
+  comm.allreduce_sum(sums.data(), groups + 1);
+  const double rows_total = sums[groups];
+  TANDEM_USAGE_CHECK(rows_total > 0, "--preprocess ", mode, " needs training samples to fit on");
+  const double per_group = rows_total * static_cast<double>(d / groups);
+  std::vector<double> mean(static_cast<size_t>(groups));
+  for (int64_t g = 0; g < groups; ++g) mean[g] = sums[g] / per_group;
+  p.mean.resize(static_cast<size_t>(d));
+  for (int64_t j = 0; j < d; ++j) p.mean[j] = static_cast<float>(mean[group[j]]);
+
+  if (mode == "center") return p;
+  if (!whiten) {
+    // Pass 2: squared deviations from the mean (two passes: no cancellation).
+    std::vector<double> sq(static_cast<size_t>(groups), 0.0);
+    for_my_rows(train, comm, x, [&](const float* rows, int64_t n) {
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t j = 0; j < d; ++j) {
+          const double v = rows[r * d + j] - mean[group[j]];
+          sq[group[j]] += v * v;
+        }
+    });
+    comm.allreduce_sum(sq.data(), groups);
+    p.scale.resize(static_cast<size_t>(d));
+    for (int64_t j = 0; j < d; ++j) {
+      const double sd = std::sqrt(sq[group[j]] / per_group);
+      // A constant feature (an always-black border pixel) stays 0 instead of dividing by ~0.
+      p.scale[j] = sd > 1e-8 ? static_cast<float>(1.0 / sd) : 1.0f;
+    }
+    return p;
+  }
+
+  // Pass 2: the covariance, float GEMMs of centred chunks accumulated in double.
+  std::vector<double> cov(static_cast<size_t>(d * d), 0.0);
+  std::vector<float> part(static_cast<size_t>(d * d));
+  for_my_rows(train, comm, x, [&](float* rows, int64_t n) {
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t j = 0; j < d; ++j) rows[r * d + j] -= p.mean[j];
+    blas::gemm(blas::Trans::kYes, blas::Trans::kNo, d, d, n, 1.0f, rows, d, rows, d, 0.0f, part.data(), d);
+    for (int64_t i = 0; i < d * d; ++i) cov[i] += part[i];
+  });
+  comm.allreduce_sum(cov.data(), d * d);
+  for (auto& c : cov) c /= rows_total;
+  // One eigendecomposition, on rank 0: every rank then holds bit-identical matrices.
+  p.whiten.resize(static_cast<size_t>(d * d));
+  if (comm.is_root()) p.whiten = whitening_matrix(cov, d, eps, mode == "zca_whiten");
+  comm.broadcast(p.whiten.data(), d * d * static_cast<int64_t>(sizeof(float)), 0);
+  return p;
+}
+
+}  // namespace tandem::data
