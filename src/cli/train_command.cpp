@@ -128,6 +128,9 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
      "standardize (per feature) | standardize_global | standardize_channel | pca_whiten | zca_whiten")
     ("whiten-eps", po::value(&c.whiten_eps)->default_value(0.01),
      "pca_whiten, zca_whiten: added to every covariance eigenvalue (in the data's squared units)")
+    ("augment", po::value(&c.augment)->default_value("none"),
+     "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
+     "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2")
     ("val-split", po::value(&c.val_split)->default_value(0.0),
      "hold out this fraction of the training split (stratified) and evaluate on it every epoch")
     ("accumulate", po::value(&c.accumulate)->default_value(1),

@@ -93,6 +93,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   TANDEM_USAGE_CHECK(model::known_preprocess_mode(config.preprocess), "unknown --preprocess '",
                      config.preprocess, "'; known: ", model::preprocess_modes());
+  // --overfit-batches fits fixed batches: no augmentation either.
+  data::AugmentConfig augment = data::parse_augment(config.augment);
+  if (config.overfit_batches > 0) augment = {};
+  augmenter_ = std::make_unique<data::Augmenter>(augment, train_.sample_shape(), config.seed);
   if (!resumed)
     model_->preprocessing = data::fit_preprocessing(train_, config.preprocess, config.whiten_eps, comm);
 
@@ -224,6 +228,7 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   const auto count = static_cast<int64_t>(ids.size());
   float* x = g.value(model_->input, count).data();
   train_.gather(ids.data(), count, x, labels_.data());
+  augmenter_->apply(x, ids.data(), count, static_cast<uint32_t>(epoch));
   model_->preprocessing.apply(x, count);
   graph::RunInfo run;
   run.training = true;

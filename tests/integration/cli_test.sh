@@ -263,16 +263,18 @@ rc2=$?
   pass "gradcheck: cnn-bn within its threshold; exit 1 above a threshold" ||
   fail "gradcheck (exit $rc, $rc2): $(tail -3 "$work/gc.log")"
 
-# --- preprocessing: fitted in training, stored in final.h5, applied again by eval ------------
+# --- preprocessing and augmentation: whitening fitted in training, stored in final.h5 and
+# applied again by eval; augmentation in training only (eval reproduces the logged accuracy)
 pre=$work/zca
-mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 1 --train-limit 2000 \
-  --test-limit 1000 --threads 1 --preprocess zca_whiten --lr 0.01 --out "$pre" > "$work/zca.log" 2>&1
+mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 2 --batch-size 64 \
+  --train-limit 2000 --test-limit 1000 --threads 1 --preprocess zca_whiten --whiten-eps 0.1 \
+  --augment flip,crop:2 --lr 0.05 --out "$pre" > "$work/zca.log" 2>&1
 want=$(tail -1 "$pre/metrics.jsonl" 2>/dev/null | sed 's/.*"test_accuracy": \([0-9.e+-]*\).*/\1/')
 got=$(mpi "$tandem" eval --checkpoint "$pre/final.h5" --data "$data" --limit 1000 --json 2>&1 |
   sed 's/.*"accuracy": \([0-9.e+-]*\).*/\1/')
 [ -n "$want" ] && [ "$got" = "$want" ] && "$tandem" inspect "$pre/final.h5" | grep -q "preprocessing zca_whiten" &&
-  awk -v a="$want" 'BEGIN { exit !(a > 0.6) }' &&
-  pass "--preprocess zca_whiten: eval of final.h5 reproduces test accuracy $want" ||
+  awk -v a="$want" 'BEGIN { exit !(a > 0.55) }' &&
+  pass "--preprocess zca_whiten --augment flip,crop:2: eval of final.h5 reproduces test accuracy $want" ||
   fail "preprocessing: train $want, eval '$got': $(tail -2 "$work/zca.log")"
 
 echo "$passed passed, $failed failed"

@@ -205,6 +205,14 @@ TEST(Equivalence, ZcaWhitenedTrainingMatchesOneRank) {
   expect_equivalent(c, c, 3, {1e-4, 1e-4});
 }
 
+TEST(Equivalence, AugmentedTrainingMatchesOneRank) {
+  // Each sample's flip, crop and brightness depend on its index only, not on its rank.
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.augment = "flip,crop:2,brightness:0.2,contrast:0.3,tint:0.1";
+  expect_equivalent(c, c, 3, {});
+}
+
 TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
   // 3 micro-batches of a global 8 per step on N ranks against one batch of 24 on one rank.
   Fixture fx(kMlp);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tandem/data/augment.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/data/sampler.hpp"
 #include "tandem/dist/comm.hpp"
@@ -87,6 +88,7 @@ class Trainer {
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
+  std::unique_ptr<data::Augmenter> augmenter_;
   std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
   std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
