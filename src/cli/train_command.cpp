@@ -92,7 +92,12 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("epochs", po::value(&c.epochs)->default_value(10), "passes over the training split")
     ("batch-size", po::value(&c.batch_size)->default_value(128), "GLOBAL batch size, split across ranks")
     ("lr", po::value(&c.lr)->default_value(0.05), "learning rate")
-    ("optimizer", po::value(&c.optimizer.name)->default_value("momentum"), "sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop")
+    ("optimizer", po::value(&c.optimizer.name)->default_value("momentum"), "sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop | lbfgs (full batch)")
+    ("lbfgs-history", po::value(&c.optimizer.history)->default_value(10), "lbfgs: curvature pairs kept")
+    ("lbfgs-tol", po::value(&c.optimizer.tolerance)->default_value(1e-5),
+     "lbfgs: stop when every gradient component is below this in magnitude")
+    ("lbfgs-max-evals", po::value(&c.optimizer.max_evals)->default_value(25),
+     "lbfgs: objective evaluations allowed per line search")
     ("momentum", po::value(&c.optimizer.momentum)->default_value(0.9), "momentum coefficient (momentum, nesterov)")
     ("beta1", po::value(&c.optimizer.beta1)->default_value(0.9), "Adam first-moment decay")
     ("beta2", po::value(&c.optimizer.beta2)->default_value(0.999), "Adam second-moment decay")

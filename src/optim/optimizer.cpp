@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tandem/core/error.hpp"
+#include "tandem/optim/lbfgs.hpp"
 
 namespace tandem::optim {
 namespace {
@@ -166,8 +167,9 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {
     TANDEM_USAGE_CHECK(c.rho > 0 && c.rho < 1, "--rho must be in (0, 1), got ", c.rho);
     return std::make_unique<SquaredGradientScaling>(c, true);
   }
+  if (c.name == "lbfgs") return std::make_unique<Lbfgs>(c);
   throw UsageError("unknown optimizer '" + c.name +
-                   "'; known: sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop");
+                   "'; known: sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lbfgs");
 }
 
 }  // namespace tandem::optim

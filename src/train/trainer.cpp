@@ -117,8 +117,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   micro_batch_ = (per_rank_batch_ + config.accumulate - 1) / config.accumulate;
   eval_chunk_ = config.eval_batch > 0 ? config.eval_batch : micro_batch_;
   model_->graph.plan(std::max(micro_batch_, eval_chunk_));
-  labels_.resize(micro_batch_);
-  predicted_.resize(micro_batch_);
+  labels_.resize(std::max(micro_batch_, eval_chunk_));
+  predicted_.resize(std::max(micro_batch_, eval_chunk_));
 
   optimizer_ = optim::make_optimizer(config_.optimizer);
   std::vector<std::pair<int64_t, int64_t>> decay;
@@ -129,6 +129,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
       max_norm_rows_.push_back({ref.offset, rows, ref.spec.shape.numel() / rows});
     }
   optimizer_->set_decay_ranges(std::move(decay));
+  lbfgs_ = dynamic_cast<optim::Lbfgs*>(optimizer_.get());
+  if (lbfgs_) check_full_batch_setup();
   TANDEM_USAGE_CHECK(config.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", config.max_norm);
   const int64_t step_batch = config.batch_size * config.accumulate;
   const int64_t per_epoch =
@@ -442,6 +444,7 @@ std::vector<EpochRecord> Trainer::run() {
   install_stop_handlers();
   describe_layout();
   open_metric_files();
+  if (lbfgs_) return run_full_batch();
   display_.start(comm_.is_root());
   data::Sampler sampler(train_.labels(), config_.batch_size * config_.accumulate, config_.seed,
                         config_.drop_last);
@@ -531,6 +534,11 @@ std::vector<EpochRecord> Trainer::run() {
                  (epoch + 1) % static_cast<int64_t>(checkpoint_every_.amount) == 0))
       write_checkpoint();
   }
+  finish(history);
+  return history;
+}
+
+void Trainer::finish(const std::vector<EpochRecord>& history) {
   if (!config_.out.empty() && comm_.is_root()) {
     auto resolved = config_.resolved;
     resolved["threads"] = std::to_string(config_.threads);
@@ -545,7 +553,6 @@ std::vector<EpochRecord> Trainer::run() {
   if (!history.empty())
     log::infof("final test accuracy ", fixed(history.back().test_accuracy, 4), " (test loss ",
                fixed(history.back().test_loss, 4), ")");
-  return history;
 }
 
 }  // namespace tandem::train

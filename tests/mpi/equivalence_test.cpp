@@ -213,6 +213,22 @@ TEST(Equivalence, AugmentedTrainingMatchesOneRank) {
   expect_equivalent(c, c, 3, {});
 }
 
+TEST(Equivalence, FullBatchLbfgsMatchesOneRank) {
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.optimizer.name = "lbfgs";
+  c.optimizer.weight_decay = 1e-3;
+  c.epochs = 6;
+  dist::LocalComm local;
+  train::Trainer mine(c, *g_world), ref(c, local);
+  const auto a = mine.run(), b = ref.run();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t e = 0; e < a.size(); ++e)
+    EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-5) << "iteration " << e;
+  EXPECT_LE(max_rel_diff(mine.model().graph.params(), ref.model().graph.params()), 1e-4);
+  EXPECT_LT(a.back().train_loss, a.front().train_loss);
+}
+
 TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
   // 3 micro-batches of a global 8 per step on N ranks against one batch of 24 on one rank.
   Fixture fx(kMlp);

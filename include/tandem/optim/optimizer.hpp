@@ -18,6 +18,10 @@ struct OptimizerConfig {
   // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.
   double weight_decay = 0.0;
   double l1 = 0.0;  // L1 penalty l1 |w| added to the loss: g += l1 sign(w)
+  // lbfgs (full batch): curvature pairs kept, gradient tolerance, evaluations per line search.
+  int64_t history = 10;
+  double tolerance = 1e-5;  // stop when max |gradient component| falls below this
+  int64_t max_evals = 25;
 };
 
 // A weight tensor seen as rows (output units or filters) for the max-norm constraint.
@@ -45,6 +49,8 @@ class Optimizer {
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
   void set_decay_ranges(std::vector<std::pair<int64_t, int64_t>> ranges) { decay_ = std::move(ranges); }
+  const std::vector<std::pair<int64_t, int64_t>>& decay_ranges() const { return decay_; }
+  const OptimizerConfig& config() const { return config_; }
   virtual std::vector<StateArray> state() = 0;
   // Sizes the state for n parameters (zeros), as the first step would; before loading it.
   void prepare_state(int64_t n) { prepare(n); }
@@ -64,7 +70,8 @@ class Optimizer {
   std::vector<float> decayed_;  // g + wd w, reused
 };
 
-// "sgd", "momentum", "nesterov", "adam"; UsageError otherwise.
+// "sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"; UsageError
+// otherwise.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config);
 
 }  // namespace tandem::optim

@@ -18,6 +18,7 @@
 #include "tandem/dist/grad_sync.hpp"
 #include "tandem/io/checkpoint.hpp"
 #include "tandem/model/model.hpp"
+#include "tandem/optim/lbfgs.hpp"
 #include "tandem/optim/optimizer.hpp"
 #include "tandem/optim/schedule.hpp"
 #include "tandem/train/callbacks.hpp"
@@ -65,6 +66,14 @@ class Trainer {
  private:
   double micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool sync_now);
   void describe_layout() const;
+  // After the last epoch: final.h5, peak memory, the final accuracy.
+  void finish(const std::vector<EpochRecord>& history);
+  // --optimizer lbfgs: one full-batch L-BFGS iteration per epoch (full_batch.cpp).
+  std::vector<EpochRecord> run_full_batch();
+  // Collective: the regularized mean loss over the whole training split at the current
+  // parameters, its gradient in the gradient arena; identical on every rank.
+  double full_batch_objective();
+  void check_full_batch_setup() const;
   void resume_from(const std::string& path, const io::CheckpointMeta& meta);
   io::DataShape data_shape() const;
   double lr_for(int64_t epoch) const;
@@ -89,6 +98,8 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<data::Augmenter> augmenter_;
+  optim::Lbfgs* lbfgs_ = nullptr;                 // optimizer_ when it is L-BFGS
+  double full_loss_ = 0, full_correct_ = 0;       // data loss and correct predictions of the last objective
   std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
   std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;

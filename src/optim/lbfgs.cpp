@@ -1,0 +1,194 @@
+#include "tandem/optim/lbfgs.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tandem/core/error.hpp"
+
+namespace tandem::optim {
+namespace {
+
+// Double-accumulated dot product; plain loops keep the result identical on every rank,
+// whatever BLAS threading each uses.
+double dot(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+double max_abs(std::span<const float> v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::abs(x)));
+  return m;
+}
+
+// Minimizer of the cubic matching f and f' at a and b, kept inside the interval away from its
+// ends; bisection when the cubic has no minimum there (Nocedal & Wright, eq. 3.59).
+double interpolate(double a, double fa, double ga, double b, double fb, double gb) {
+  const double lo = std::min(a, b), hi = std::max(a, b), margin = 0.1 * (hi - lo);
+  const double d1 = ga + gb - 3 * (fa - fb) / (a - b);
+  const double disc = d1 * d1 - ga * gb;
+  if (disc >= 0) {
+    const double d2 = std::copysign(std::sqrt(disc), b - a);
+    const double t = b - (b - a) * (gb + d2 - d1) / (gb - ga + 2 * d2);
+    if (std::isfinite(t) && t >= lo + margin && t <= hi - margin) return t;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+Lbfgs::Lbfgs(const OptimizerConfig& c) : Optimizer(c) {
+  TANDEM_USAGE_CHECK(c.history >= 1, "--lbfgs-history must be >= 1, got ", c.history);
+  TANDEM_USAGE_CHECK(c.tolerance >= 0, "--lbfgs-tol must be >= 0, got ", c.tolerance);
+  TANDEM_USAGE_CHECK(c.max_evals >= 2, "--lbfgs-max-evals must be >= 2, got ", c.max_evals);
+}
+
+void Lbfgs::update(float*, const float*, int64_t, int64_t, double) {
+  throw Error(
+      "lbfgs takes no stochastic steps: the trainer runs it through Lbfgs::iterate on the full batch");
+}
+
+void Lbfgs::prepare(int64_t n) {
+  if (n_ == n) return;
+  n_ = n;
+  const auto m = static_cast<size_t>(config_.history);
+  s_.assign(m * n, 0.0f);
+  y_.assign(m * n, 0.0f);
+  pairs_.assign(2, 0.0f);
+  d_.assign(n, 0.0f);
+  x0_.assign(n, 0.0f);
+  g0_.assign(n, 0.0f);
+  alpha_.assign(m, 0.0);
+}
+
+void Lbfgs::direction(std::span<const float> g) {
+  const auto count = static_cast<int64_t>(pairs_[0]), newest = static_cast<int64_t>(pairs_[1]);
+  const int64_t m = config_.history;
+  std::vector<float>& q = d_;
+  for (int64_t i = 0; i < n_; ++i) q[i] = -g[i];
+  for (int64_t k = 0; k < count; ++k) {  // newest to oldest
+    const int64_t j = (newest - k + m) % m;
+    const float *s = s_.data() + j * n_, *y = y_.data() + j * n_;
+    alpha_[j] = dot(s, q.data(), n_) / dot(y, s, n_);
+    for (int64_t i = 0; i < n_; ++i) q[i] -= static_cast<float>(alpha_[j]) * y[i];
+  }
+  if (count > 0) {  // H0 = (s.y / y.y) I from the newest pair
+    const float *s = s_.data() + newest * n_, *y = y_.data() + newest * n_;
+    const auto gamma = static_cast<float>(dot(s, y, n_) / dot(y, y, n_));
+    for (int64_t i = 0; i < n_; ++i) q[i] *= gamma;
+  }
+  for (int64_t k = count - 1; k >= 0; --k) {  // oldest to newest
+    const int64_t j = (newest - k + m) % m;
+    const float *s = s_.data() + j * n_, *y = y_.data() + j * n_;
+    const double beta = dot(y, q.data(), n_) / dot(y, s, n_);
+    for (int64_t i = 0; i < n_; ++i) q[i] += static_cast<float>(alpha_[j] - beta) * s[i];
+  }
+}
+
+void Lbfgs::remember(std::span<const float> x, std::span<const float> g) {
+  const int64_t m = config_.history;
+  const auto count = static_cast<int64_t>(pairs_[0]);
+  const int64_t slot = count == 0 ? 0 : (static_cast<int64_t>(pairs_[1]) + 1) % m;
+  float *s = s_.data() + slot * n_, *y = y_.data() + slot * n_;
+  for (int64_t i = 0; i < n_; ++i) {
+    s[i] = x[i] - x0_[i];
+    y[i] = g[i] - g0_[i];
+  }
+  // Only pairs of positive curvature keep the inverse-Hessian estimate positive definite.
+  const double sy = dot(s, y, n_), yy = dot(y, y, n_);
+  if (!(sy > 1e-10 * yy) || yy == 0) return;
+  pairs_[0] = static_cast<float>(std::min(count + 1, m));
+  pairs_[1] = static_cast<float>(slot);
+}
+
+LbfgsIteration Lbfgs::iterate(std::span<float> x, double& f, std::span<float> g, const Objective& objective) {
+  prepare(static_cast<int64_t>(x.size()));
+  LbfgsIteration it;
+  it.loss = f;
+  it.grad_max = max_abs(g);
+  if (it.grad_max <= config_.tolerance) {
+    it.converged = true;
+    return it;
+  }
+  direction(g);
+  double dphi0 = dot(g.data(), d_.data(), n_);
+  if (!(dphi0 < 0)) {  // not a descent direction: restart from steepest descent
+    forget();
+    direction(g);
+    dphi0 = dot(g.data(), d_.data(), n_);
+  }
+  std::copy(x.begin(), x.end(), x0_.begin());
+  std::copy(g.begin(), g.end(), g0_.begin());
+  const double f0 = f, c1 = 1e-4, c2 = 0.9;
+  // First iteration: a step of length ~1 along -g; afterwards the quasi-Newton step a = 1.
+  double a = pairs_[0] == 0 ? std::min(1.0, 1.0 / std::sqrt(dot(g.data(), g.data(), n_))) : 1.0;
+
+  auto phi = [&](double step, double& slope) {
+    for (int64_t i = 0; i < n_; ++i) x[i] = x0_[i] + static_cast<float>(step) * d_[i];
+    ++it.evaluations;
+    const double v = objective(x, g);
+    slope = dot(g.data(), d_.data(), n_);
+    return v;
+  };
+  auto wolfe = [&](double v, double step, double slope) {
+    return v <= f0 + c1 * step * dphi0 && std::abs(slope) <= -c2 * dphi0;
+  };
+  // Strong Wolfe line search: bracket, then zoom.
+  double a_lo = 0, f_lo = f0, s_lo = dphi0, a_hi = 0, f_hi = 0, s_hi = 0;
+  bool bracketed = false, done = false;
+  while (!done && it.evaluations < config_.max_evals) {
+    if (!bracketed) {
+      double slope = 0;
+      const double v = phi(a, slope);
+      if (!std::isfinite(v) || v > f0 + c1 * a * dphi0 || (it.evaluations > 1 && v >= f_lo)) {
+        a_hi = a, f_hi = v, s_hi = slope, bracketed = true;
+      } else if (std::abs(slope) <= -c2 * dphi0) {
+        f = v, done = true;
+      } else if (slope >= 0) {
+        a_hi = a_lo, f_hi = f_lo, s_hi = s_lo;
+        a_lo = a, f_lo = v, s_lo = slope, bracketed = true;
+      } else {
+        a_lo = a, f_lo = v, s_lo = slope;
+        a *= 2;
+      }
+      continue;
+    }
+    a = std::isfinite(f_hi) ? interpolate(a_lo, f_lo, s_lo, a_hi, f_hi, s_hi) : 0.5 * (a_lo + a_hi);
+    double slope = 0;
+    const double v = phi(a, slope);
+    if (!std::isfinite(v) || v > f0 + c1 * a * dphi0 || v >= f_lo) {
+      a_hi = a, f_hi = v, s_hi = slope;
+    } else {
+      if (wolfe(v, a, slope)) {
+        f = v, done = true;
+        break;
+      }
+      if (slope * (a_hi - a_lo) >= 0) a_hi = a_lo, f_hi = f_lo, s_hi = s_lo;
+      a_lo = a, f_lo = v, s_lo = slope;
+    }
+  }
+  if (!done) {
+    // Out of evaluations: take the best point with sufficient decrease, if there is one.
+    a = a_lo;
+    if (a == 0) {
+      std::copy(x0_.begin(), x0_.end(), x.begin());
+      std::copy(g0_.begin(), g0_.end(), g.begin());
+      forget();
+      it.failed = true;
+      it.grad_max = max_abs(g);
+      return it;
+    }
+    double slope = 0;
+    f = phi(a, slope);
+  }
+  remember(x, g);
+  ++steps_;
+  it.loss = f;
+  it.step = a;
+  it.grad_max = max_abs(g);
+  it.converged = it.grad_max <= config_.tolerance;
+  return it;
+}
+
+}  // namespace tandem::optim

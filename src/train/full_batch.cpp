@@ -1,0 +1,139 @@
+// Full-batch training with L-BFGS: the objective is the mean loss over the whole training
+// split plus the L2 penalty, its gradient summed across ranks.
+#include <chrono>
+#include <cmath>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/log.hpp"
+#include "tandem/tensor/kernels.hpp"
+#include "tandem/train/interrupt.hpp"
+#include "tandem/train/trainer.hpp"
+
+namespace tandem::train {
+namespace {
+
+double seconds_now() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+void Trainer::check_full_batch_setup() const {
+  // L-BFGS's line search compares objective values: they must not change between evaluations.
+  for (int id = 0; id < model_->graph.node_count(); ++id) {
+    const auto& n = model_->graph.node(id);
+    if (n.is_input()) continue;
+    const auto type = n.op->type();
+    TANDEM_USAGE_CHECK(type != "dropout" && type != "batchnorm", "--optimizer lbfgs needs a deterministic ",
+                       "full-batch objective, but node '", n.name, "' is ", type,
+                       "; remove it from the model or use a stochastic optimizer");
+  }
+  TANDEM_USAGE_CHECK(!augmenter_->active(), "--optimizer lbfgs needs a fixed training set; drop --augment");
+  TANDEM_USAGE_CHECK(config_.optimizer.l1 == 0, "--optimizer lbfgs needs a smooth objective; drop --l1");
+  TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0,
+                     "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate and "
+                     "--overfit-batches");
+}
+
+double Trainer::full_batch_objective() {
+  auto& g = model_->graph;
+  g.zero_grads();
+  const int64_t n = train_.size();
+  const int64_t begin = n * comm_.rank() / comm_.size(), end = n * (comm_.rank() + 1) / comm_.size();
+  graph::RunInfo run;
+  run.training = true;
+  run.dropout = false;
+  double sums[2] = {0, 0};  // loss, correct
+  for (int64_t pos = begin; pos < end; pos += eval_chunk_) {
+    const int64_t b = std::min(eval_chunk_, end - pos);
+    float* x = g.value(model_->input, b).data();
+    train_.rows(pos, b, x, labels_.data());
+    model_->preprocessing.apply(x, b);
+    g.forward(b, run);
+    const Tensor out = g.value(model_->output, b);
+    ops::Targets t;
+    t.labels = labels_.data();
+    sums[0] +=
+        model_->loss->forward_backward(out, t, 1.0f / static_cast<float>(n), g.value_grad(model_->output, b));
+    kernels::argmax_rows(out.data(), b, model_->outputs(), predicted_.data());
+    for (int64_t i = 0; i < b; ++i) sums[1] += predicted_[i] == labels_[i] ? 1 : 0;
+    g.backward(b, run);
+  }
+  auto grads = g.grads();
+  comm_.allreduce_sum(grads.data(), static_cast<int64_t>(grads.size()));
+  comm_.allreduce_sum(sums, 2);
+  // The line search branches on these values: every rank must see exactly rank 0's.
+  comm_.broadcast(grads.data(), static_cast<int64_t>(grads.size() * sizeof(float)), 0);
+  comm_.broadcast(sums, sizeof sums, 0);
+  full_loss_ = sums[0] / static_cast<double>(n);
+  full_correct_ = sums[1];
+  double f = full_loss_;
+  const double wd = config_.optimizer.weight_decay;
+  if (wd > 0) {
+    auto params = g.params();
+    double sq = 0;
+    for (auto [b, e] : optimizer_->decay_ranges())
+      for (int64_t i = b; i < e; ++i) {
+        sq += static_cast<double>(params[i]) * params[i];
+        grads[i] += static_cast<float>(wd) * params[i];
+      }
+    f += 0.5 * wd * sq;
+  }
+  return f;
+}
+
+std::vector<EpochRecord> Trainer::run_full_batch() {
+  auto& g = model_->graph;
+  std::vector<EpochRecord> history;
+  const optim::Objective objective = [this](std::span<const float>, std::span<float>) {
+    return full_batch_objective();  // x and g are the graph's own arenas
+  };
+  double f = full_batch_objective();
+  log::infof("lbfgs: full batch of ", train_.size(), " samples; initial objective ", f);
+  for (int64_t epoch = progress_.epoch; epoch < config_.epochs; ++epoch) {
+    progress_.epoch = epoch;
+    const double t0 = seconds_now();
+    const auto it = lbfgs_->iterate(g.params(), f, g.grads(), objective);
+    const double seconds = seconds_now() - t0;
+    ++global_step_;
+    log::infof("lbfgs iteration ", epoch + 1, ": objective ", f, ", max |gradient| ", it.grad_max, ", step ",
+               it.step, ", ", it.evaluations, " evaluation(s)");
+    EpochRecord r;
+    r.epoch = epoch + 1;
+    r.step = global_step_;
+    r.train_loss = full_loss_;
+    r.train_accuracy = full_correct_ / static_cast<double>(train_.size());
+    if (val_.size() > 0) r.val = evaluate(*model_, val_, comm_, eval_chunk_);
+    const auto test = evaluate(*model_, test_, comm_, eval_chunk_);
+    r.test_loss = test.loss;
+    r.test_accuracy = test.accuracy;
+    r.lr = it.step;
+    r.seconds = seconds;
+    r.samples_per_s = static_cast<double>(it.evaluations * train_.size()) / std::max(seconds, 1e-9);
+    log_epoch(r);
+    history.push_back(r);
+    const bool stop = end_of_epoch(r);
+    progress_.epoch = epoch + 1;
+    progress_.batch = 0;
+    double signalled = stop_requested() ? 1 : 0;
+    comm_.allreduce_max(&signalled, 1);
+    const bool last = epoch + 1 == config_.epochs || stop || it.converged || it.failed || signalled > 0;
+    if (last || (checkpoint_every_.unit == Every::Unit::kEpochs &&
+                 (epoch + 1) % static_cast<int64_t>(checkpoint_every_.amount) == 0))
+      write_checkpoint();
+    if (it.converged)
+      log::infof("lbfgs converged: max |gradient| ", it.grad_max, " <= --lbfgs-tol ",
+                 config_.optimizer.tolerance);
+    if (it.failed)
+      log::warnf("lbfgs: the line search found no decrease along the search direction in ",
+                 config_.optimizer.max_evals,
+                 " evaluations; stopping (the objective is flat to float precision here, or not smooth)");
+    if (signalled > 0) return history;
+    if (last) break;
+  }
+  finish(history);
+  return history;
+}
+
+}  // namespace tandem::train
