@@ -14,6 +14,7 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm);
 int predict_command(const std::vector<std::string>& args, dist::Comm& comm);
 int inspect_command(const std::vector<std::string>& args, dist::Comm& comm);
 int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm);
+int hessian_command(const std::vector<std::string>& args, dist::Comm& comm);
 int plot_command(const std::vector<std::string>& args, dist::Comm& comm);
 
 }  // namespace tandem::cli

@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  inspect   print a model file or checkpoint: model, training state, history\n"
     "  plot      draw learning curves from metrics.jsonl (gnuplot)\n"
     "  gradcheck compare backprop with finite differences on a real model and data\n"
+    "  hessian   top Hessian eigenvalues of the loss of a saved model (Lanczos)\n"
     "  convert   convert IDX files to the tandem HDF5 dataset layout\n"
     "\n"
     "  tandem COMMAND --help    options of a command\n"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (command == "inspect") return cli::inspect_command(args, *comm);
     if (command == "plot") return cli::plot_command(args, *comm);
     if (command == "gradcheck") return cli::gradcheck_command(args, *comm);
+    if (command == "hessian") return cli::hessian_command(args, *comm);
     if (comm->is_root()) std::cerr << "tandem: error: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const UsageError& e) {

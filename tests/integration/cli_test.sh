@@ -277,5 +277,21 @@ got=$(mpi "$tandem" eval --checkpoint "$pre/final.h5" --data "$data" --limit 100
   pass "--preprocess zca_whiten --augment flip,crop:2: eval of final.h5 reproduces test accuracy $want" ||
   fail "preprocessing: train $want, eval '$got': $(tail -2 "$work/zca.log")"
 
+# --- tandem hessian under 2 ranks, and L-BFGS end to end ------------------------------------
+mpi "$tandem" hessian --checkpoint "$out/final.h5" --data "$data" --samples 300 --iterations 8 --threads 1 \
+  > "$work/hess.log" 2>&1
+top=$(awk '$1 == 1 && NF == 3 { print $2 }' "$work/hess.log")
+grep -q "central differences of gradients" "$work/hess.log" && grep -q "over 2 rank" "$work/hess.log" &&
+  [ "$(awk 'NF == 3 && $1 ~ /^[0-9]+$/' "$work/hess.log" | wc -l)" -eq 3 ] &&
+  awk -v t="$top" 'BEGIN { exit !(t > 0) }' &&
+  pass "hessian: top eigenvalue $top by Lanczos on 2 ranks" || fail "hessian: $(cat "$work/hess.log")"
+printf 'input 1 28 28\nflatten\ndense 10\n' > "$work/logreg.model"
+mpi "$tandem" train --data "$data" --model "$work/logreg.model" --optimizer lbfgs --weight-decay 1e-3 \
+  --epochs 15 --train-limit 2000 --test-limit 1000 --eval-batch 500 --threads 1 > "$work/lbfgs.log" 2>&1
+acc=$(grep "^final test accuracy" "$work/lbfgs.log" | awk '{ print $4 }')
+[ -n "$acc" ] && grep -q "lbfgs iteration 15" "$work/lbfgs.log" && awk -v a="$acc" 'BEGIN { exit !(a > 0.7) }' &&
+  pass "lbfgs: 15 full-batch iterations of logistic regression, test accuracy $acc" ||
+  fail "lbfgs: $(tail -3 "$work/lbfgs.log")"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,6 +13,7 @@
 #include "tandem/data/preprocess.hpp"
 #include "tandem/data/sampler.hpp"
 #include "tandem/io/h5.hpp"
+#include "tandem/train/hessian.hpp"
 #include "tandem/train/predict.hpp"
 #include "tandem/train/trainer.hpp"
 
@@ -227,6 +228,26 @@ TEST(Equivalence, FullBatchLbfgsMatchesOneRank) {
     EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-5) << "iteration " << e;
   EXPECT_LE(max_rel_diff(mine.model().graph.params(), ref.model().graph.params()), 1e-4);
   EXPECT_LT(a.back().train_loss, a.front().train_loss);
+}
+
+TEST(Equivalence, HessianEigenvaluesOnNRanksEqualOneRank) {
+  Fixture fx(kMlp);
+  const auto d = data::Dataset::load(fx.data(), "train");
+  auto mine = model::build_model(model::parse_spec(kMlp, "mlp"));
+  auto ref = model::build_model(model::parse_spec(kMlp, "mlp"));
+  model::initialize(mine->graph, 4);
+  model::initialize(ref->graph, 4);
+  train::HessianOptions o;
+  o.samples = 0;
+  o.iterations = 12;
+  o.chunk = 16;
+  dist::LocalComm local;
+  const auto a = train::hessian_eigenvalues(*mine, d, o, *g_world);
+  const auto b = train::hessian_eigenvalues(*ref, d, o, local);
+  ASSERT_EQ(a.eigenvalues.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_NEAR(a.eigenvalues[i], b.eigenvalues[i], 1e-3 * std::abs(b.eigenvalues[0])) << "eigenvalue " << i;
+  EXPECT_NEAR(a.loss, b.loss, 1e-6);
 }
 
 TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
