@@ -133,6 +133,9 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
      "standardize (per feature) | standardize_global | standardize_channel | pca_whiten | zca_whiten")
     ("whiten-eps", po::value(&c.whiten_eps)->default_value(0.01),
      "pca_whiten, zca_whiten: added to every covariance eigenvalue (in the data's squared units)")
+    ("class-weights", po::value(&c.class_weights),
+     "weight each training sample's loss by its class: W0,W1,... (one per class) or balanced "
+     "(n / (C n_c)); evaluation reports the plain loss")
     ("augment", po::value(&c.augment)->default_value("none"),
      "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
      "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2")

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "tandem/core/error.hpp"
 
@@ -147,6 +148,66 @@ double MulticlassHinge::jvp(const Tensor& pred, const Targets& t, const Tensor& 
     }
   }
   return total;
+}
+
+ClassWeighted::ClassWeighted(std::unique_ptr<Loss> inner, std::vector<float> weights)
+    : inner_(std::move(inner)), weights_(std::move(weights)) {
+  TANDEM_USAGE_CHECK(inner_->takes_labels(), "class weights need class-index labels, but loss ",
+                     inner_->name(), " takes dense targets");
+}
+
+// Row by row through the inner loss, each row scaled by its class's weight.
+double ClassWeighted::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r) {
+    const float w = weights_[t.labels[r]];
+    Targets row;
+    row.labels = t.labels + r;
+    const Tensor g = grad.empty() ? Tensor() : Tensor(grad.data() + r * k, Shape{1, k});
+    total += w * inner_->forward_backward(Tensor(pred.data() + r * k, Shape{1, k}), row, scale * w, g);
+  }
+  return total;
+}
+
+double ClassWeighted::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r) {
+    Targets row;
+    row.labels = t.labels + r;
+    total += weights_[t.labels[r]] * inner_->jvp(Tensor(pred.data() + r * k, Shape{1, k}), row,
+                                                 Tensor(dp.data() + r * k, Shape{1, k}));
+  }
+  return total;
+}
+
+std::vector<float> parse_class_weights(const std::string& text, const std::vector<int32_t>& labels,
+                                       int64_t classes) {
+  std::vector<float> w;
+  if (text == "balanced") {
+    std::vector<double> count(static_cast<size_t>(classes), 0.0);
+    for (int32_t y : labels) count[y] += 1;
+    for (int64_t c = 0; c < classes; ++c)
+      w.push_back(count[c] > 0 ? static_cast<float>(static_cast<double>(labels.size()) / (classes * count[c]))
+                               : 0.0f);
+    return w;
+  }
+  size_t start = 0;
+  while (start <= text.size()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    TANDEM_USAGE_CHECK(!item.empty() && end && *end == '\0' && v >= 0 && std::isfinite(v),
+                       "--class-weights: '", item,
+                       "' is not a non-negative number; give W0,W1,... or balanced");
+    w.push_back(static_cast<float>(v));
+    start = comma + 1;
+  }
+  TANDEM_USAGE_CHECK(static_cast<int64_t>(w.size()) == classes, "--class-weights has ", w.size(),
+                     " weight(s) but the model has ", classes, " classes; give one per class or 'balanced'");
+  return w;
 }
 
 std::unique_ptr<Loss> make_loss(const std::string& name, bool labels) {

@@ -55,7 +55,7 @@ double Trainer::full_batch_objective() {
     ops::Targets t;
     t.labels = labels_.data();
     sums[0] +=
-        model_->loss->forward_backward(out, t, 1.0f / static_cast<float>(n), g.value_grad(model_->output, b));
+        train_loss_->forward_backward(out, t, 1.0f / static_cast<float>(n), g.value_grad(model_->output, b));
     kernels::argmax_rows(out.data(), b, model_->outputs(), predicted_.data());
     for (int64_t i = 0; i < b; ++i) sums[1] += predicted_[i] == labels_[i] ? 1 : 0;
     g.backward(b, run);

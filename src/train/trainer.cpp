@@ -93,6 +93,13 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   TANDEM_USAGE_CHECK(model::known_preprocess_mode(config.preprocess), "unknown --preprocess '",
                      config.preprocess, "'; known: ", model::preprocess_modes());
+  train_loss_ = model_->loss.get();
+  if (!config.class_weights.empty()) {
+    weighted_loss_ = std::make_unique<ops::ClassWeighted>(
+        ops::make_loss(model_->spec.loss, true),
+        ops::parse_class_weights(config.class_weights, train_.labels(), model_->outputs()));
+    train_loss_ = weighted_loss_.get();
+  }
   // --overfit-batches fits fixed batches: no augmentation either.
   data::AugmentConfig augment = data::parse_augment(config.augment);
   if (config.overfit_batches > 0) augment = {};
@@ -243,8 +250,8 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   ops::Targets t;
   t.labels = labels_.data();
   // Seeding with 1 / global makes the rank-summed gradients those of the global mean loss.
-  const double loss = model_->loss->forward_backward(out, t, 1.0f / static_cast<float>(global),
-                                                     g.value_grad(model_->output, count));
+  const double loss = train_loss_->forward_backward(out, t, 1.0f / static_cast<float>(global),
+                                                    g.value_grad(model_->output, count));
   kernels::argmax_rows(out.data(), count, model_->outputs(), predicted_.data());
   for (int64_t i = 0; i < count; ++i) correct_ += predicted_[i] == labels_[i] ? 1 : 0;
   if (sync_now)

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tandem/tensor/tensor.hpp"
 
@@ -78,6 +79,27 @@ class L1 final : public Loss {
  private:
   bool labels_;
 };
+
+// Per-class weights for a classification loss: sample i's loss and gradient are multiplied by
+// weights[y_i]. The sum stays over samples (the trainer divides by the batch size, not by the
+// summed weights as PyTorch's weighted 'mean' does), so a weight of 1 everywhere changes nothing.
+class ClassWeighted final : public Loss {
+ public:
+  ClassWeighted(std::unique_ptr<Loss> inner, std::vector<float> weights);
+  std::string name() const override { return inner_->name(); }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  bool takes_labels() const override { return true; }
+
+ private:
+  std::unique_ptr<Loss> inner_;
+  std::vector<float> weights_;
+};
+
+// "W0,W1,...", one per class, or "balanced": n / (C n_c) from the training labels (inverse
+// class frequency, mean weight 1 over the samples). UsageError naming the problem otherwise.
+std::vector<float> parse_class_weights(const std::string& text, const std::vector<int32_t>& labels,
+                                       int64_t classes);
 
 // "softmax_cross_entropy" (alias "cross_entropy"), "mse", "l1", "hinge", "squared_hinge";
 // UsageError otherwise.

@@ -25,6 +25,7 @@ struct TrainConfig {
   double val_split = 0;             // fraction of the training split held out (stratified) for validation
   std::string preprocess = "none";  // model::preprocess_modes(), fitted on the training split
   double whiten_eps = 0.01;         // added to the covariance eigenvalues when whitening
+  std::string class_weights;        // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
   std::string augment = "none";     // data::parse_augment(): training batches only
   // Data parallelism.
   int64_t accumulate = 1;          // micro-batches per rank per optimizer step

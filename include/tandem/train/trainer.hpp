@@ -98,6 +98,8 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<data::Augmenter> augmenter_;
+  std::unique_ptr<ops::Loss> weighted_loss_;      // --class-weights around the model's loss
+  ops::Loss* train_loss_ = nullptr;               // what training minimizes (evaluation: the plain loss)
   optim::Lbfgs* lbfgs_ = nullptr;                 // optimizer_ when it is L-BFGS
   double full_loss_ = 0, full_correct_ = 0;       // data loss and correct predictions of the last objective
   std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm

@@ -62,11 +62,14 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
   std::vector<int32_t> y = {1, 3, 0};
   std::vector<float> target(12);
   for (int i = 0; i < 12; ++i) target[i] = 0.1f * i - 0.3f;
-  for (int which = 0; which < 3; ++which) {
+  for (int which = 0; which < 4; ++which) {
     std::unique_ptr<ops::Loss> loss;
     ops::Targets t;
     t.labels = y.data();
     if (which == 0) loss = std::make_unique<ops::SoftmaxCrossEntropy>();
+    if (which == 3)
+      loss = std::make_unique<ops::ClassWeighted>(std::make_unique<ops::SoftmaxCrossEntropy>(),
+                                                  std::vector<float>{0.5f, 2.0f, 1.0f, 3.0f});
     if (which == 1) loss = std::make_unique<ops::MeanSquaredError>(true);
     if (which == 2) {
       loss = std::make_unique<ops::MeanSquaredError>(false);
@@ -94,6 +97,39 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
     }
     EXPECT_NEAR(loss->jvp(zt, t, Tensor(dir.data(), Shape{3, 4})), along, 1e-5) << loss->name();
   }
+}
+
+TEST(Losses, ClassWeightsScaleEachSamplesLossAndGradient) {
+  std::vector<int32_t> y = {1, 3, 0};
+  std::vector<float> z(12), plain(12), weighted(12);
+  for (int i = 0; i < 12; ++i) z[i] = std::sin(0.9f * i);
+  const std::vector<float> w{0.5f, 2.0f, 1.0f, 3.0f};
+  ops::Targets t;
+  t.labels = y.data();
+  ops::SoftmaxCrossEntropy ce;
+  ops::ClassWeighted wce(std::make_unique<ops::SoftmaxCrossEntropy>(), w);
+  const Tensor zt(z.data(), Shape{3, 4});
+  double want = 0;
+  for (int r = 0; r < 3; ++r) {
+    ops::Targets row;
+    row.labels = y.data() + r;
+    want += w[y[r]] * ce.forward_backward(Tensor(z.data() + 4 * r, Shape{1, 4}), row, 1.0f, Tensor());
+  }
+  ce.forward_backward(zt, t, 0.25f, Tensor(plain.data(), Shape{3, 4}));
+  EXPECT_NEAR(wce.forward_backward(zt, t, 0.25f, Tensor(weighted.data(), Shape{3, 4})), want, 1e-6);
+  for (int i = 0; i < 12; ++i) EXPECT_NEAR(weighted[i], w[y[i / 4]] * plain[i], 1e-7) << i;
+}
+
+TEST(Losses, ClassWeightOptionsAreParsedOrRefused) {
+  const std::vector<int32_t> labels{0, 0, 0, 1, 2, 2};  // counts 3, 1, 2 of 6
+  const auto balanced = ops::parse_class_weights("balanced", labels, 3);
+  EXPECT_NEAR(balanced[0], 6.0 / 9, 1e-6);
+  EXPECT_NEAR(balanced[1], 6.0 / 3, 1e-6);
+  EXPECT_NEAR(balanced[2], 6.0 / 6, 1e-6);
+  EXPECT_EQ(ops::parse_class_weights("1,2.5,0", labels, 3), (std::vector<float>{1, 2.5f, 0}));
+  EXPECT_THROW(ops::parse_class_weights("1,2", labels, 3), UsageError);
+  EXPECT_THROW(ops::parse_class_weights("1,x,2", labels, 3), UsageError);
+  EXPECT_THROW(ops::parse_class_weights("1,-1,2", labels, 3), UsageError);
 }
 
 TEST(Losses, UnknownNameIsAUsageError) {
