@@ -106,6 +106,10 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("weight-decay", po::value(&c.optimizer.weight_decay)->default_value(0.0),
      "L2 weight decay on weights (not biases or batch-norm parameters); adamw: decoupled")
     ("l1", po::value(&c.optimizer.l1)->default_value(0.0), "L1 penalty on weights: g += l1 sign(w)")
+    ("param-groups", po::value(&c.param_groups),
+     "per-tensor options overriding the defaults (weights: --weight-decay, --l1; biases and batch-norm: none), "
+     "'PATTERN:key=value,...;...' with PATTERN a glob over NODE.PARAM names and keys weight_decay, l1, "
+     "lr_scale; e.g. 'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'")
     ("overfit-batches", po::value(&c.overfit_batches)->default_value(0),
      "sanity check: train on the first N batches only, every epoch, without weight decay, L1, max-norm or "
      "dropout; the training loss should go to ~0 (0: off)")

@@ -1,6 +1,7 @@
 #include "tandem/optim/optimizer.hpp"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "tandem/core/error.hpp"
 #include "tandem/optim/lbfgs.hpp"
@@ -114,30 +115,116 @@ class SquaredGradientScaling final : public Optimizer {
 
 }  // namespace
 
+void Optimizer::set_groups(std::vector<ParamGroup> groups) {
+  for (size_t i = 0; i < groups.size(); ++i)
+    TANDEM_CHECK(groups[i].begin <= groups[i].end && (i == 0 || groups[i - 1].end <= groups[i].begin),
+                 "optimizer: parameter groups must be ascending and disjoint");
+  groups_ = std::move(groups);
+}
+
+void Optimizer::set_decay_ranges(const std::vector<std::pair<int64_t, int64_t>>& ranges) {
+  std::vector<ParamGroup> groups;
+  for (auto [b, e] : ranges) groups.push_back({b, e, config_.weight_decay, config_.l1, 1.0});
+  set_groups(std::move(groups));
+}
+
 void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
   TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
                " gradients");
   const int64_t n = static_cast<int64_t>(params.size());
   prepare(n);
   const float* g = grads.data();
-  if (config_.weight_decay != 0.0 && decoupled_decay()) {
-    const float shrink = static_cast<float>(1.0 - lr * config_.weight_decay);
-    for (auto [b, e] : decay_)
-      for (int64_t i = b; i < e; ++i) params[i] *= shrink;
+  const bool decoupled = decoupled_decay();
+  bool penalized = false;
+  for (const auto& grp : groups_) {
+    if (decoupled && grp.weight_decay != 0.0) {  // AdamW: p <- p (1 - lr wd), outside the gradient
+      const auto shrink = static_cast<float>(1.0 - lr * grp.lr_scale * grp.weight_decay);
+      for (int64_t i = grp.begin; i < grp.end; ++i) params[i] *= shrink;
+    }
+    penalized = penalized || grp.l1 != 0.0 || (!decoupled && grp.weight_decay != 0.0);
   }
-  const bool l2 = config_.weight_decay != 0.0 && !decoupled_decay();
-  if ((l2 || config_.l1 != 0.0) && !decay_.empty()) {
+  if (penalized) {
     if (static_cast<int64_t>(decayed_.size()) != n) decayed_.assign(n, 0.0f);
     std::copy(grads.begin(), grads.end(), decayed_.begin());
-    const float wd = l2 ? static_cast<float>(config_.weight_decay) : 0.0f,
-                l1 = static_cast<float>(config_.l1);
-    for (auto [b, e] : decay_)
-      for (int64_t i = b; i < e; ++i)
+    for (const auto& grp : groups_) {
+      const float wd = decoupled ? 0.0f : static_cast<float>(grp.weight_decay),
+                  l1 = static_cast<float>(grp.l1);
+      if (wd == 0.0f && l1 == 0.0f) continue;
+      for (int64_t i = grp.begin; i < grp.end; ++i)
         decayed_[i] += wd * params[i] + l1 * static_cast<float>((params[i] > 0) - (params[i] < 0));
+    }
     g = decayed_.data();
   }
-  update(params.data(), g, 0, n, lr);
+  // Each group at its own rate; the gaps between groups at lr.
+  int64_t done = 0;
+  for (const auto& grp : groups_) {
+    if (grp.begin > done) update(params.data(), g, done, grp.begin, lr);
+    if (grp.end > grp.begin) update(params.data(), g, grp.begin, grp.end, lr * grp.lr_scale);
+    done = grp.end;
+  }
+  if (done < n) update(params.data(), g, done, n, lr);
   ++steps_;
+}
+
+std::vector<GroupRule> parse_group_rules(const std::string& text) {
+  std::vector<GroupRule> rules;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t semi = std::min(text.find(';', start), text.size());
+    const std::string rule = text.substr(start, semi - start);
+    start = semi + 1;
+    if (rule.empty()) continue;
+    const size_t colon = rule.find(':');
+    TANDEM_USAGE_CHECK(colon != std::string::npos && colon > 0, "--param-groups rule '", rule,
+                       "' needs PATTERN:key=value, e.g. '*.bias:weight_decay=0,lr_scale=2'");
+    GroupRule r;
+    r.pattern = rule.substr(0, colon);
+    size_t pos = colon + 1;
+    while (pos <= rule.size()) {
+      const size_t comma = std::min(rule.find(',', pos), rule.size());
+      const std::string kv = rule.substr(pos, comma - pos);
+      pos = comma + 1;
+      const size_t eq = kv.find('=');
+      const std::string key = kv.substr(0, eq);
+      TANDEM_USAGE_CHECK(eq != std::string::npos, "--param-groups rule '", rule, "': '", kv,
+                         "' is not key=value (keys: weight_decay, l1, lr_scale)");
+      char* end = nullptr;
+      const std::string value = kv.substr(eq + 1);
+      const double v = std::strtod(value.c_str(), &end);
+      TANDEM_USAGE_CHECK(!value.empty() && *end == '\0' && std::isfinite(v) && v >= 0,
+                         "--param-groups rule '", rule, "': ", key, " needs a non-negative number, got '",
+                         value, "'");
+      if (key == "weight_decay")
+        r.weight_decay = v;
+      else if (key == "l1")
+        r.l1 = v;
+      else if (key == "lr_scale")
+        r.lr_scale = v;
+      else
+        throw UsageError("--param-groups rule '" + rule + "': unknown key '" + key +
+                         "'; keys: weight_decay, l1, lr_scale");
+    }
+    rules.push_back(r);
+  }
+  return rules;
+}
+
+bool glob_match(const std::string& pattern, const std::string& name) {
+  // Iterative wildcard matching with backtracking to the last '*'.
+  size_t p = 0, n = 0, star = std::string::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p, ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++, mark = n;
+    } else if (star != std::string::npos) {
+      p = star + 1, n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
 }
 
 void apply_max_norm(std::span<float> params, const std::vector<WeightRows>& weights, double max_norm) {

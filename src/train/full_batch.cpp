@@ -30,7 +30,9 @@ void Trainer::check_full_batch_setup() const {
                        "; remove it from the model or use a stochastic optimizer");
   }
   TANDEM_USAGE_CHECK(!augmenter_->active(), "--optimizer lbfgs needs a fixed training set; drop --augment");
-  TANDEM_USAGE_CHECK(config_.optimizer.l1 == 0, "--optimizer lbfgs needs a smooth objective; drop --l1");
+  for (const auto& grp : optimizer_->groups())
+    TANDEM_USAGE_CHECK(grp.l1 == 0,
+                       "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
   TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0,
                      "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate and "
                      "--overfit-batches");
@@ -69,17 +71,18 @@ double Trainer::full_batch_objective() {
   full_loss_ = sums[0] / static_cast<double>(n);
   full_correct_ = sums[1];
   double f = full_loss_;
-  const double wd = config_.optimizer.weight_decay;
-  if (wd > 0) {
-    auto params = g.params();
+  auto params = g.params();
+  double penalty = 0;
+  for (const auto& grp : optimizer_->groups()) {
+    if (grp.weight_decay == 0) continue;
     double sq = 0;
-    for (auto [b, e] : optimizer_->decay_ranges())
-      for (int64_t i = b; i < e; ++i) {
-        sq += static_cast<double>(params[i]) * params[i];
-        grads[i] += static_cast<float>(wd) * params[i];
-      }
-    f += 0.5 * wd * sq;
+    for (int64_t i = grp.begin; i < grp.end; ++i) {
+      sq += static_cast<double>(params[i]) * params[i];
+      grads[i] += static_cast<float>(grp.weight_decay) * params[i];
+    }
+    penalty += 0.5 * grp.weight_decay * sq;
   }
+  f += penalty;
   return f;
 }
 

@@ -128,14 +128,12 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   predicted_.resize(std::max(micro_batch_, eval_chunk_));
 
   optimizer_ = optim::make_optimizer(config_.optimizer);
-  std::vector<std::pair<int64_t, int64_t>> decay;
+  optimizer_->set_groups(parameter_groups());
   for (const auto& ref : model_->graph.param_refs())
     if (ref.spec.decay) {
-      decay.emplace_back(ref.offset, ref.offset + ref.spec.shape.numel());
       const int64_t rows = ref.spec.shape[0];
       max_norm_rows_.push_back({ref.offset, rows, ref.spec.shape.numel() / rows});
     }
-  optimizer_->set_decay_ranges(std::move(decay));
   lbfgs_ = dynamic_cast<optim::Lbfgs*>(optimizer_.get());
   if (lbfgs_) check_full_batch_setup();
   TANDEM_USAGE_CHECK(config.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", config.max_norm);
@@ -169,6 +167,41 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   callbacks_.plateau_patience = config.plateau_patience;
   progress_.ranks = comm.size();
   if (resumed) resume_from(config.resume, *resumed);
+}
+
+std::vector<optim::ParamGroup> Trainer::parameter_groups() const {
+  // Defaults: weights get --weight-decay and --l1; biases and batch-norm parameters neither.
+  const auto& c = config_.optimizer;
+  const auto rules = optim::parse_group_rules(config_.param_groups);
+  std::vector<int> matched(rules.size(), 0);
+  std::vector<optim::ParamGroup> groups;
+  std::string custom;
+  for (const auto& ref : model_->graph.param_refs()) {
+    optim::ParamGroup g{ref.offset, ref.offset + ref.spec.shape.numel(),
+                        ref.spec.decay ? c.weight_decay : 0.0, ref.spec.decay ? c.l1 : 0.0, 1.0};
+    bool changed = false;
+    for (size_t r = 0; r < rules.size(); ++r) {
+      if (!optim::glob_match(rules[r].pattern, ref.name)) continue;
+      ++matched[r];
+      changed = true;
+      if (rules[r].weight_decay >= 0) g.weight_decay = rules[r].weight_decay;
+      if (rules[r].l1 >= 0) g.l1 = rules[r].l1;
+      if (rules[r].lr_scale >= 0) g.lr_scale = rules[r].lr_scale;
+    }
+    if (changed)
+      custom += "\n  " + ref.name + ": weight_decay " + std::to_string(g.weight_decay) + ", l1 " +
+                std::to_string(g.l1) + ", lr_scale " + std::to_string(g.lr_scale);
+    groups.push_back(g);
+  }
+  for (size_t r = 0; r < rules.size(); ++r)
+    if (matched[r] == 0) {
+      std::string names;
+      for (const auto& ref : model_->graph.param_refs()) names += " " + ref.name;
+      throw UsageError("--param-groups pattern '" + rules[r].pattern +
+                       "' matches no parameter; the parameters are:" + names);
+    }
+  if (!custom.empty() && comm_.is_root()) log::infof("parameter groups set by --param-groups:", custom);
+  return groups;
 }
 
 io::DataShape Trainer::data_shape() const {

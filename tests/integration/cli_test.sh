@@ -277,6 +277,18 @@ got=$(mpi "$tandem" eval --checkpoint "$pre/final.h5" --data "$data" --limit 100
   pass "--preprocess zca_whiten --augment flip,crop:2: eval of final.h5 reproduces test accuracy $want" ||
   fail "preprocessing: train $want, eval '$got': $(tail -2 "$work/zca.log")"
 
+# --- parameter groups: lr_scale=0 everywhere freezes the model; a pattern matching nothing is refused
+mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 2 --train-limit 500 \
+  --test-limit 100 --threads 1 --param-groups '*:lr_scale=0' > "$work/frozen.log" 2>&1
+l1=$(grep "^epoch 1/2" "$work/frozen.log" | sed 's/.*test_loss \([0-9.]*\).*/\1/')
+l2=$(grep "^epoch 2/2" "$work/frozen.log" | sed 's/.*test_loss \([0-9.]*\).*/\1/')
+mpi "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --epochs 1 --train-limit 500 \
+  --threads 1 --param-groups 'conv*:lr_scale=0' > "$work/nomatch.log" 2>&1
+rc=$?
+[ -n "$l1" ] && [ "$l1" = "$l2" ] && [ $rc -ne 0 ] && grep -q "matches no parameter; the parameters are: dense_1.weight" "$work/nomatch.log" &&
+  pass "--param-groups: lr_scale=0 freezes every tensor (test loss $l1 twice); unmatched pattern refused" ||
+  fail "param groups: '$l1' '$l2' rc $rc: $(tail -2 "$work/nomatch.log")"
+
 # --- tandem hessian under 2 ranks, and L-BFGS end to end ------------------------------------
 mpi "$tandem" hessian --checkpoint "$out/final.h5" --data "$data" --samples 300 --iterations 8 --threads 1 \
   > "$work/hess.log" 2>&1

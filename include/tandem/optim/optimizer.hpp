@@ -24,6 +24,15 @@ struct OptimizerConfig {
   int64_t max_evals = 25;
 };
 
+// A contiguous range of the parameter arena (one parameter tensor, usually) with its own
+// regularization and learning-rate multiplier.
+struct ParamGroup {
+  int64_t begin = 0, end = 0;
+  double weight_decay = 0;  // L2 (or AdamW's decoupled decay)
+  double l1 = 0;
+  double lr_scale = 1;
+};
+
 // A weight tensor seen as rows (output units or filters) for the max-norm constraint.
 struct WeightRows {
   int64_t offset = 0, rows = 0, cols = 0;
@@ -43,13 +52,16 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;
-  // One update with learning rate lr. Ranges in `decay` ([begin, end) float offsets) get
-  // the L2 weight decay; the others (biases, batch-norm parameters) do not.
+  // One update with learning rate lr, each group with its own decay, L1 and lr multiplier;
+  // parameters outside every group get plain steps at lr.
   void step(std::span<float> params, std::span<const float> grads, double lr);
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
-  void set_decay_ranges(std::vector<std::pair<int64_t, int64_t>> ranges) { decay_ = std::move(ranges); }
-  const std::vector<std::pair<int64_t, int64_t>>& decay_ranges() const { return decay_; }
+  // Groups in ascending, non-overlapping order.
+  void set_groups(std::vector<ParamGroup> groups);
+  const std::vector<ParamGroup>& groups() const { return groups_; }
+  // Shorthand: the ranges get the configured --weight-decay and --l1, the rest nothing.
+  void set_decay_ranges(const std::vector<std::pair<int64_t, int64_t>>& ranges);
   const OptimizerConfig& config() const { return config_; }
   virtual std::vector<StateArray> state() = 0;
   // Sizes the state for n parameters (zeros), as the first step would; before loading it.
@@ -66,9 +78,18 @@ class Optimizer {
   int64_t steps_ = 0;
 
  private:
-  std::vector<std::pair<int64_t, int64_t>> decay_;
-  std::vector<float> decayed_;  // g + wd w, reused
+  std::vector<ParamGroup> groups_;
+  std::vector<float> decayed_;  // g + wd w + l1 sign(w), reused
 };
+
+// --param-groups: "PATTERN:key=value,...;PATTERN:..." where PATTERN globs parameter names
+// (NODE.PARAM, * and ?) and keys are weight_decay, l1 and lr_scale. Later rules win.
+struct GroupRule {
+  std::string pattern;
+  double weight_decay = -1, l1 = -1, lr_scale = -1;  // -1: not set by this rule
+};
+std::vector<GroupRule> parse_group_rules(const std::string& text);
+bool glob_match(const std::string& pattern, const std::string& name);
 
 // "sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"; UsageError
 // otherwise.

@@ -33,6 +33,7 @@ struct TrainConfig {
   double bucket_mb = 0.25;         // bucket byte cap (MiB), bucketed sync (measured: see README)
   std::string bn_sync = "global";  // global | local batch-norm statistics
   optim::OptimizerConfig optimizer;
+  std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)
   int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)
   optim::ScheduleConfig schedule;

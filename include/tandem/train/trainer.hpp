@@ -76,6 +76,8 @@ class Trainer {
   void check_full_batch_setup() const;
   void resume_from(const std::string& path, const io::CheckpointMeta& meta);
   io::DataShape data_shape() const;
+  // One optimizer group per parameter tensor, with --param-groups applied.
+  std::vector<optim::ParamGroup> parameter_groups() const;
   double lr_for(int64_t epoch) const;
   // After the first step of a run: warns when softmax cross-entropy starts far from ln(C).
   void check_initial_loss(double loss_sum, double samples);

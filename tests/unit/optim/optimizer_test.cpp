@@ -224,3 +224,56 @@ TEST(Regularization, MaxNormProjectsLongRowsOnly) {
 
 }  // namespace
 }  // namespace tandem
+
+namespace tandem {
+namespace {
+
+TEST(ParamGroups, EachGroupHasItsOwnDecayL1AndRate) {
+  optim::OptimizerConfig c;
+  c.name = "sgd";
+  auto opt = optim::make_optimizer(c);
+  // [0,2): wd 0.5, lr x2; [2,3): a gap at the base rate; [3,5): l1 0.1; [5,6): lr x0.
+  opt->set_groups({{0, 2, 0.5, 0, 2.0}, {3, 5, 0, 0.1, 1.0}, {5, 6, 0, 0, 0.0}});
+  std::vector<float> p{1, -2, 3, -4, 0.5f, 7}, g{0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f};
+  const auto before = p;
+  opt->step(p, g, 0.1);
+  EXPECT_FLOAT_EQ(p[0], before[0] - 0.2f * (0.1f + 0.5f * 1));
+  EXPECT_FLOAT_EQ(p[1], before[1] - 0.2f * (0.2f + 0.5f * -2));
+  EXPECT_FLOAT_EQ(p[2], before[2] - 0.1f * 0.3f);
+  EXPECT_FLOAT_EQ(p[3], before[3] - 0.1f * (0.4f - 0.1f));
+  EXPECT_FLOAT_EQ(p[4], before[4] - 0.1f * (0.5f + 0.1f));
+  EXPECT_FLOAT_EQ(p[5], before[5]);
+}
+
+TEST(ParamGroups, AdamwDecaysEachGroupAtItsOwnRate) {
+  optim::OptimizerConfig c;
+  c.name = "adamw";
+  auto opt = optim::make_optimizer(c);
+  opt->set_groups({{0, 1, 0.1, 0, 1.0}, {1, 2, 0.0, 0, 1.0}});
+  std::vector<float> p{2, 2}, g{0, 0};  // zero gradient: only the decoupled decay moves p
+  opt->step(p, g, 0.5);
+  EXPECT_FLOAT_EQ(p[0], 2 * (1 - 0.5f * 0.1f));
+  EXPECT_FLOAT_EQ(p[1], 2);
+}
+
+TEST(ParamGroups, RulesParseAndGlobsMatch) {
+  const auto rules = optim::parse_group_rules("*.bias:weight_decay=0,lr_scale=2;batchnorm_?.gamma:l1=1e-3");
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].pattern, "*.bias");
+  EXPECT_EQ(rules[0].weight_decay, 0);
+  EXPECT_EQ(rules[0].lr_scale, 2);
+  EXPECT_EQ(rules[0].l1, -1);  // not set
+  EXPECT_DOUBLE_EQ(rules[1].l1, 1e-3);
+  EXPECT_TRUE(optim::glob_match("*.bias", "dense_1.bias"));
+  EXPECT_FALSE(optim::glob_match("*.bias", "dense_1.weight"));
+  EXPECT_TRUE(optim::glob_match("batchnorm_?.gamma", "batchnorm_2.gamma"));
+  EXPECT_FALSE(optim::glob_match("batchnorm_?.gamma", "batchnorm_12.gamma"));
+  EXPECT_TRUE(optim::glob_match("*", "x"));
+  EXPECT_TRUE(optim::glob_match("d*_*.w*", "dense_3.weight"));
+  EXPECT_THROW(optim::parse_group_rules("*.bias"), UsageError);
+  EXPECT_THROW(optim::parse_group_rules("*.bias:momentum=0"), UsageError);
+  EXPECT_THROW(optim::parse_group_rules("*.bias:lr_scale=-1"), UsageError);
+}
+
+}  // namespace
+}  // namespace tandem
