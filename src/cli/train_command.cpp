@@ -140,6 +140,11 @@ int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("class-weights", po::value(&c.class_weights),
      "weight each training sample's loss by its class: W0,W1,... (one per class) or balanced "
      "(n / (C n_c)); evaluation reports the plain loss")
+    ("hard-examples", po::value(&c.hard_examples)->default_value(0.0),
+     "after the first epoch, draw each class's samples with probability (1 - M)/n_c + M x (its last loss, "
+     "capped) / (class total): M in [0, 1] mixes loss-proportional with uniform sampling (0: off)")
+    ("hard-cap", po::value(&c.hard_cap)->default_value(5.0),
+     "--hard-examples: a sample's loss counts at most this many times its class's mean loss")
     ("augment", po::value(&c.augment)->default_value("none"),
      "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
      "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2")

@@ -65,7 +65,22 @@ void Sampler::start_epoch(int64_t epoch) {
   }
   // Each class in a fresh order, dealt to the batches in turn.
   std::vector<int64_t> next(classes, 0);
+  std::vector<std::vector<int64_t>> drawn(emphasis_.empty() ? 0 : classes);
   for (int64_t c = 0; c < classes; ++c) {
+    if (!emphasis_.empty()) {
+      // n_c draws with replacement, P(i) proportional to its weight (inverse CDF).
+      Philox rng(seed_, RngPurpose::kShuffle, e, static_cast<uint32_t>(c) + 1, 1);
+      const auto& ids = by_class_[c];
+      cumulative_.resize(ids.size());
+      double total = 0;
+      for (size_t i = 0; i < ids.size(); ++i) cumulative_[i] = total += emphasis_[ids[i]];
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const double u = (static_cast<double>(rng.next_u32()) + 0.5) / 4294967296.0 * total;
+        const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin();
+        drawn[c].push_back(ids[std::min<size_t>(at, ids.size() - 1)]);
+      }
+      continue;
+    }
     Philox rng(seed_, RngPurpose::kShuffle, e, static_cast<uint32_t>(c) + 1);
     shuffle(by_class_[c], rng);
   }
@@ -73,7 +88,8 @@ void Sampler::start_epoch(int64_t epoch) {
   for (int64_t b = 0; b < rows; ++b)
     for (int64_t c = 0; c < classes; ++c) {
       const int32_t take = epoch_counts_[b * classes + c];
-      std::copy_n(by_class_[c].begin() + next[c], take, order_.begin() + pos);
+      const auto& source = emphasis_.empty() ? by_class_[c] : drawn[c];
+      std::copy_n(source.begin() + next[c], take, order_.begin() + pos);
       next[c] += take;
       pos += take;
     }

@@ -10,6 +10,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
 #include "tandem/core/log.hpp"
+#include "tandem/data/hard_examples.hpp"
 #include "tandem/data/preprocess.hpp"
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
@@ -93,6 +94,11 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   TANDEM_USAGE_CHECK(model::known_preprocess_mode(config.preprocess), "unknown --preprocess '",
                      config.preprocess, "'; known: ", model::preprocess_modes());
+  TANDEM_USAGE_CHECK(config.hard_examples >= 0 && config.hard_examples <= 1,
+                     "--hard-examples must be in [0, 1], got ", config.hard_examples);
+  TANDEM_USAGE_CHECK(config.hard_cap >= 1, "--hard-cap must be >= 1, got ", config.hard_cap);
+  if (config.hard_examples > 0)
+    recent_loss_.assign(train_.size(), -1.0), epoch_loss_.assign(train_.size(), -1.0);
   train_loss_ = model_->loss.get();
   if (!config.class_weights.empty()) {
     weighted_loss_ = std::make_unique<ops::ClassWeighted>(
@@ -287,6 +293,17 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
                                                     g.value_grad(model_->output, count));
   kernels::argmax_rows(out.data(), count, model_->outputs(), predicted_.data());
   for (int64_t i = 0; i < count; ++i) correct_ += predicted_[i] == labels_[i] ? 1 : 0;
+  if (!epoch_loss_.empty()) {  // each sample's own loss, for --hard-examples
+    const int64_t k = model_->outputs();
+    for (int64_t i = 0; i < count; ++i) {
+      ops::Targets row;
+      row.labels = labels_.data() + i;
+      // drawn twice in an epoch: the larger loss, as across ranks
+      epoch_loss_[ids[i]] = std::max(
+          epoch_loss_[ids[i]],
+          model_->loss->forward_backward(Tensor(out.data() + i * k, Shape{1, k}), row, 0.0f, Tensor()));
+    }
+  }
   if (sync_now)
     g.backward(count, run, on_grads_final_);
   else
@@ -312,6 +329,15 @@ double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch
   if (config_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, config_.max_norm);
   ++global_step_;
   return loss;
+}
+
+void Trainer::update_emphasis(data::Sampler& sampler) {
+  // A sample drawn on several ranks in one epoch keeps its largest loss.
+  comm_.allreduce_max(epoch_loss_.data(), static_cast<int64_t>(epoch_loss_.size()));
+  for (size_t i = 0; i < epoch_loss_.size(); ++i)
+    if (epoch_loss_[i] >= 0) recent_loss_[i] = epoch_loss_[i], epoch_loss_[i] = -1;
+  sampler.set_emphasis(
+      data::emphasis_weights(train_.labels(), recent_loss_, config_.hard_examples, config_.hard_cap));
 }
 
 void Trainer::average_state() {
@@ -548,6 +574,7 @@ std::vector<EpochRecord> Trainer::run() {
     comm_.barrier();
     const double seconds = now() - t0;
     if (config_.bn_sync == "local") average_state();
+    if (!epoch_loss_.empty()) update_emphasis(sampler);
     double sums[2] = {loss_sum_, correct_};
     comm_.allreduce_sum(sums, 2);
     EpochRecord r;

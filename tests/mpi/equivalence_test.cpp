@@ -250,6 +250,21 @@ TEST(Equivalence, HessianEigenvaluesOnNRanksEqualOneRank) {
   EXPECT_NEAR(a.loss, b.loss, 1e-6);
 }
 
+TEST(Equivalence, HardExampleSamplingMatchesOneRank) {
+  // The per-sample losses are merged across ranks, so every rank draws the same batches.
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.hard_examples = 0.7;
+  c.hard_cap = 3;
+  c.epochs = 3;
+  dist::LocalComm local;
+  train::Trainer mine(c, *g_world), ref(c, local);
+  const auto a = mine.run(), b = ref.run();
+  ASSERT_EQ(a.size(), 3u);
+  for (size_t e = 0; e < a.size(); ++e) EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-4) << "epoch " << e;
+  EXPECT_LE(max_rel_diff(mine.model().graph.params(), ref.model().graph.params()), 1e-4);
+}
+
 TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
   // 3 micro-batches of a global 8 per step on N ranks against one batch of 24 on one rank.
   Fixture fx(kMlp);

@@ -23,6 +23,11 @@ class Sampler {
   // Shuffles for an epoch: each class's samples and the order of the full batches are
   // permuted by Philox streams keyed by (seed, epoch).
   void start_epoch(int64_t epoch);
+  // Hard-example emphasis: from the next start_epoch on, each class's places in the batches
+  // are filled by draws with replacement in proportion to these per-sample weights (see
+  // hard_examples.hpp) instead of a permutation. The class counts of every batch, and hence
+  // the balance across classes and ranks, stay as they are. Empty: back to permutations.
+  void set_emphasis(std::vector<double> weights) { emphasis_ = std::move(weights); }
 
   int64_t batches() const {
     return drop_last_ ? full_batches_ : static_cast<int64_t>(batch_begin_.size()) - 1;
@@ -49,6 +54,8 @@ class Sampler {
   uint64_t seed_ = 0;
   bool drop_last_ = false;
   std::vector<int64_t> order_, batch_begin_;
+  std::vector<double> emphasis_;  // per-sample draw weights, empty: permutations
+  std::vector<double> cumulative_;
   // shard() scratch
   RankSplitter splitter_;
   std::vector<int64_t> slice_sizes_;

@@ -26,6 +26,8 @@ struct TrainConfig {
   std::string preprocess = "none";  // model::preprocess_modes(), fitted on the training split
   double whiten_eps = 0.01;         // added to the covariance eigenvalues when whitening
   std::string class_weights;        // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
+  double hard_examples = 0;         // mix of loss-proportional sampling (data/hard_examples.hpp), 0: off
+  double hard_cap = 5;              // no sample's loss counts more than this x its class mean
   std::string augment = "none";     // data::parse_augment(): training batches only
   // Data parallelism.
   int64_t accumulate = 1;          // micro-batches per rank per optimizer step

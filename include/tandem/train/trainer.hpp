@@ -89,6 +89,8 @@ class Trainer {
   bool end_of_epoch(const EpochRecord& r);
   void log_steps(int64_t epoch);
   void write_step_line(const std::string& json_line);
+  // --hard-examples: merges the epoch's per-sample losses of all ranks and reweights sampling.
+  void update_emphasis(data::Sampler& sampler);
   // Local batch norm: each rank's running statistics are replaced by the ranks' mean.
   void average_state();
 
@@ -123,7 +125,8 @@ class Trainer {
   double loss_sum_ = 0, seen_ = 0;
   double window_loss_ = 0, window_seen_ = 0;  // since the last step line
   double correct_ = 0;                        // training predictions right in the current epoch (this rank)
-  std::vector<int32_t> labels_, predicted_;   // [micro-batch], reused every step
+  std::vector<double> recent_loss_, epoch_loss_;  // --hard-examples: per training sample (-1: unseen)
+  std::vector<int32_t> labels_, predicted_;       // [micro-batch], reused every step
 };
 
 }  // namespace tandem::train
