@@ -18,6 +18,12 @@ void check_compatible(const model::Model& m, const data::Dataset& d, const std::
                      "); make the last dense layer wider or fix the labels");
 }
 
+void load_rows(model::Model& m, const data::Dataset& d, int64_t begin, int64_t rows, int32_t* labels) {
+  float* x = m.graph.value(m.input, rows).data();
+  d.rows(begin, rows, x, labels);
+  m.preprocessing.apply(x, rows);
+}
+
 Evaluation evaluate(model::Model& m, const data::Dataset& d, dist::Comm& comm, int64_t chunk) {
   auto& g = m.graph;
   TANDEM_CHECK(chunk > 0 && chunk <= g.max_batch(), "evaluation chunk ", chunk, " exceeds the planned batch ",
@@ -31,9 +37,7 @@ Evaluation evaluate(model::Model& m, const data::Dataset& d, dist::Comm& comm, i
   double sums[3] = {0, 0, 0};  // loss, correct, count
   for (int64_t pos = begin; pos < end; pos += chunk) {
     const int64_t b = std::min(chunk, end - pos);
-    float* x = g.value(m.input, b).data();
-    d.rows(pos, b, x, labels.data());
-    m.preprocessing.apply(x, b);
+    load_rows(m, d, pos, b, labels.data());
     g.forward(b, run);
     const Tensor out = g.value(m.output, b);
     ops::Targets t;

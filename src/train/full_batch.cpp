@@ -49,9 +49,7 @@ double Trainer::full_batch_objective() {
   double sums[2] = {0, 0};  // loss, correct
   for (int64_t pos = begin; pos < end; pos += eval_chunk_) {
     const int64_t b = std::min(eval_chunk_, end - pos);
-    float* x = g.value(model_->input, b).data();
-    train_.rows(pos, b, x, labels_.data());
-    model_->preprocessing.apply(x, b);
+    load_rows(*model_, train_, pos, b, labels_.data());
     g.forward(b, run);
     const Tensor out = g.value(model_->output, b);
     ops::Targets t;

@@ -5,6 +5,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
+#include "tandem/train/evaluate.hpp"
 
 namespace tandem::train {
 
@@ -14,8 +15,7 @@ std::vector<TensorCheck> gradient_check(model::Model& m, const data::Dataset& d,
   auto& g = m.graph;
   g.plan(n);
   std::vector<int32_t> labels(n);
-  d.rows(0, n, g.value(m.input, n).data(), labels.data());
-  m.preprocessing.apply(g.value(m.input, n).data(), n);
+  load_rows(m, d, 0, n, labels.data());
   graph::RunInfo run;
   run.dropout = false;
   ops::Targets t;

@@ -6,6 +6,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
 #include "tandem/tensor/blas.hpp"
+#include "tandem/train/evaluate.hpp"
 
 namespace tandem::train {
 namespace {
@@ -41,9 +42,7 @@ class LossGradient {
     double loss = 0;
     for (int64_t pos = begin; pos < end; pos += chunk_) {
       const int64_t b = std::min(chunk_, end - pos);
-      float* x = g.value(m_.input, b).data();
-      d_.rows(pos, b, x, labels_.data());
-      m_.preprocessing.apply(x, b);
+      load_rows(m_, d_, pos, b, labels_.data());
       g.forward(b, run);
       ops::Targets t;
       t.labels = labels_.data();

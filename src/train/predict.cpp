@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "tandem/core/error.hpp"
+#include "tandem/train/evaluate.hpp"
 
 namespace tandem::train {
 
@@ -23,9 +24,7 @@ std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share 
   run.training = false;
   for (int64_t pos = share.begin; pos < share.end; pos += chunk) {
     const int64_t b = std::min(chunk, share.end - pos);
-    float* x = g.value(m.input, b).data();
-    d.rows(pos, b, x, labels.data());
-    m.preprocessing.apply(x, b);
+    load_rows(m, d, pos, b, labels.data());
     g.forward(b, run);
     const float* out = g.value(m.output, b).data();
     float* dst = probs.data() + (pos - share.begin) * k;

@@ -19,6 +19,10 @@ struct Evaluation {
 // (the graph must be planned for at least that many).
 Evaluation evaluate(model::Model& m, const data::Dataset& d, dist::Comm& comm, int64_t chunk);
 
+// Rows [begin, begin + rows) of d into the model's input, preprocessed as the model was
+// trained (labels into `labels`). The graph must be planned for `rows`.
+void load_rows(model::Model& m, const data::Dataset& d, int64_t begin, int64_t rows, int32_t* labels);
+
 // Checks that the dataset fits the model: sample shape and label range; UsageError otherwise.
 void check_compatible(const model::Model& m, const data::Dataset& d, const std::string& what);
 
