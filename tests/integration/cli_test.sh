@@ -305,5 +305,15 @@ acc=$(grep "^final test accuracy" "$work/lbfgs.log" | awk '{ print $4 }')
   pass "lbfgs: 15 full-batch iterations of logistic regression, test accuracy $acc" ||
   fail "lbfgs: $(tail -3 "$work/lbfgs.log")"
 
+# L-BFGS resumes with its curvature pairs: 3 + 3 iterations end where 6 do.
+lb="--data $data --model $work/logreg.model --optimizer lbfgs --weight-decay 1e-3 --train-limit 1000 --test-limit 200 --eval-batch 500 --threads 1"
+mpi "$tandem" train $lb --epochs 6 --out "$work/lb6" > "$work/lb6.log" 2>&1
+mpi "$tandem" train $lb --epochs 3 --out "$work/lb3" > /dev/null 2>&1
+mpi "$tandem" train --resume "$work/lb3/ckpt-00000003.h5" --epochs 6 --out "$work/lb3" > "$work/lb3.log" 2>&1
+a=$(grep "lbfgs iteration 6" "$work/lb6.log") b=$(grep "lbfgs iteration 6" "$work/lb3.log")
+[ -n "$a" ] && [ "$a" = "$b" ] && h5diff "$work/lb6/final.h5" "$work/lb3/final.h5" /params /params > /dev/null &&
+  pass "lbfgs resumed after 3 iterations ends bitwise where 6 uninterrupted iterations do" ||
+  fail "lbfgs resume: '$a' vs '$b'"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
