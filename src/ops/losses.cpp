@@ -19,6 +19,7 @@ double SoftmaxCrossEntropy::forward_backward(const Tensor& pred, const Targets& 
     for (int64_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(z[j] - m));
     const double log_z = std::log(sum) + m;
     total += log_z - z[y];
+    if (t.per_sample) t.per_sample[r] = static_cast<float>(log_z - z[y]);
     if (!grad.empty()) {
       float* g = grad.data() + r * k;
       for (int64_t j = 0; j < k; ++j)
@@ -69,6 +70,7 @@ double mean_of_elementwise(const Tensor& pred, const Targets& t, bool labels, fl
       if (!grad.empty()) grad.data()[r * k + j] = gscale * df(d);
     }
     total += s / static_cast<double>(k);
+    if (t.per_sample) t.per_sample[r] = static_cast<float>(s / static_cast<double>(k));
   }
   return total;
 }
@@ -119,17 +121,20 @@ double MulticlassHinge::forward_backward(const Tensor& pred, const Targets& t, f
     const int32_t y = t.labels[r];
     float* g = grad.empty() ? nullptr : grad.data() + r * k;
     if (g) std::fill(g, g + k, 0.0f);
+    double row = 0;
     for (int64_t j = 0; j < k; ++j) {
       if (j == y) continue;
       const double margin = static_cast<double>(z[j]) - z[y] + 1.0;
       if (margin <= 0) continue;
-      total += squared_ ? margin * margin : margin;
+      row += squared_ ? margin * margin : margin;
       if (g) {
         const float d = scale * static_cast<float>(squared_ ? 2.0 * margin : 1.0);
         g[j] += d;
         g[y] -= d;
       }
     }
+    total += row;
+    if (t.per_sample) t.per_sample[r] = static_cast<float>(row);
   }
   return total;
 }
@@ -164,6 +169,7 @@ double ClassWeighted::forward_backward(const Tensor& pred, const Targets& t, flo
     const float w = weights_[t.labels[r]];
     Targets row;
     row.labels = t.labels + r;
+    row.per_sample = t.per_sample ? t.per_sample + r : nullptr;
     const Tensor g = grad.empty() ? Tensor() : Tensor(grad.data() + r * k, Shape{1, k});
     total += w * inner_->forward_backward(Tensor(pred.data() + r * k, Shape{1, k}), row, scale * w, g);
   }

@@ -39,37 +39,13 @@ void Trainer::check_full_batch_setup() const {
 }
 
 double Trainer::full_batch_objective() {
-  auto& g = model_->graph;
-  g.zero_grads();
-  const int64_t n = train_.size();
-  const int64_t begin = n * comm_.rank() / comm_.size(), end = n * (comm_.rank() + 1) / comm_.size();
-  graph::RunInfo run;
-  run.training = true;
-  run.dropout = false;
-  double sums[2] = {0, 0};  // loss, correct
-  for (int64_t pos = begin; pos < end; pos += eval_chunk_) {
-    const int64_t b = std::min(eval_chunk_, end - pos);
-    load_rows(*model_, train_, pos, b, labels_.data());
-    g.forward(b, run);
-    const Tensor out = g.value(model_->output, b);
-    ops::Targets t;
-    t.labels = labels_.data();
-    sums[0] +=
-        train_loss_->forward_backward(out, t, 1.0f / static_cast<float>(n), g.value_grad(model_->output, b));
-    kernels::argmax_rows(out.data(), b, model_->outputs(), predicted_.data());
-    for (int64_t i = 0; i < b; ++i) sums[1] += predicted_[i] == labels_[i] ? 1 : 0;
-    g.backward(b, run);
-  }
-  auto grads = g.grads();
-  comm_.allreduce_sum(grads.data(), static_cast<int64_t>(grads.size()));
-  comm_.allreduce_sum(sums, 2);
-  // The line search branches on these values: every rank must see exactly rank 0's.
-  comm_.broadcast(grads.data(), static_cast<int64_t>(grads.size() * sizeof(float)), 0);
-  comm_.broadcast(sums, sizeof sums, 0);
-  full_loss_ = sums[0] / static_cast<double>(n);
-  full_correct_ = sums[1];
-  double f = full_loss_;
-  auto params = g.params();
+  // Evaluation mode: the same function as training mode here, dropout and batch norm being refused.
+  const auto sums = full_pass(*model_, *train_loss_, train_, train_.size(), eval_chunk_, comm_, true,
+                              labels_.data(), predicted_.data());
+  full_loss_ = sums.loss / sums.samples;
+  full_correct_ = sums.correct;
+  auto grads = model_->graph.grads();
+  auto params = model_->graph.params();
   double penalty = 0;
   for (const auto& grp : optimizer_->groups()) {
     if (grp.weight_decay == 0) continue;
@@ -80,8 +56,7 @@ double Trainer::full_batch_objective() {
     }
     penalty += 0.5 * grp.weight_decay * sq;
   }
-  f += penalty;
-  return f;
+  return full_loss_ + penalty;
 }
 
 std::vector<EpochRecord> Trainer::run_full_batch() {

@@ -22,41 +22,21 @@ void normalize(std::vector<double>& v) {
   for (auto& x : v) x /= n;
 }
 
-// The mean loss over the rows and its gradient, both reduced over ranks (rank 0's copy wins,
-// so that every rank takes the same decisions).
+// The mean loss over the rows and its gradient, reduced over ranks (see full_pass).
 class LossGradient {
  public:
   LossGradient(model::Model& m, const data::Dataset& d, int64_t rows, int64_t chunk, dist::Comm& comm)
-      : m_(m), d_(d), rows_(rows), chunk_(chunk), comm_(comm), labels_(chunk) {
+      : m_(m), d_(d), rows_(rows), chunk_(chunk), comm_(comm), labels_(chunk), predicted_(chunk) {
     m.graph.plan(chunk);
   }
 
   // Gradient at the current parameters into grad (double); returns the loss.
   double operator()(std::vector<double>& grad) {
-    auto& g = m_.graph;
-    g.zero_grads();
-    const int64_t begin = rows_ * comm_.rank() / comm_.size(),
-                  end = rows_ * (comm_.rank() + 1) / comm_.size();
-    graph::RunInfo run;
-    run.training = false;
-    double loss = 0;
-    for (int64_t pos = begin; pos < end; pos += chunk_) {
-      const int64_t b = std::min(chunk_, end - pos);
-      load_rows(m_, d_, pos, b, labels_.data());
-      g.forward(b, run);
-      ops::Targets t;
-      t.labels = labels_.data();
-      loss += m_.loss->forward_backward(g.value(m_.output, b), t, 1.0f / static_cast<float>(rows_),
-                                        g.value_grad(m_.output, b));
-      g.backward(b, run);
-    }
-    auto grads = g.grads();
-    comm_.allreduce_sum(grads.data(), static_cast<int64_t>(grads.size()));
-    comm_.allreduce_sum(&loss, 1);
-    comm_.broadcast(grads.data(), static_cast<int64_t>(grads.size() * sizeof(float)), 0);
-    comm_.broadcast(&loss, sizeof loss, 0);
+    const auto sums =
+        full_pass(m_, *m_.loss, d_, rows_, chunk_, comm_, true, labels_.data(), predicted_.data());
+    auto grads = m_.graph.grads();
     grad.assign(grads.begin(), grads.end());
-    return loss / static_cast<double>(rows_);
+    return sums.loss / static_cast<double>(rows_);
   }
 
  private:
@@ -64,7 +44,7 @@ class LossGradient {
   const data::Dataset& d_;
   int64_t rows_, chunk_;
   dist::Comm& comm_;
-  std::vector<int32_t> labels_;
+  std::vector<int32_t> labels_, predicted_;
 };
 
 // Hv by central differences of the gradient along the unit vector v.

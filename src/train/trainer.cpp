@@ -91,13 +91,10 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
     val_ = train_.subset(ids.val);
     train_ = train_.subset(ids.train);
   }
-  // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
-  TANDEM_USAGE_CHECK(model::known_preprocess_mode(config.preprocess), "unknown --preprocess '",
-                     config.preprocess, "'; known: ", model::preprocess_modes());
   TANDEM_USAGE_CHECK(config.hard_examples >= 0 && config.hard_examples <= 1,
                      "--hard-examples must be in [0, 1], got ", config.hard_examples);
   TANDEM_USAGE_CHECK(config.hard_cap >= 1, "--hard-cap must be >= 1, got ", config.hard_cap);
-  if (config.hard_examples > 0)
+  if (config.hard_examples > 0 && config.overfit_batches == 0)  // overfitting keeps its fixed batches
     recent_loss_.assign(train_.size(), -1.0), epoch_loss_.assign(train_.size(), -1.0);
   train_loss_ = model_->loss.get();
   if (!config.class_weights.empty()) {
@@ -110,6 +107,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   data::AugmentConfig augment = data::parse_augment(config.augment);
   if (config.overfit_batches > 0) augment = {};
   augmenter_ = std::make_unique<data::Augmenter>(augment, train_.sample_shape(), config.seed);
+  // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   if (!resumed)
     model_->preprocessing = data::fit_preprocessing(train_, config.preprocess, config.whiten_eps, comm);
 
@@ -131,6 +129,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   eval_chunk_ = config.eval_batch > 0 ? config.eval_batch : micro_batch_;
   model_->graph.plan(std::max(micro_batch_, eval_chunk_));
   labels_.resize(std::max(micro_batch_, eval_chunk_));
+  sample_loss_.resize(micro_batch_);
   predicted_.resize(std::max(micro_batch_, eval_chunk_));
 
   optimizer_ = optim::make_optimizer(config_.optimizer);
@@ -288,22 +287,15 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   const Tensor out = g.value(model_->output, count);
   ops::Targets t;
   t.labels = labels_.data();
+  if (!epoch_loss_.empty()) t.per_sample = sample_loss_.data();  // --hard-examples
   // Seeding with 1 / global makes the rank-summed gradients those of the global mean loss.
   const double loss = train_loss_->forward_backward(out, t, 1.0f / static_cast<float>(global),
                                                     g.value_grad(model_->output, count));
   kernels::argmax_rows(out.data(), count, model_->outputs(), predicted_.data());
   for (int64_t i = 0; i < count; ++i) correct_ += predicted_[i] == labels_[i] ? 1 : 0;
-  if (!epoch_loss_.empty()) {  // each sample's own loss, for --hard-examples
-    const int64_t k = model_->outputs();
-    for (int64_t i = 0; i < count; ++i) {
-      ops::Targets row;
-      row.labels = labels_.data() + i;
-      // drawn twice in an epoch: the larger loss, as across ranks
-      epoch_loss_[ids[i]] = std::max(
-          epoch_loss_[ids[i]],
-          model_->loss->forward_backward(Tensor(out.data() + i * k, Shape{1, k}), row, 0.0f, Tensor()));
-    }
-  }
+  if (!epoch_loss_.empty())  // drawn twice in an epoch: the larger loss, as across ranks
+    for (int64_t i = 0; i < count; ++i)
+      epoch_loss_[ids[i]] = std::max(epoch_loss_[ids[i]], static_cast<double>(sample_loss_[i]));
   if (sync_now)
     g.backward(count, run, on_grads_final_);
   else

@@ -15,6 +15,8 @@ namespace tandem::ops {
 struct Targets {
   const int32_t* labels = nullptr;
   Tensor values;
+  // When set, forward_backward also writes each sample's own (unweighted) loss here [batch].
+  float* per_sample = nullptr;
 };
 
 class Loss {

@@ -15,6 +15,19 @@ struct Evaluation {
   int64_t samples = 0;
 };
 
+// One pass in evaluation mode over rows [0, rows) of d, each rank taking a contiguous share,
+// in chunks of at most `chunk` rows (the graph must be planned for that many). Returns the
+// summed loss, correct predictions and samples of all ranks. With `gradients`, also
+// backpropagates the MEAN loss over the rows into the (zeroed) gradient arena and sums it
+// over ranks; gradients and sums are then broadcast from rank 0, so every rank holds
+// identical values (L-BFGS's line search and the Hessian's Lanczos branch on them).
+// labels and predicted are scratch of at least `chunk` entries.
+struct PassSums {
+  double loss = 0, correct = 0, samples = 0;
+};
+PassSums full_pass(model::Model& m, ops::Loss& loss, const data::Dataset& d, int64_t rows, int64_t chunk,
+                   dist::Comm& comm, bool gradients, int32_t* labels, int32_t* predicted);
+
 // Runs the model in evaluation mode over the whole dataset in chunks of at most `chunk` rows
 // (the graph must be planned for at least that many).
 Evaluation evaluate(model::Model& m, const data::Dataset& d, dist::Comm& comm, int64_t chunk);

@@ -127,6 +127,7 @@ class Trainer {
   double correct_ = 0;                        // training predictions right in the current epoch (this rank)
   std::vector<double> recent_loss_, epoch_loss_;  // --hard-examples: per training sample (-1: unseen)
   std::vector<int32_t> labels_, predicted_;       // [micro-batch], reused every step
+  std::vector<float> sample_loss_;                // [micro-batch]: each sample's loss (--hard-examples)
 };
 
 }  // namespace tandem::train

@@ -120,6 +120,39 @@ TEST(Losses, ClassWeightsScaleEachSamplesLossAndGradient) {
   for (int i = 0; i < 12; ++i) EXPECT_NEAR(weighted[i], w[y[i / 4]] * plain[i], 1e-7) << i;
 }
 
+TEST(Losses, PerSampleLossesAreTheRowsOfTheSum) {
+  std::vector<int32_t> y = {1, 3, 0};
+  std::vector<float> z(12);
+  for (int i = 0; i < 12; ++i) z[i] = std::sin(0.9f * i) * 2;
+  const Tensor zt(z.data(), Shape{3, 4});
+  std::vector<std::unique_ptr<ops::Loss>> losses;
+  losses.push_back(std::make_unique<ops::SoftmaxCrossEntropy>());
+  losses.push_back(std::make_unique<ops::MeanSquaredError>(true));
+  losses.push_back(std::make_unique<ops::L1>(true));
+  losses.push_back(std::make_unique<ops::MulticlassHinge>(true));
+  losses.push_back(std::make_unique<ops::ClassWeighted>(std::make_unique<ops::SoftmaxCrossEntropy>(),
+                                                        std::vector<float>{2, 2, 2, 2}));
+  for (auto& loss : losses) {
+    std::vector<float> per(3, -1);
+    ops::Targets t;
+    t.labels = y.data();
+    t.per_sample = per.data();
+    const double total = loss->forward_backward(zt, t, 1.0f, Tensor());
+    double sum = 0;
+    for (int r = 0; r < 3; ++r) {
+      ops::Targets row;
+      row.labels = y.data() + r;
+      const double alone = loss->forward_backward(Tensor(z.data() + 4 * r, Shape{1, 4}), row, 1.0f, Tensor());
+      // Class weights (2 everywhere, the last loss) scale the sum, not the per-sample value.
+      const double plain = &loss == &losses.back() ? alone / 2 : alone;
+      loss->name() == "softmax_cross_entropy" && &loss == &losses.back() ? alone / 2 : alone;
+      EXPECT_NEAR(per[r], plain, 1e-5) << loss->name() << " row " << r;
+      sum += alone;
+    }
+    EXPECT_NEAR(total, sum, 1e-5) << loss->name();
+  }
+}
+
 TEST(Losses, ClassWeightOptionsAreParsedOrRefused) {
   const std::vector<int32_t> labels{0, 0, 0, 1, 2, 2};  // counts 3, 1, 2 of 6
   const auto balanced = ops::parse_class_weights("balanced", labels, 3);
