@@ -25,24 +25,17 @@ void for_my_rows(const Dataset& d, const dist::Comm& comm, std::vector<float>& x
   }
 }
 
-// Which statistic group each feature belongs to: itself, one global group, or its channel.
+// Which statistic group each feature belongs to: one global group, its channel, or (every
+// other mode) itself. Groups are numbered 0..groups-1.
 std::vector<int64_t> feature_groups(const std::string& mode, const Shape& sample, int64_t& groups) {
   const int64_t d = sample.numel();
-  std::vector<int64_t> g(static_cast<size_t>(d));
-  if (mode == "standardize_global") {
-    groups = 1;
-  } else if (mode == "standardize_channel") {
+  if (mode == "standardize_channel")
     TANDEM_USAGE_CHECK(sample.rank() >= 2,
                        "--preprocess standardize_channel needs samples shaped [C, H, W]; ", "these are ",
                        sample.str(), ": use standardize or standardize_global");
-    groups = sample[0];
-    for (int64_t j = 0; j < d; ++j) g[j] = j / (d / groups);
-    return g;
-  } else {
-    groups = d;
-    for (int64_t j = 0; j < d; ++j) g[j] = j;
-    return g;
-  }
+  groups = mode == "standardize_global" ? 1 : mode == "standardize_channel" ? sample[0] : d;
+  std::vector<int64_t> g(static_cast<size_t>(d));
+  for (int64_t j = 0; j < d; ++j) g[j] = j / (d / groups);
   return g;
 }
 
@@ -61,16 +54,16 @@ std::vector<float> whitening_matrix(std::vector<double>& cov, int64_t d, double 
     }
     return w;
   }
-  std::vector<double> acc(static_cast<size_t>(d * d), 0.0);
-  for (int64_t k = 0; k < d; ++k) {
-    const double* u = cov.data() + k * d;
-    for (int64_t i = 0; i < d; ++i) {
-      const double ui = u[i] * inv_sqrt[k];
-      double* row = acc.data() + i * d;
-      for (int64_t j = 0; j < d; ++j) row[j] += ui * u[j];
+  // ZCA: W = U diag(inv_sqrt) U^T = (PCA rows)^T U^T, one GEMM of the scaled and plain
+  // eigenvector rows.
+  std::vector<float> scaled(static_cast<size_t>(d * d)), plain(static_cast<size_t>(d * d));
+  for (int64_t k = 0; k < d; ++k)
+    for (int64_t j = 0; j < d; ++j) {
+      plain[k * d + j] = static_cast<float>(cov[k * d + j]);
+      scaled[k * d + j] = static_cast<float>(cov[k * d + j] * inv_sqrt[k]);
     }
-  }
-  for (int64_t i = 0; i < d * d; ++i) w[i] = static_cast<float>(acc[i]);
+  blas::gemm(blas::Trans::kYes, blas::Trans::kNo, d, d, d, 1.0f, scaled.data(), d, plain.data(), d, 0.0f,
+             w.data(), d);
   return w;
 }
 
@@ -90,8 +83,7 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
                      " covariance; whitening is limited to 8192 features: use standardize instead");
   p.eps = whiten ? eps : 0;
   int64_t groups = 0;
-  const auto group =
-      feature_groups(mode == "center" || whiten ? "standardize" : mode, train.sample_shape(), groups);
+  const auto group = feature_groups(mode, train.sample_shape(), groups);
   std::vector<float> x;
 
   // Pass 1: the mean of every group.
