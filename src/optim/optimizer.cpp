@@ -122,12 +122,6 @@ void Optimizer::set_groups(std::vector<ParamGroup> groups) {
   groups_ = std::move(groups);
 }
 
-void Optimizer::set_decay_ranges(const std::vector<std::pair<int64_t, int64_t>>& ranges) {
-  std::vector<ParamGroup> groups;
-  for (auto [b, e] : ranges) groups.push_back({b, e, config_.weight_decay, config_.l1, 1.0});
-  set_groups(std::move(groups));
-}
-
 void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
   TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
                " gradients");

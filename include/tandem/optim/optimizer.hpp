@@ -60,9 +60,6 @@ class Optimizer {
   // Groups in ascending, non-overlapping order.
   void set_groups(std::vector<ParamGroup> groups);
   const std::vector<ParamGroup>& groups() const { return groups_; }
-  // Shorthand: the ranges get the configured --weight-decay and --l1, the rest nothing.
-  void set_decay_ranges(const std::vector<std::pair<int64_t, int64_t>>& ranges);
-  const OptimizerConfig& config() const { return config_; }
   virtual std::vector<StateArray> state() = 0;
   // Sizes the state for n parameters (zeros), as the first step would; before loading it.
   void prepare_state(int64_t n) { prepare(n); }

@@ -59,12 +59,12 @@ TEST(Optimizers, VaryingGradientsMatchReference) {
   }
 }
 
-TEST(Optimizers, WeightDecayOnlyOnDecayRanges) {
+TEST(Optimizers, WeightDecayOnlyOnItsGroup) {
   // p_{t+1} = p_t - lr (g + wd p_t) on the decayed range; plain SGD elsewhere.
   auto c = config("sgd");
   c.weight_decay = 0.5;
   auto opt = optim::make_optimizer(c);
-  opt->set_decay_ranges({{0, 1}});
+  opt->set_groups({{0, 1, c.weight_decay, 0, 1}});
   std::vector<float> p{2.0f, 2.0f}, g{0.1f, 0.1f};
   const double lr = 0.1, a = 1 - lr * c.weight_decay;
   for (int t = 1; t <= 4; ++t) {
@@ -108,7 +108,7 @@ TEST(Optimizers, AdagradRmspropAdamwFollowTheirDefinitions) {
     c.weight_decay = name == "adamw" ? 0.1 : 0.0;
     c.eps = 1e-6;
     auto opt = optim::make_optimizer(c);
-    opt->set_decay_ranges({{0, 2}});
+    opt->set_groups({{0, 2, c.weight_decay, 0, 1}});
     std::vector<float> p{0.5f, -1.0f, 2.0f};
     std::vector<double> ref(p.begin(), p.end()), s(3, 0.0), m(3, 0.0), v(3, 0.0);
     const double lr = 0.05;
@@ -200,7 +200,7 @@ TEST(Regularization, L1AddsTheSignOnWeightsOnly) {
   c.name = "sgd";
   c.l1 = 0.5;
   auto opt = optim::make_optimizer(c);
-  opt->set_decay_ranges({{0, 3}});
+  opt->set_groups({{0, 3, 0, c.l1, 1}});
   std::vector<float> p{0.2f, -0.3f, 0.0f, 0.7f}, g{0.1f, 0.1f, 0.1f, 0.1f};
   opt->step(p, g, 0.1);
   // p - lr (g + l1 sign(p)); sign(0) = 0; the last entry is a bias.
