@@ -70,6 +70,37 @@ void write_confusion_csv(const std::string& path, const train::ClassReport& r) {
   }
 }
 
+void print_head_losses(const model::Model& m, const train::Evaluation& e) {
+  std::printf("losses per output:");
+  for (size_t h = 0; h < m.heads.size(); ++h)
+    std::printf("  %s (%s, weight %g) %.6g", m.heads[h].name.c_str(), m.heads[h].loss->name().c_str(),
+                m.heads[h].weight, e.head_loss[h]);
+  std::printf("\n");
+}
+
+// A model whose first output has float targets: its loss, accuracy and per-output losses.
+int report_loss_only(const std::string& path, const std::string& data, const std::string& split,
+                     const model::Model& m, const train::Evaluation& e, bool json, const dist::Comm& comm) {
+  if (!comm.is_root()) return 0;
+  if (json) {
+    JsonObject o;
+    o.add("checkpoint", path).add("data", data).add("split", split).add("samples", e.samples);
+    o.add_raw("loss", number_or_null(e.loss)).add("accuracy", e.accuracy);
+    JsonObject heads;
+    for (size_t h = 0; h < m.heads.size(); ++h)
+      heads.add_raw(m.heads[h].name, number_or_null(e.head_loss[h]));
+    o.add_raw("head_loss", heads.str());
+    std::cout << o.str() << std::endl;
+    return 0;
+  }
+  std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f (%s)\n", path.c_str(), data.c_str(),
+              split.c_str(), static_cast<long long>(e.samples), number_or_null(e.loss).c_str(), e.accuracy,
+              m.loss().name() == "bce_logits" ? "fraction of labels right, p > 0.5"
+                                              : "argmax of output = argmax of target");
+  if (m.heads.size() > 1) print_head_losses(m, e);
+  return 0;
+}
+
 }  // namespace
 
 int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
@@ -110,28 +141,41 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   const auto share = train::rank_share(d.size(), comm);
   std::vector<std::vector<float>> probs;
   int64_t classes = 0;
-  double single_loss = 0;
+  train::Evaluation single;
   bool softmax_models = true;
+  int label_field = -1;
   for (const auto& path : checkpoints) {
     model::BuildOptions build;
     build.bn_comm = &comm;
     auto m = io::load_model(path, build);
     train::check_compatible(*m, d, "'" + data + "' /" + split);
+    label_field = train::target_field(*m, d, 0);
+    if (!d.targets()[label_field].is_labels()) {
+      // Float targets (multi-label, regression): the model's loss and accuracy, no classes.
+      TANDEM_USAGE_CHECK(checkpoints.size() == 1, "ensembles need class-index targets, but ",
+                         d.where(d.targets()[label_field], false),
+                         " holds float targets; evaluate one model");
+      m->graph.plan(batch);
+      return report_loss_only(path, data, split, *m, train::evaluate(*m, d, comm, batch), json, comm);
+    }
     TANDEM_USAGE_CHECK(classes == 0 || m->outputs() == classes, "'", path, "' has ", m->outputs(),
                        " outputs but the first model has ", classes, "; an ensemble needs the same classes");
     classes = m->outputs();
-    softmax_models = softmax_models && m->spec.loss != "mse";
+    softmax_models = softmax_models && train::output_kind(*m, 0) == train::Output::kSoftmax;
     m->graph.plan(batch);
-    if (checkpoints.size() == 1)
-      single_loss = train::evaluate(*m, d, comm, batch).loss;  // the model's own loss
+    if (checkpoints.size() == 1) {
+      single = train::evaluate(*m, d, comm, batch);  // the model's own loss
+      if (comm.is_root() && m->heads.size() > 1 && !json) print_head_losses(*m, single);
+    }
     probs.push_back(train::predict_share(*m, d, share, batch));
   }
-  const std::vector<int32_t> labels(d.labels().begin() + share.begin, d.labels().begin() + share.end);
+  const auto& all_labels = d.labels(label_field);
+  const std::vector<int32_t> labels(all_labels.begin() + share.begin, all_labels.begin() + share.end);
   const auto predicted = train::combine(probs, classes, rule);
   const bool vote = checkpoints.size() > 1 && rule == train::EnsembleRule::kVote;
   auto r = train::class_report(predicted, labels, train::mean_probabilities(probs), classes,
                                softmax_models && !vote, comm);
-  if (checkpoints.size() == 1) r.loss = single_loss;
+  if (checkpoints.size() == 1) r.loss = single.loss;
   if (!comm.is_root()) return 0;
   if (!confusion_csv.empty()) write_confusion_csv(confusion_csv, r);
   std::string what = checkpoints[0];

@@ -28,9 +28,13 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
   auto m = io::load_model(path);
   io::H5File f(path, io::H5File::Mode::kRead);
   const std::string format = f.attr_string("/", "format");
+  std::string losses;
+  for (const auto& h : m->heads)
+    losses += (losses.empty() ? "" : ", ") + h.loss->name() +
+              (m->heads.size() > 1 ? " on " + h.name + " weight " + detail::concat(h.weight) : std::string());
   std::printf("%s: %s format %lld, written by tandem %s\n\nmodel (loss %s):\n", path.c_str(), format.c_str(),
               static_cast<long long>(f.attr_int("/", "format_version")),
-              f.attr_string("/", "tandem_version").c_str(), m->spec.loss.c_str());
+              f.attr_string("/", "tandem_version").c_str(), losses.c_str());
   std::printf("  %-16s %-14s %-18s %12s\n", "node", "op", "output (per sample)", "parameters");
   const auto& g = m->graph;
   for (int id = 0; id < g.node_count(); ++id) {

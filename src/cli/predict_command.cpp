@@ -5,7 +5,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/io/model_file.hpp"
-#include "tandem/train/evaluate.hpp"
+#include "tandem/train/data_feed.hpp"
 #include "tandem/train/predict.hpp"
 #include "tandem/train/threads.hpp"
 
@@ -16,9 +16,11 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
   int64_t batch = 0, limit = 0;
   int threads = 0;
   po::options_description desc(
-      "tandem predict [options]\n\nWrites class probabilities and predicted labels of a saved model for "
-      "every sample of a dataset split:\n  OUT:/probabilities [N, classes] float32, /predicted [N] int32, "
-      "/labels [N] int32 (the split's own labels)\n\nOptions");
+      "tandem predict [options]\n\nWrites the predictions of a saved model for every sample of a dataset "
+      "split:\n  OUT:/probabilities [N, classes] float32, /predicted [N] int32, /labels [N] int32 (the "
+      "split's own labels).\nA multi-label (bce_logits) output writes per-label probabilities and "
+      "/predicted [N, K] (p > 0.5)\nand /targets; an mse or l1 output writes /outputs. A model with several "
+      "outputs writes\nthese datasets in one group per output node, /NODE/...\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
@@ -44,25 +46,48 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
   auto d = data::Dataset::load(data, split, limit);
   train::check_compatible(*m, d, "'" + data + "' /" + split);
   m->graph.plan(batch);
-  const int64_t n = d.size(), k = m->outputs();
+  const int64_t n = d.size();
   const auto share = train::rank_share(n, comm);
-  const auto mine = train::predict_share(*m, d, share, batch);
+  auto heads = train::predict_heads(*m, d, share, batch);
   // Every rank fills its rows of a zeroed array; the sum is the whole array on every rank.
-  std::vector<float> probs(static_cast<size_t>(n * k), 0.0f);
-  std::copy(mine.begin(), mine.end(), probs.begin() + share.begin * k);
-  comm.allreduce_sum(probs.data(), static_cast<int64_t>(probs.size()));
+  for (size_t h = 0; h < heads.size(); ++h) {
+    const int64_t k = m->graph.node(m->heads[h].node).shape.numel();
+    std::vector<float> all(static_cast<size_t>(n * k), 0.0f);
+    std::copy(heads[h].begin(), heads[h].end(), all.begin() + share.begin * k);
+    comm.allreduce_sum(all.data(), static_cast<int64_t>(all.size()));
+    heads[h] = std::move(all);
+  }
   if (!comm.is_root()) return 0;
-  const auto predicted = train::combine({probs}, k, train::EnsembleRule::kMean);
   io::write_atomically(out, [&](io::H5File& f) {
-    f.write("/probabilities", {n, k}, probs.data());
-    f.write("/predicted", {n}, predicted.data());
-    f.write("/labels", {n}, d.labels().data());
+    for (size_t h = 0; h < heads.size(); ++h) {
+      const int64_t k = m->graph.node(m->heads[h].node).shape.numel();
+      // One head: at the root, as always; several: one group per head, named after its node.
+      const std::string at = heads.size() == 1 ? "" : "/" + m->heads[h].name;
+      if (!at.empty()) f.create_group(at);
+      const auto& field = d.targets()[train::target_field(*m, d, h)];
+      if (train::output_kind(*m, h) == train::Output::kSigmoid) {
+        // Multi-label: each label is on when its probability exceeds 1/2.
+        std::vector<int32_t> on(heads[h].size());
+        for (size_t i = 0; i < on.size(); ++i) on[i] = heads[h][i] > 0.5f ? 1 : 0;
+        f.write(at + "/probabilities", {n, k}, heads[h].data());
+        f.write(at + "/predicted", {n, k}, on.data());
+      } else {
+        const auto predicted = train::combine({heads[h]}, k, train::EnsembleRule::kMean);
+        f.write(at + (train::output_kind(*m, h) == train::Output::kSoftmax ? "/probabilities" : "/outputs"),
+                {n, k}, heads[h].data());
+        f.write(at + "/predicted", {n}, predicted.data());
+      }
+      if (field.is_labels())
+        f.write(at + "/labels", {n}, field.i32.data());
+      else
+        f.write(at + "/targets", {n, k}, field.f32.data());
+    }
     f.set_attr("/", "checkpoint", checkpoint);
     f.set_attr("/", "data", data);
     f.set_attr("/", "split", split);
   });
-  std::printf("wrote %s: probabilities and predicted labels of %lld samples (%lld classes)\n", out.c_str(),
-              static_cast<long long>(n), static_cast<long long>(k));
+  std::printf("wrote %s: predictions of %lld samples for %zu output(s)\n", out.c_str(),
+              static_cast<long long>(n), heads.size());
   return 0;
 }
 

@@ -8,88 +8,202 @@
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::data {
+namespace {
+
+// Reads `rows` rows of the array at `object` into a field.
+Field read_field(const io::H5File& f, const std::string& object, const std::string& name, bool input,
+                 int64_t limit) {
+  const auto info = f.info(object);
+  const std::string& path = f.path();
+  Field field;
+  field.name = name;
+  if (input) {
+    TANDEM_CHECK(info.dims.size() >= 2, "'", object, "' in '", path, "' must be [N, ...], got rank ",
+                 info.dims.size());
+    TANDEM_CHECK(info.type == io::DType::kUint8 || info.type == io::DType::kFloat32, "'", object, "' in '",
+                 path, "' must be uint8 (with a 'scale' attribute) or float32");
+    field.type = info.type == io::DType::kUint8 ? Field::Type::kUint8 : Field::Type::kFloat32;
+  } else if (info.dims.size() == 1) {
+    TANDEM_CHECK(info.type == io::DType::kInt32 || info.type == io::DType::kUint8, "'", object, "' in '",
+                 path, "' is [N]: it must hold int32 class indices (dense targets are float32 [N, K])");
+    field.type = Field::Type::kInt32;
+  } else {
+    TANDEM_CHECK(info.dims.size() == 2 && info.type == io::DType::kFloat32, "'", object, "' in '", path,
+                 "' must be int32 class indices [N] or float32 targets [N, K], got rank ", info.dims.size());
+    field.type = Field::Type::kFloat32;
+  }
+  field.shape = Shape(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
+  const int64_t n = std::min(limit, info.dims[0]), numel = n * field.width();
+  switch (field.type) {
+    case Field::Type::kUint8:
+      field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
+      field.u8.resize(numel);
+      if (n > 0) f.read(object, field.u8.data(), 0, n);
+      break;
+    case Field::Type::kFloat32:
+      field.f32.resize(numel);
+      if (n > 0) f.read(object, field.f32.data(), 0, n);
+      break;
+    case Field::Type::kInt32:
+      field.i32.resize(n);
+      if (n > 0) f.read(object, field.i32.data(), 0, n);
+      for (int64_t i = 0; i < n; ++i)
+        TANDEM_CHECK(field.i32[i] >= 0, "'", object, "' in '", path, "' row ", i, " has negative label ",
+                     field.i32[i]);
+      break;
+  }
+  return field;
+}
+
+// /SPLIT/x (or y) as one field, or a group of named fields.
+std::vector<Field> read_fields(const io::H5File& f, const std::string& object, bool input, int64_t limit) {
+  std::vector<Field> out;
+  if (!f.is_group(object)) {
+    out.push_back(read_field(f, object, "", input, limit));
+    return out;
+  }
+  for (const auto& name : f.members(object))
+    out.push_back(read_field(f, object + "/" + name, name, input, limit));
+  TANDEM_CHECK(!out.empty(), "group '", object, "' in '", f.path(),
+               "' is empty; it should hold one array per ", input ? "model input" : "model output");
+  return out;
+}
+
+// Copies the rows idx[0..n) (or [begin, begin + n)) of a field of `width` values per row.
+template <class T, class Copy>
+void copy_rows(const T* data, int64_t width, const int64_t* idx, int64_t begin, int64_t n, Copy copy) {
+  if (!idx) {
+    copy(data + begin * width, 0, n * width);
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) copy(data + idx[i] * width, i * width, width);
+}
+
+}  // namespace
 
 Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit) {
   io::H5File f(path, io::H5File::Mode::kRead);
   const std::string xs = "/" + split + "/x", ys = "/" + split + "/y";
   TANDEM_CHECK(f.exists(xs), "dataset '", path, "' has no '", xs, "'; a tandem dataset holds /", split,
                "/x and /", split, "/y (see datasets/README.md; convert with 'tandem convert')");
-  TANDEM_CHECK(f.exists(ys), "dataset '", path, "' has no '", ys, "' (labels for ", xs, ")");
-  const auto xi = f.info(xs), yi = f.info(ys);
-  TANDEM_CHECK(xi.dims.size() >= 2, "'", xs, "' in '", path, "' must be [N, ...], got rank ", xi.dims.size());
-  TANDEM_CHECK(yi.dims.size() == 1, "'", ys, "' in '", path, "' must be [N] class indices, got rank ",
-               yi.dims.size(), " (dense targets are not supported yet)");
-  TANDEM_CHECK(xi.dims[0] == yi.dims[0], "'", path, "': ", xs, " has ", xi.dims[0], " rows but ", ys, " has ",
-               yi.dims[0], "; every sample needs exactly one label");
-  TANDEM_CHECK(xi.type == io::DType::kUint8 || xi.type == io::DType::kFloat32, "'", xs, "' in '", path,
-               "' must be uint8 (with a 'scale' attribute) or float32");
-  TANDEM_CHECK(yi.type == io::DType::kInt32 || yi.type == io::DType::kUint8, "'", ys, "' in '", path,
-               "' must hold int32 class indices");
+  TANDEM_CHECK(f.exists(ys), "dataset '", path, "' has no '", ys, "' (targets for ", xs, ")");
   Dataset d;
   d.path_ = path;
-  d.n_ = limit > 0 ? std::min(limit, xi.dims[0]) : xi.dims[0];
-  d.shape_ = Shape(std::vector<int64_t>(xi.dims.begin() + 1, xi.dims.end()));
-  const int64_t numel = d.n_ * d.shape_.numel();
-  if (xi.type == io::DType::kUint8) {
-    d.scale_ = f.has_attr(xs, "scale") ? static_cast<float>(f.attr_double(xs, "scale")) : 1.0f;
-    d.x8_.resize(numel);
-    if (d.n_ > 0) f.read(xs, d.x8_.data(), 0, d.n_);
-  } else {
-    d.x32_.resize(numel);
-    if (d.n_ > 0) f.read(xs, d.x32_.data(), 0, d.n_);
-  }
-  d.y_.resize(d.n_);
-  if (d.n_ > 0) f.read(ys, d.y_.data(), 0, d.n_);
-  for (int64_t i = 0; i < d.n_; ++i)
-    TANDEM_CHECK(d.y_[i] >= 0, "'", ys, "' in '", path, "' row ", i, " has negative label ", d.y_[i]);
+  d.split_ = split;
+  const int64_t keep = limit > 0 ? limit : INT64_MAX;
+  d.x_ = read_fields(f, xs, true, keep);
+  d.y_ = read_fields(f, ys, false, keep);
+  // Every array must have the same number of rows (before the limit).
+  const int64_t rows = f.info(d.where(d.x_[0], true)).dims[0];
+  for (const auto* fields : {&d.x_, &d.y_})
+    for (const auto& field : *fields) {
+      const std::string object = d.where(field, fields == &d.x_);
+      const int64_t r = f.info(object).dims[0];
+      TANDEM_CHECK(r == rows, "'", path, "': ", d.where(d.x_[0], true), " has ", rows, " rows but ", object,
+                   " has ", r, "; every sample needs exactly one target");
+    }
+  d.n_ = std::min(keep, rows);
+  if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
   if (f.has_attr("/", "classes")) d.classes_ = static_cast<int64_t>(f.attr_strings("/", "classes").size());
   return d;
 }
 
-int32_t Dataset::max_label() const {
-  return y_.empty() ? -1 : *std::max_element(y_.begin(), y_.end());
+std::string Dataset::where(const Field& f, bool input) const {
+  return "/" + split_ + (input ? "/x" : "/y") + (f.name.empty() ? "" : "/" + f.name);
+}
+
+int Dataset::find_input(const std::string& name) const {
+  for (size_t i = 0; i < x_.size(); ++i)
+    if (x_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+int Dataset::find_target(const std::string& name) const {
+  for (size_t i = 0; i < y_.size(); ++i)
+    if (y_[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+bool Dataset::has_labels() const {
+  return std::any_of(y_.begin(), y_.end(), [](const Field& f) { return f.is_labels(); });
+}
+
+const std::vector<int32_t>& Dataset::labels(int target) const {
+  if (target >= 0) {
+    TANDEM_CHECK(y_[target].is_labels(), where(y_[target], false), " holds float targets, not class indices");
+    return y_[target].i32;
+  }
+  for (const auto& f : y_)
+    if (f.is_labels()) return f.i32;
+  return no_labels_;
+}
+
+int32_t Dataset::max_label(int target) const {
+  const auto& y = labels(target);
+  return y.empty() ? -1 : *std::max_element(y.begin(), y.end());
+}
+
+void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const {
+  const Field& f = x_[i];
+  if (f.type == Field::Type::kUint8)
+    copy_rows(f.u8.data(), f.width(), idx, begin, n, [&](const uint8_t* src, int64_t at, int64_t count) {
+      kernels::u8_to_float(src, out + at, count, f.scale);
+    });
+  else
+    copy_rows(f.f32.data(), f.width(), idx, begin, n,
+              [&](const float* src, int64_t at, int64_t count) { kernels::copy(src, out + at, count); });
+}
+
+void Dataset::target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels,
+                          float* values) const {
+  const Field& f = y_[j];
+  if (f.is_labels())
+    copy_rows(f.i32.data(), 1, idx, begin, n, [&](const int32_t* src, int64_t at, int64_t count) {
+      std::memcpy(labels + at, src, static_cast<size_t>(count) * sizeof(int32_t));
+    });
+  else
+    copy_rows(f.f32.data(), f.width(), idx, begin, n,
+              [&](const float* src, int64_t at, int64_t count) { kernels::copy(src, values + at, count); });
 }
 
 void Dataset::gather(const int64_t* idx, int64_t n, float* x, int32_t* y) const {
-  const int64_t row = sample_numel();
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t r = idx[i];
-    if (!x8_.empty())
-      kernels::u8_to_float(x8_.data() + r * row, x + i * row, row, scale_);
-    else
-      kernels::copy(x32_.data() + r * row, x + i * row, row);
-    y[i] = y_[r];
-  }
+  input_rows(0, idx, 0, n, x);
+  const auto& l = labels();
+  for (int64_t i = 0; i < n; ++i) y[i] = l[idx[i]];
+}
+
+void Dataset::rows(int64_t begin, int64_t n, float* x, int32_t* y) const {
+  input_rows(0, nullptr, begin, n, x);
+  std::memcpy(y, labels().data() + begin, static_cast<size_t>(n) * sizeof(int32_t));
 }
 
 Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
   Dataset d;
   d.path_ = path_;
-  d.n_ = static_cast<int64_t>(ids.size());
-  d.shape_ = shape_;
-  d.scale_ = scale_;
+  d.split_ = split_;
   d.classes_ = classes_;
-  const int64_t row = sample_numel();
-  if (!x8_.empty()) d.x8_.resize(d.n_ * row);
-  if (!x32_.empty()) d.x32_.resize(d.n_ * row);
-  d.y_.resize(d.n_);
-  for (int64_t i = 0; i < d.n_; ++i) {
-    const int64_t r = ids[i];
-    TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
-    if (!x8_.empty()) std::memcpy(d.x8_.data() + i * row, x8_.data() + r * row, row);
-    if (!x32_.empty()) std::memcpy(d.x32_.data() + i * row, x32_.data() + r * row, row * sizeof(float));
-    d.y_[i] = y_[r];
-  }
+  d.n_ = static_cast<int64_t>(ids.size());
+  for (int64_t r : ids) TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
+  auto pick = [&](const Field& f) {
+    Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}};
+    const int64_t w = f.width();
+    auto take = [&](const auto& from, auto& to) {
+      using T = typename std::decay_t<decltype(from)>::value_type;
+      if (from.empty()) return;
+      to.resize(ids.size() * static_cast<size_t>(w));
+      copy_rows(from.data(), w, ids.data(), 0, d.n_, [&](const T* src, int64_t at, int64_t count) {
+        std::memcpy(to.data() + at, src, static_cast<size_t>(count) * sizeof(T));
+      });
+    };
+    take(f.u8, g.u8);
+    take(f.f32, g.f32);
+    take(f.i32, g.i32);
+    return g;
+  };
+  for (const auto& f : x_) d.x_.push_back(pick(f));
+  for (const auto& f : y_) d.y_.push_back(pick(f));
+  if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
   return d;
-}
-
-void Dataset::rows(int64_t begin, int64_t n, float* x, int32_t* y) const {
-  const int64_t row = sample_numel();
-  if (!x8_.empty())
-    kernels::u8_to_float(x8_.data() + begin * row, x, n * row, scale_);
-  else
-    kernels::copy(x32_.data() + begin * row, x, n * row);
-  std::memcpy(y, y_.data() + begin, static_cast<size_t>(n) * sizeof(int32_t));
 }
 
 }  // namespace tandem::data

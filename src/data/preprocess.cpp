@@ -13,14 +13,13 @@ constexpr int64_t kChunk = 256;  // rows read at a time
 
 // Calls f(rows, n) over this rank's contiguous share of the dataset, kChunk rows at a time.
 template <typename F>
-void for_my_rows(const Dataset& d, const dist::Comm& comm, std::vector<float>& x, F f) {
+void for_my_rows(const Dataset& d, int input, const dist::Comm& comm, std::vector<float>& x, F f) {
   const int64_t n = d.size(), begin = n * comm.rank() / comm.size(),
                 end = n * (comm.rank() + 1) / comm.size();
-  x.resize(static_cast<size_t>(kChunk * d.sample_numel()));
-  std::vector<int32_t> y(kChunk);
+  x.resize(static_cast<size_t>(kChunk * d.inputs()[input].width()));
   for (int64_t pos = begin; pos < end; pos += kChunk) {
     const int64_t rows = std::min(kChunk, end - pos);
-    d.rows(pos, rows, x.data(), y.data());
+    d.input_rows(input, nullptr, pos, rows, x.data());
     f(x.data(), rows);
   }
 }
@@ -70,7 +69,7 @@ std::vector<float> whitening_matrix(std::vector<double>& cov, int64_t d, double 
 }  // namespace
 
 model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& mode, double eps,
-                                       dist::Comm& comm) {
+                                       dist::Comm& comm, int input) {
   TANDEM_USAGE_CHECK(model::known_preprocess_mode(mode), "unknown --preprocess '", mode,
                      "'; known: ", model::preprocess_modes());
   model::Preprocessing p;
@@ -78,17 +77,17 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
   if (mode == "none") return p;
   const bool whiten = mode == "pca_whiten" || mode == "zca_whiten";
   TANDEM_USAGE_CHECK(!whiten || eps >= 0, "--whiten-eps must be >= 0, got ", eps);
-  const int64_t d = train.sample_numel();
+  const int64_t d = train.inputs()[input].width();
   TANDEM_USAGE_CHECK(!whiten || d <= 8192, "--preprocess ", mode, " needs a ", d, "x", d,
                      " covariance; whitening is limited to 8192 features: use standardize instead");
   p.eps = whiten ? eps : 0;
   int64_t groups = 0;
-  const auto group = feature_groups(mode, train.sample_shape(), groups);
+  const auto group = feature_groups(mode, train.inputs()[input].shape, groups);
   std::vector<float> x;
 
   // Pass 1: the mean of every group.
   std::vector<double> sums(static_cast<size_t>(groups + 1), 0.0);
-  for_my_rows(train, comm, x, [&](const float* rows, int64_t n) {
+  for_my_rows(train, input, comm, x, [&](const float* rows, int64_t n) {
     for (int64_t r = 0; r < n; ++r)
       for (int64_t j = 0; j < d; ++j) sums[group[j]] += rows[r * d + j];
     sums[groups] += static_cast<double>(n);
@@ -106,7 +105,7 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
   if (!whiten) {
     // Pass 2: squared deviations from the mean (two passes: no cancellation).
     std::vector<double> sq(static_cast<size_t>(groups), 0.0);
-    for_my_rows(train, comm, x, [&](const float* rows, int64_t n) {
+    for_my_rows(train, input, comm, x, [&](const float* rows, int64_t n) {
       for (int64_t r = 0; r < n; ++r)
         for (int64_t j = 0; j < d; ++j) {
           const double v = rows[r * d + j] - mean[group[j]];
@@ -126,7 +125,7 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
   // Pass 2: the covariance, float GEMMs of centred chunks accumulated in double.
   std::vector<double> cov(static_cast<size_t>(d * d), 0.0);
   std::vector<float> part(static_cast<size_t>(d * d));
-  for_my_rows(train, comm, x, [&](float* rows, int64_t n) {
+  for_my_rows(train, input, comm, x, [&](float* rows, int64_t n) {
     for (int64_t r = 0; r < n; ++r)
       for (int64_t j = 0; j < d; ++j) rows[r * d + j] -= p.mean[j];
     blas::gemm(blas::Trans::kYes, blas::Trans::kNo, d, d, n, 1.0f, rows, d, rows, d, 0.0f, part.data(), d);

@@ -201,6 +201,8 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
   // to run backward) and accumulated by the others; no buffer needs zeroing.
   std::vector<int>& seen = scratch_counts_;
   seen.assign(nodes_.size(), 0);
+  // The caller wrote the outputs' gradients: nodes reading an output add to them.
+  for (int id : outputs_) seen[id] = 1;
   for (int id = node_count() - 1; id >= 0; --id) {
     const Node& n = nodes_[id];
     if (n.is_input() || !n.requires_grad) continue;

@@ -377,6 +377,14 @@ std::vector<std::string> H5File::members(const std::string& group) const {
   return out;
 }
 
+bool H5File::is_group(const std::string& object) const {
+  if (!exists(object)) return false;
+  H5O_info_t oinfo;  // HDF5 1.10 API (Debian 12)
+  TANDEM_CHECK(H5Oget_info_by_name2(id_, object.c_str(), &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0,
+               "cannot inspect '", object, "' in '", path_, "'");
+  return oinfo.type == H5O_TYPE_GROUP;
+}
+
 std::vector<std::string> H5File::attr_names(const std::string& object) const {
   std::vector<std::string> out;
   if (!exists(object)) return out;

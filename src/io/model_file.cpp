@@ -1,6 +1,7 @@
 #include "tandem/io/model_file.hpp"
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
 #include "tandem/io/h5.hpp"
 
 namespace tandem::io {
@@ -47,7 +48,9 @@ void write_model(H5File& f, model::Model& m, const std::map<std::string, std::st
   f.set_attr("/", "tandem_version", std::string(TANDEM_VERSION));
   f.create_group("/model");
   f.set_attr("/model", "spec", m.spec.to_text());
-  f.set_attr("/model", "loss", m.spec.loss);
+  std::vector<std::string> losses;  // one per output, in spec order
+  for (const auto& l : m.spec.losses) losses.push_back(l.name);
+  f.set_attr("/model", "loss", join(losses, ","));
   f.set_attr("/model", "input_shape", m.input_shape().str());
   f.set_attr("/model", "classes", m.outputs());
   f.create_group("/params");

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "tandem/core/error.hpp"
@@ -149,17 +151,34 @@ std::unique_ptr<graph::Op> make_op(NodeReader& r, const std::string& op, const B
                    "batchnorm, add, mul, concat (and 'loss NAME')");
 }
 
+// Backward starts from the losses: a node that neither feeds another node nor carries a loss
+// would have no gradient.
+void check_every_node_used(const ModelSpec& spec, const Model& m) {
+  std::map<std::string, int> consumers;
+  for (const auto& n : spec.nodes)
+    for (const auto& in : n.inputs) ++consumers[in];
+  for (const auto& n : spec.nodes) {
+    const std::string where = n.line ? detail::concat(spec.source, ":", n.line, ": ") : spec.source + ": ";
+    const bool head =
+        std::any_of(m.heads.begin(), m.heads.end(), [&](const Head& h) { return h.name == n.name; });
+    TANDEM_USAGE_CHECK(head || consumers[n.name] > 0, where, "'", n.name,
+                       "' is not used: no node reads it and no loss is on it; remove it or add "
+                       "'loss NAME in=",
+                       n.name, "'");
+  }
+}
+
 }  // namespace
 
-std::unique_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options) {
+std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions& options) {
   auto m = std::make_unique<Model>();
-  m->spec = spec;
-  int inputs = 0;
+  m->spec = spec_in;
+  ModelSpec& spec = m->spec;
+  resolve_losses(spec);
   for (const auto& n : spec.nodes) {
     const std::string where = n.line ? detail::concat(spec.source, ":", n.line, ": ") : spec.source + ": ";
     NodeReader r(n, where);
     if (n.op == "input") {
-      TANDEM_USAGE_CHECK(++inputs == 1, where, "only one input node is supported so far");
       TANDEM_USAGE_CHECK(!n.args.empty(), where, "input needs its per-sample shape, e.g. 'input 1 28 28'");
       std::vector<int64_t> dims;
       for (size_t i = 0; i < n.args.size(); ++i) {
@@ -167,7 +186,7 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& op
         TANDEM_USAGE_CHECK(dims.back() > 0, where, "input extents must be positive, got ", n.args[i]);
       }
       r.done();
-      m->input = m->graph.add_input(n.name, Shape(dims));
+      m->inputs.push_back({n.name, m->graph.add_input(n.name, Shape(dims))});
       continue;
     }
     auto op = make_op(r, n.op, options, where);
@@ -175,17 +194,29 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& op
     std::vector<int> ins;
     for (const auto& name : n.inputs) ins.push_back(m->graph.find(name));
     try {
-      m->output = m->graph.add_node(n.name, std::move(op), ins);
+      m->graph.add_node(n.name, std::move(op), ins);
     } catch (const UsageError& e) {
       throw UsageError(where + e.what());
     }
   }
-  m->graph.set_outputs({m->output});
+  std::vector<int> outputs;
+  for (const auto& l : spec.losses) {
+    Head h;
+    h.name = l.node;
+    h.target = l.target;
+    h.node = m->graph.find(l.node);
+    h.loss = ops::make_loss(l.name);
+    h.weight = l.weight;
+    const std::string where = l.line ? detail::concat(spec.source, ":", l.line, ": ") : spec.source + ": ";
+    TANDEM_USAGE_CHECK(m->graph.node(h.node).shape.rank() == 1, where, "the loss on '", l.node,
+                       "' needs a vector per sample, got ", m->graph.node(h.node).shape.str(),
+                       "; add 'flatten' and 'dense K'");
+    outputs.push_back(h.node);
+    m->heads.push_back(std::move(h));
+  }
+  check_every_node_used(spec, *m);
+  m->graph.set_outputs(outputs);
   m->graph.finalize();
-  m->loss = ops::make_loss(spec.loss, true);
-  TANDEM_USAGE_CHECK(m->graph.node(m->output).shape.rank() == 1, spec.source,
-                     ": the last node must give a vector per sample for the loss, got ",
-                     m->graph.node(m->output).shape.str(), "; add 'flatten' and 'dense K'");
   return m;
 }
 

@@ -76,8 +76,14 @@ std::string ModelBuilder::concat(const std::vector<std::string>& inputs, const s
   return node("concat", {}, {}, inputs, name);
 }
 
-ModelBuilder& ModelBuilder::loss(const std::string& name) {
-  spec_.loss = name;
+ModelBuilder& ModelBuilder::loss(const std::string& name, const std::string& node, double weight,
+                                 const std::string& target) {
+  LossSpec l;
+  l.name = name;
+  l.node = node;
+  l.weight = weight;
+  l.target = target;
+  spec_.losses.push_back(l);
   return *this;
 }
 

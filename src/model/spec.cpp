@@ -1,5 +1,6 @@
 #include "tandem/model/spec.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -22,6 +23,41 @@ bool args_are_inputs(const std::string& op) {
   return op == "add" || op == "concat" || op == "mul";
 }
 
+// Shortest text that parses back to v (weights are typed by hand: 0.3 stays "0.3").
+std::string shortest(double v) {
+  char buf[32];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// "loss NAME [in=NODE] [weight=W] [target=FIELD]"; the node is resolved once all are read.
+LossSpec parse_loss(const NodeSpec& node, const std::string& where) {
+  TANDEM_USAGE_CHECK(node.name.empty() && node.args.size() == 1, where,
+                     "write a loss as 'loss NAME [in=NODE] [weight=W] [target=FIELD]', e.g. "
+                     "'loss softmax_cross_entropy'");
+  LossSpec l;
+  l.name = node.args[0];
+  l.line = node.line;
+  for (const auto& [key, value] : node.options) {
+    if (key == "in") {
+      l.node = value;
+    } else if (key == "target") {
+      l.target = value;
+    } else if (key == "weight") {
+      char* end = nullptr;
+      l.weight = std::strtod(value.c_str(), &end);
+      TANDEM_USAGE_CHECK(end && *end == '\0' && std::isfinite(l.weight) && l.weight >= 0, where,
+                         "loss weight must be a number >= 0, got '", value, "'");
+    } else {
+      throw UsageError(where + "unknown loss option '" + key + "'; a loss takes in=, weight= and target=");
+    }
+  }
+  return l;
+}
+
 }  // namespace
 
 ModelSpec parse_spec(const std::string& text, const std::string& source) {
@@ -32,7 +68,6 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
   std::istringstream in(text);
   std::string raw;
   int line_no = 0;
-  bool have_loss = false;
   auto where = [&](int line) { return detail::concat(source, ":", line, ": "); };
   while (std::getline(in, raw)) {
     ++line_no;
@@ -64,11 +99,7 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
       node.options[key] = value;
     }
     if (node.op == "loss") {
-      TANDEM_USAGE_CHECK(node.name.empty() && node.args.size() == 1 && node.options.empty(), where(line_no),
-                         "write the loss as 'loss NAME', e.g. 'loss softmax_cross_entropy'");
-      TANDEM_USAGE_CHECK(!have_loss, where(line_no), "the loss is given twice");
-      spec.loss = node.args[0];
-      have_loss = true;
+      spec.losses.push_back(parse_loss(node, where(line_no)));
       continue;
     }
     if (node.name.empty()) node.name = node.op + "_" + std::to_string(++counters[node.op]);
@@ -98,7 +129,26 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
   TANDEM_USAGE_CHECK(!spec.nodes.empty(), source, ": the model spec defines no nodes");
   TANDEM_USAGE_CHECK(spec.nodes.front().op == "input", where(spec.nodes.front().line),
                      "the first node must be 'input', got '", spec.nodes.front().op, "'");
+  resolve_losses(spec);
   return spec;
+}
+
+void resolve_losses(ModelSpec& spec) {
+  TANDEM_USAGE_CHECK(!spec.nodes.empty(), spec.source, ": the model spec defines no nodes");
+  if (spec.losses.empty()) spec.losses.emplace_back();
+  std::set<std::string> names, read, targets;
+  for (const auto& n : spec.nodes) names.insert(n.name);
+  for (auto& l : spec.losses) {
+    const std::string at = l.line ? detail::concat(spec.source, ":", l.line, ": ") : spec.source + ": ";
+    if (l.node.empty()) l.node = spec.nodes.back().name;
+    TANDEM_USAGE_CHECK(names.count(l.node), at, "loss reads '", l.node,
+                       "', which is not a node of the model");
+    TANDEM_USAGE_CHECK(read.insert(l.node).second, at, "node '", l.node,
+                       "' has two losses; put one loss on each output node");
+    if (l.target.empty()) l.target = l.node;
+    TANDEM_USAGE_CHECK(targets.insert(l.target).second, at, "two losses read target '", l.target,
+                       "'; give each its own target=FIELD");
+  }
 }
 
 ModelSpec load_spec_file(const std::string& path) {
@@ -123,7 +173,18 @@ std::string ModelSpec::to_text() const {
     if (!args_are_inputs(n.op) && n.op != "input" && !follows_previous) out << " in=" << join(n.inputs, ",");
     out << '\n';
   }
-  out << "loss " << loss << '\n';
+  // A single loss on the last node is written as in the original format: "loss NAME".
+  const bool plain = losses.size() == 1 && losses[0].node == nodes.back().name &&
+                     losses[0].target == losses[0].node && losses[0].weight == 1;
+  for (const auto& l : losses) {
+    out << "loss " << l.name;
+    if (plain) continue;
+    out << " in=" << l.node;
+    if (l.weight != 1) out << " weight=" << shortest(l.weight);
+    if (l.target != l.node) out << " target=" << l.target;
+    out << '\n';
+  }
+  if (plain) out << '\n';
   return out.str();
 }
 

@@ -49,23 +49,22 @@ double SoftmaxCrossEntropy::jvp(const Tensor& pred, const Targets& t, const Tens
 
 namespace {
 
-float dense_or_one_hot(const Targets& t, bool labels, int64_t row, int64_t k, int64_t col) {
-  if (labels) return t.labels[row] == col ? 1.0f : 0.0f;
+float dense_or_one_hot(const Targets& t, int64_t row, int64_t k, int64_t col) {
+  if (t.labels) return t.labels[row] == col ? 1.0f : 0.0f;
   return t.values.data()[row * k + col];
 }
 
 // Losses that are the mean over the K outputs of f(pred - target): the sum over the batch,
 // with grad = scale * f'(d) / K, and the directional derivative along dp.
 template <class F, class DF>
-double mean_of_elementwise(const Tensor& pred, const Targets& t, bool labels, float scale, Tensor grad, F f,
-                           DF df) {
+double mean_of_elementwise(const Tensor& pred, const Targets& t, float scale, Tensor grad, F f, DF df) {
   const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
   const float gscale = scale / static_cast<float>(k);
   double total = 0;
   for (int64_t r = 0; r < batch; ++r) {
     double s = 0;
     for (int64_t j = 0; j < k; ++j) {
-      const float d = pred.data()[r * k + j] - dense_or_one_hot(t, labels, r, k, j);
+      const float d = pred.data()[r * k + j] - dense_or_one_hot(t, r, k, j);
       s += f(static_cast<double>(d));
       if (!grad.empty()) grad.data()[r * k + j] = gscale * df(d);
     }
@@ -76,12 +75,12 @@ double mean_of_elementwise(const Tensor& pred, const Targets& t, bool labels, fl
 }
 
 template <class DF>
-double mean_of_elementwise_jvp(const Tensor& pred, const Targets& t, bool labels, const Tensor& dp, DF df) {
+double mean_of_elementwise_jvp(const Tensor& pred, const Targets& t, const Tensor& dp, DF df) {
   const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
   double total = 0;
   for (int64_t r = 0; r < batch; ++r)
     for (int64_t j = 0; j < k; ++j)
-      total += static_cast<double>(df(pred.data()[r * k + j] - dense_or_one_hot(t, labels, r, k, j))) *
+      total += static_cast<double>(df(pred.data()[r * k + j] - dense_or_one_hot(t, r, k, j))) *
                dp.data()[r * k + j] / static_cast<double>(k);
   return total;
 }
@@ -97,20 +96,49 @@ float sign(float d) {
 
 double MeanSquaredError::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
   return mean_of_elementwise(
-      pred, t, labels_, scale, grad, [](double d) { return d * d; }, twice);
+      pred, t, scale, grad, [](double d) { return d * d; }, twice);
 }
 
 double MeanSquaredError::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
-  return mean_of_elementwise_jvp(pred, t, labels_, dp, twice);
+  return mean_of_elementwise_jvp(pred, t, dp, twice);
+}
+
+double BinaryCrossEntropyLogits::forward_backward(const Tensor& pred, const Targets& t, float scale,
+                                                  Tensor grad) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  const double gscale = static_cast<double>(scale) / static_cast<double>(k);
+  double total = 0;
+  for (int64_t r = 0; r < batch; ++r) {
+    double s = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      const double z = pred.data()[r * k + j], y = t.values.data()[r * k + j];
+      s += std::max(z, 0.0) - z * y + std::log1p(std::exp(-std::abs(z)));
+      if (!grad.empty())
+        grad.data()[r * k + j] = static_cast<float>(gscale * (1.0 / (1.0 + std::exp(-z)) - y));
+    }
+    total += s / static_cast<double>(k);
+    if (t.per_sample) t.per_sample[r] = static_cast<float>(s / static_cast<double>(k));
+  }
+  return total;
+}
+
+double BinaryCrossEntropyLogits::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
+  const int64_t batch = pred.dim(0), k = pred.numel() / std::max<int64_t>(batch, 1);
+  double total = 0;
+  for (int64_t i = 0; i < batch * k; ++i) {
+    const double z = pred.data()[i];
+    total += (1.0 / (1.0 + std::exp(-z)) - t.values.data()[i]) * dp.data()[i];
+  }
+  return total / static_cast<double>(k);
 }
 
 double L1::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
   return mean_of_elementwise(
-      pred, t, labels_, scale, grad, [](double d) { return std::abs(d); }, sign);
+      pred, t, scale, grad, [](double d) { return std::abs(d); }, sign);
 }
 
 double L1::jvp(const Tensor& pred, const Targets& t, const Tensor& dp) {
-  return mean_of_elementwise_jvp(pred, t, labels_, dp, sign);
+  return mean_of_elementwise_jvp(pred, t, dp, sign);
 }
 
 double MulticlassHinge::forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) {
@@ -157,7 +185,7 @@ double MulticlassHinge::jvp(const Tensor& pred, const Targets& t, const Tensor& 
 
 ClassWeighted::ClassWeighted(std::unique_ptr<Loss> inner, std::vector<float> weights)
     : inner_(std::move(inner)), weights_(std::move(weights)) {
-  TANDEM_USAGE_CHECK(inner_->takes_labels(), "class weights need class-index labels, but loss ",
+  TANDEM_USAGE_CHECK(inner_->targets() != Kind::kValues, "class weights need class-index labels, but loss ",
                      inner_->name(), " takes dense targets");
 }
 
@@ -216,21 +244,26 @@ std::vector<float> parse_class_weights(const std::string& text, const std::vecto
   return w;
 }
 
-std::unique_ptr<Loss> make_loss(const std::string& name, bool labels) {
-  if (name == "softmax_cross_entropy" || name == "cross_entropy") {
-    TANDEM_USAGE_CHECK(labels,
-                       "softmax_cross_entropy needs class-index labels; use 'mse' for "
-                       "dense targets");
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  if (name == "softmax_cross_entropy" || name == "cross_entropy")
     return std::make_unique<SoftmaxCrossEntropy>();
-  }
-  if (name == "mse") return std::make_unique<MeanSquaredError>(labels);
-  if (name == "l1") return std::make_unique<L1>(labels);
-  if (name == "hinge" || name == "squared_hinge") {
-    TANDEM_USAGE_CHECK(labels, name, " needs class-index labels");
+  if (name == "bce_logits" || name == "binary_cross_entropy")
+    return std::make_unique<BinaryCrossEntropyLogits>();
+  if (name == "mse") return std::make_unique<MeanSquaredError>();
+  if (name == "l1") return std::make_unique<L1>();
+  if (name == "hinge" || name == "squared_hinge")
     return std::make_unique<MulticlassHinge>(name == "squared_hinge");
-  }
   throw UsageError("unknown loss '" + name +
-                   "'; known losses: softmax_cross_entropy, mse, l1, hinge, squared_hinge");
+                   "'; known losses: softmax_cross_entropy, bce_logits, mse, l1, hinge, squared_hinge");
+}
+
+std::string describe(Loss::Kind kind) {
+  switch (kind) {
+    case Loss::Kind::kLabels: return "int32 class indices [N]";
+    case Loss::Kind::kValues: return "float32 targets [N, K]";
+    case Loss::Kind::kEither: break;
+  }
+  return "int32 class indices [N] or float32 targets [N, K]";
 }
 
 }  // namespace tandem::ops

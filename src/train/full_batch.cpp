@@ -40,8 +40,7 @@ void Trainer::check_full_batch_setup() const {
 
 double Trainer::full_batch_objective() {
   // Evaluation mode: the same function as training mode here, dropout and batch norm being refused.
-  const auto sums = full_pass(*model_, *train_loss_, train_, train_.size(), eval_chunk_, comm_, true,
-                              labels_.data(), predicted_.data());
+  const auto sums = full_pass(*model_, *feed_, train_.size(), eval_chunk_, comm_, true, weighted_loss_.get());
   full_loss_ = sums.loss / sums.samples;
   full_correct_ = sums.correct;
   auto grads = model_->graph.grads();

@@ -5,7 +5,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
-#include "tandem/train/evaluate.hpp"
+#include "tandem/train/data_feed.hpp"
 
 namespace tandem::train {
 
@@ -14,20 +14,18 @@ std::vector<TensorCheck> gradient_check(model::Model& m, const data::Dataset& d,
   TANDEM_USAGE_CHECK(n > 0, "gradcheck needs at least one sample");
   auto& g = m.graph;
   g.plan(n);
-  std::vector<int32_t> labels(n);
-  load_rows(m, d, 0, n, labels.data());
+  DataFeed feed(m, d, "'" + d.path() + "'");
+  feed.load_rows(0, n);
   graph::RunInfo run;
   run.dropout = false;
-  ops::Targets t;
-  t.labels = labels.data();
   const float scale = 1.0f / static_cast<float>(n);
   auto loss = [&] {
     g.forward(n, run);
-    return m.loss->forward_backward(g.value(m.output, n), t, 0.0f, Tensor()) / static_cast<double>(n);
+    return feed.loss(n, 0.0f, false) / static_cast<double>(n);
   };
   // Backprop once.
   g.forward(n, run);
-  m.loss->forward_backward(g.value(m.output, n), t, scale, g.value_grad(m.output, n));
+  feed.loss(n, scale, true);
   g.zero_grads();
   g.backward(n, run);
   const std::vector<float> grads(g.grads().begin(), g.grads().end());

@@ -26,25 +26,26 @@ void normalize(std::vector<double>& v) {
 class LossGradient {
  public:
   LossGradient(model::Model& m, const data::Dataset& d, int64_t rows, int64_t chunk, dist::Comm& comm)
-      : m_(m), d_(d), rows_(rows), chunk_(chunk), comm_(comm), labels_(chunk), predicted_(chunk) {
-    m.graph.plan(chunk);
-  }
+      : m_(m), rows_(rows), chunk_(chunk), comm_(comm), feed_(plan(m, chunk), d, "'" + d.path() + "'") {}
 
   // Gradient at the current parameters into grad (double); returns the loss.
   double operator()(std::vector<double>& grad) {
-    const auto sums =
-        full_pass(m_, *m_.loss, d_, rows_, chunk_, comm_, true, labels_.data(), predicted_.data());
+    const auto sums = full_pass(m_, feed_, rows_, chunk_, comm_, true);
     auto grads = m_.graph.grads();
     grad.assign(grads.begin(), grads.end());
     return sums.loss / static_cast<double>(rows_);
   }
 
  private:
+  static model::Model& plan(model::Model& m, int64_t chunk) {
+    m.graph.plan(chunk);
+    return m;
+  }
+
   model::Model& m_;
-  const data::Dataset& d_;
   int64_t rows_, chunk_;
   dist::Comm& comm_;
-  std::vector<int32_t> labels_, predicted_;
+  DataFeed feed_;
 };
 
 // Hv by central differences of the gradient along the unit vector v.

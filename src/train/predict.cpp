@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "tandem/core/error.hpp"
-#include "tandem/train/evaluate.hpp"
+#include "tandem/train/data_feed.hpp"
 
 namespace tandem::train {
 
@@ -13,35 +13,55 @@ Share rank_share(int64_t n, const dist::Comm& comm) {
   return {n * comm.rank() / comm.size(), n * (comm.rank() + 1) / comm.size()};
 }
 
-std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk) {
+Output output_kind(const model::Model& m, size_t head) {
+  const std::string name = m.heads.at(head).loss->name();
+  return name == "softmax_cross_entropy" ? Output::kSoftmax
+         : name == "bce_logits"          ? Output::kSigmoid
+                                         : Output::kRaw;
+}
+
+std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
+                                              int64_t chunk) {
   auto& g = m.graph;
   TANDEM_CHECK(chunk > 0 && chunk <= g.max_batch(), "prediction chunk ", chunk, " exceeds the planned batch");
-  const int64_t k = m.outputs();
-  const bool softmax = m.spec.loss == "softmax_cross_entropy" || m.spec.loss == "cross_entropy";
-  std::vector<float> probs((share.end - share.begin) * k);
-  std::vector<int32_t> labels(chunk);
+  std::vector<std::vector<float>> outs;
+  for (const auto& h : m.heads) outs.emplace_back((share.end - share.begin) * g.node(h.node).shape.numel());
+  DataFeed feed(m, d, "'" + d.path() + "'");
   graph::RunInfo run;
   run.training = false;
   for (int64_t pos = share.begin; pos < share.end; pos += chunk) {
     const int64_t b = std::min(chunk, share.end - pos);
-    load_rows(m, d, pos, b, labels.data());
+    feed.load_rows(pos, b);
     g.forward(b, run);
-    const float* out = g.value(m.output, b).data();
-    float* dst = probs.data() + (pos - share.begin) * k;
-    for (int64_t i = 0; i < b; ++i) {
-      const float* z = out + i * k;
-      float* p = dst + i * k;
-      if (!softmax) {
-        std::copy(z, z + k, p);
-        continue;
-      }
+    for (size_t h = 0; h < m.heads.size(); ++h) {
+      const int64_t k = g.node(m.heads[h].node).shape.numel();
+      to_probabilities(g.value(m.heads[h].node, b).data(), b, k, output_kind(m, h),
+                       outs[h].data() + (pos - share.begin) * k);
+    }
+  }
+  return outs;
+}
+
+std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk) {
+  return std::move(predict_heads(m, d, share, chunk)[0]);
+}
+
+void to_probabilities(const float* out, int64_t rows, int64_t k, Output kind, float* dst) {
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* z = out + i * k;
+    float* p = dst + i * k;
+    if (kind == Output::kRaw) {
+      std::copy(z, z + k, p);
+    } else if (kind == Output::kSigmoid) {
+      for (int64_t c = 0; c < k; ++c)
+        p[c] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(z[c]))));
+    } else {
       const float top = *std::max_element(z, z + k);
       double sum = 0;
       for (int64_t c = 0; c < k; ++c) sum += p[c] = std::exp(z[c] - top);
       for (int64_t c = 0; c < k; ++c) p[c] = static_cast<float>(p[c] / sum);
     }
   }
-  return probs;
 }
 
 EnsembleRule parse_ensemble_rule(const std::string& name) {

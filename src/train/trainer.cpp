@@ -87,7 +87,7 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   check_compatible(*model_, train_, "'" + config.data + "' /train");
   check_compatible(*model_, test_, "'" + config.data + "' /test");
   if (config.val_split > 0) {
-    const auto ids = data::stratified_split(train_.labels(), config.val_split, config.seed);
+    const auto ids = data::stratified_split(class_labels(*model_, train_), config.val_split, config.seed);
     val_ = train_.subset(ids.val);
     train_ = train_.subset(ids.train);
   }
@@ -96,26 +96,28 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   TANDEM_USAGE_CHECK(config.hard_cap >= 1, "--hard-cap must be >= 1, got ", config.hard_cap);
   if (config.hard_examples > 0 && config.overfit_batches == 0)  // overfitting keeps its fixed batches
     recent_loss_.assign(train_.size(), -1.0), epoch_loss_.assign(train_.size(), -1.0);
-  train_loss_ = model_->loss.get();
   if (!config.class_weights.empty()) {
+    TANDEM_USAGE_CHECK(train_.targets()[target_field(*model_, train_, 0)].is_labels(),
+                       "--class-weights weighs class indices, but the targets of '", model_->heads[0].name,
+                       "' are float vectors; drop --class-weights");
     weighted_loss_ = std::make_unique<ops::ClassWeighted>(
-        ops::make_loss(model_->spec.loss, true),
-        ops::parse_class_weights(config.class_weights, train_.labels(), model_->outputs()));
-    train_loss_ = weighted_loss_.get();
+        ops::make_loss(model_->spec.losses[0].name),
+        ops::parse_class_weights(config.class_weights, class_labels(*model_, train_), model_->outputs()));
   }
   // --overfit-batches fits fixed batches: no augmentation either.
   data::AugmentConfig augment = data::parse_augment(config.augment);
   if (config.overfit_batches > 0) augment = {};
-  augmenter_ = std::make_unique<data::Augmenter>(augment, train_.sample_shape(), config.seed);
+  augmenter_ = std::make_unique<data::Augmenter>(augment, model_->input_shape(), config.seed);
   // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   if (!resumed)
-    model_->preprocessing = data::fit_preprocessing(train_, config.preprocess, config.whiten_eps, comm);
+    model_->preprocessing = data::fit_preprocessing(train_, config.preprocess, config.whiten_eps, comm,
+                                                    input_field(*model_, train_, 0));
 
   // Ranks must agree on what they train before the first collective of the loop.
   const auto spec_text = model_->spec.to_text();
   dist::require_same(comm, dist::checksum(spec_text.data(), spec_text.size()), "the model spec");
   std::string shape_key =
-      train_.sample_shape().str() + std::to_string(train_.size()) + "/" + std::to_string(test_.size());
+      data_shape().sample_shape + std::to_string(train_.size()) + "/" + std::to_string(test_.size());
   dist::require_same(comm, dist::checksum(shape_key.data(), shape_key.size()), "the dataset shape");
   auto options = config.resolved;
   options.erase("threads");  // may differ between nodes
@@ -128,9 +130,8 @@ Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config),
   micro_batch_ = (per_rank_batch_ + config.accumulate - 1) / config.accumulate;
   eval_chunk_ = config.eval_batch > 0 ? config.eval_batch : micro_batch_;
   model_->graph.plan(std::max(micro_batch_, eval_chunk_));
-  labels_.resize(std::max(micro_batch_, eval_chunk_));
+  feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config.data + "' /train");
   sample_loss_.resize(micro_batch_);
-  predicted_.resize(std::max(micro_batch_, eval_chunk_));
 
   optimizer_ = optim::make_optimizer(config_.optimizer);
   optimizer_->set_groups(parameter_groups());
@@ -215,7 +216,7 @@ io::DataShape Trainer::data_shape() const {
   d.val_size = val_.size();
   d.test_size = test_.size();
   d.classes = model_->outputs();
-  d.sample_shape = train_.sample_shape().str();
+  d.sample_shape = model_->inputs.size() == 1 ? train_.sample_shape().str() : describe_inputs(*model_);
   return d;
 }
 
@@ -267,16 +268,13 @@ void Trainer::describe_layout() const {
              model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ", config_.bn_sync);
   log::infof("model ", config_.model, ": ", model_->graph.param_count(), " parameters; data ", config_.data,
              ": ", train_.size(), " train / ", val_.size(), " validation / ", test_.size(),
-             " test samples of shape ", train_.sample_shape().str());
+             " test samples of shape ", data_shape().sample_shape);
 }
 
 double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool sync_now) {
   auto& g = model_->graph;
   const auto count = static_cast<int64_t>(ids.size());
-  float* x = g.value(model_->input, count).data();
-  train_.gather(ids.data(), count, x, labels_.data());
-  augmenter_->apply(x, ids.data(), count, static_cast<uint32_t>(epoch));
-  model_->preprocessing.apply(x, count);
+  feed_->gather(ids.data(), count, *augmenter_, static_cast<uint32_t>(epoch));
   graph::RunInfo run;
   run.training = true;
   run.seed = config_.seed;
@@ -284,15 +282,11 @@ double Trainer::micro_step(std::span<const int64_t> ids, int64_t global, int64_t
   run.sample_ids = ids.data();
   run.dropout = config_.overfit_batches == 0;
   g.forward(count, run);
-  const Tensor out = g.value(model_->output, count);
-  ops::Targets t;
-  t.labels = labels_.data();
-  if (!epoch_loss_.empty()) t.per_sample = sample_loss_.data();  // --hard-examples
   // Seeding with 1 / global makes the rank-summed gradients those of the global mean loss.
-  const double loss = train_loss_->forward_backward(out, t, 1.0f / static_cast<float>(global),
-                                                    g.value_grad(model_->output, count));
-  kernels::argmax_rows(out.data(), count, model_->outputs(), predicted_.data());
-  for (int64_t i = 0; i < count; ++i) correct_ += predicted_[i] == labels_[i] ? 1 : 0;
+  const double loss = feed_->loss(count, 1.0f / static_cast<float>(global), true,
+                                  epoch_loss_.empty() ? nullptr : sample_loss_.data(),  // --hard-examples
+                                  weighted_loss_.get());
+  correct_ += feed_->correct(count);
   if (!epoch_loss_.empty())  // drawn twice in an epoch: the larger loss, as across ranks
     for (int64_t i = 0; i < count; ++i)
       epoch_loss_[ids[i]] = std::max(epoch_loss_[ids[i]], static_cast<double>(sample_loss_[i]));
@@ -328,8 +322,8 @@ void Trainer::update_emphasis(data::Sampler& sampler) {
   comm_.allreduce_max(epoch_loss_.data(), static_cast<int64_t>(epoch_loss_.size()));
   for (size_t i = 0; i < epoch_loss_.size(); ++i)
     if (epoch_loss_[i] >= 0) recent_loss_[i] = epoch_loss_[i], epoch_loss_[i] = -1;
-  sampler.set_emphasis(
-      data::emphasis_weights(train_.labels(), recent_loss_, config_.hard_examples, config_.hard_cap));
+  sampler.set_emphasis(data::emphasis_weights(class_labels(*model_, train_), recent_loss_,
+                                              config_.hard_examples, config_.hard_cap));
 }
 
 void Trainer::average_state() {
@@ -342,8 +336,7 @@ void Trainer::average_state() {
 void Trainer::check_initial_loss(double loss_sum, double samples) {
   double v[2] = {loss_sum, samples};
   comm_.allreduce_sum(v, 2);
-  const std::string& name = model_->loss->name();
-  if (name != "softmax_cross_entropy" || v[1] == 0) return;
+  if (model_->heads.size() != 1 || model_->loss().name() != "softmax_cross_entropy" || v[1] == 0) return;
   // With small random logits every class is about equally likely: loss ~ ln(C).
   const double mean = v[0] / v[1], expected = std::log(static_cast<double>(model_->outputs()));
   if (std::abs(mean - expected) > 0.5 * expected)
@@ -504,7 +497,7 @@ std::vector<EpochRecord> Trainer::run() {
   open_metric_files();
   if (lbfgs_) return run_full_batch();
   display_.start(comm_.is_root());
-  data::Sampler sampler(train_.labels(), config_.batch_size * config_.accumulate, config_.seed,
+  data::Sampler sampler(class_labels(*model_, train_), config_.batch_size * config_.accumulate, config_.seed,
                         config_.drop_last);
   TANDEM_USAGE_CHECK(sampler.batches() > 0, "--drop-last with a global batch of ",
                      config_.batch_size * config_.accumulate, " leaves no batch of the ", train_.size(),

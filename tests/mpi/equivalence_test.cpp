@@ -96,8 +96,8 @@ void expect_same_outputs(train::Trainer& mine, std::span<const int64_t> my_ids, 
   auto& gm = mine.model().graph;
   auto& gr = ref.model().graph;
   const int64_t classes = mine.model().outputs();
-  const Tensor om = gm.value(mine.model().output, static_cast<int64_t>(my_ids.size()));
-  const Tensor orf = gr.value(ref.model().output, static_cast<int64_t>(ref_ids.size()));
+  const Tensor om = gm.value(mine.model().output(), static_cast<int64_t>(my_ids.size()));
+  const Tensor orf = gr.value(ref.model().output(), static_cast<int64_t>(ref_ids.size()));
   for (size_t i = 0; i < my_ids.size(); ++i) {
     const auto at = std::find(ref_ids.begin(), ref_ids.end(), my_ids[i]) - ref_ids.begin();
     ASSERT_LT(at, static_cast<std::ptrdiff_t>(ref_ids.size()));

@@ -1,6 +1,11 @@
 #pragma once
 // A split of a tandem HDF5 dataset (see datasets/README.md), held in memory in its stored
 // type (uint8 stays uint8) and converted to float32 batch by batch.
+//
+// /SPLIT/x is one array of samples, or a group of named arrays (the inputs of a multi-input
+// model); /SPLIT/y is one array of targets, or a group of named arrays (one per loss of a
+// multi-output model). Targets are int32 class indices [N] or float32 vectors [N, K]
+// (multi-label or regression).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,33 +14,61 @@
 
 namespace tandem::data {
 
+// One array of a split, in its stored type.
+struct Field {
+  enum class Type { kUint8, kFloat32, kInt32 };
+  std::string name;  // member of the x or y group; "" for a plain /SPLIT/x or /SPLIT/y
+  Type type = Type::kFloat32;
+  Shape shape;      // per sample; [] for class indices
+  float scale = 1;  // uint8 samples are x * scale
+  std::vector<uint8_t> u8;
+  std::vector<float> f32;
+  std::vector<int32_t> i32;
+  bool is_labels() const { return type == Type::kInt32; }
+  int64_t width() const { return shape.numel(); }
+};
+
 class Dataset {
  public:
   // Reads /SPLIT/x and /SPLIT/y, validating the layout; `limit` > 0 keeps the first rows only.
   static Dataset load(const std::string& path, const std::string& split, int64_t limit = 0);
 
   int64_t size() const { return n_; }
-  const Shape& sample_shape() const { return shape_; }
-  int64_t sample_numel() const { return shape_.numel(); }
-  const std::vector<int32_t>& labels() const { return y_; }
-  int32_t max_label() const;
+  const std::string& path() const { return path_; }
+  // "/train/x/image", for messages.
+  std::string where(const Field& f, bool input) const;
+  const std::vector<Field>& inputs() const { return x_; }
+  const std::vector<Field>& targets() const { return y_; }
+  int find_input(const std::string& name) const;   // -1 if absent
+  int find_target(const std::string& name) const;  // -1 if absent
+
+  // The first input (the only one of a single-input dataset).
+  const Shape& sample_shape() const { return x_[0].shape; }
+  int64_t sample_numel() const { return x_[0].width(); }
+  // Class indices of target j; the first class-index target by default. A dataset without
+  // class indices gives all zeros: one class, which balanced sampling treats as no classes.
+  const std::vector<int32_t>& labels(int target = -1) const;
+  bool has_labels() const;
+  int32_t max_label(int target = -1) const;
   int64_t classes_in_file() const { return classes_; }  // from the `classes` attribute, or 0
 
-  // Gathers rows idx[0..n) into x [n, sample...] (float) and y [n].
+  // Rows of input i as float: idx[0..n), or the contiguous rows [begin, begin + n) when idx is
+  // null. out holds n * inputs()[i].width() floats.
+  void input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const;
+  // The same rows of target j: class indices into labels, float vectors into values.
+  void target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels, float* values) const;
+
+  // Single-input class-index datasets: the first input and labels().
   void gather(const int64_t* idx, int64_t n, float* x, int32_t* y) const;
+  void rows(int64_t begin, int64_t n, float* x, int32_t* y) const;
   // A new dataset holding rows ids[0..n) in that order (a validation split, for example).
   Dataset subset(const std::vector<int64_t>& ids) const;
-  // Contiguous rows [begin, begin + n).
-  void rows(int64_t begin, int64_t n, float* x, int32_t* y) const;
 
  private:
-  std::string path_;
+  std::string path_, split_;
   int64_t n_ = 0;
-  Shape shape_;
-  float scale_ = 1.0f;
-  std::vector<uint8_t> x8_;
-  std::vector<float> x32_;
-  std::vector<int32_t> y_;
+  std::vector<Field> x_, y_;
+  std::vector<int32_t> no_labels_;  // zeros, when no target holds class indices
   int64_t classes_ = 0;
 };
 

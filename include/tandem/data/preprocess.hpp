@@ -11,9 +11,9 @@
 
 namespace tandem::data {
 
-// mode: see model::preprocess_modes(); eps: added to the covariance eigenvalues (whitening).
-// Collective.
+// Statistics of input field `input` of the training split. mode: see
+// model::preprocess_modes(); eps: added to the covariance eigenvalues (whitening). Collective.
 model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& mode, double eps,
-                                       dist::Comm& comm);
+                                       dist::Comm& comm, int input = 0);
 
 }  // namespace tandem::data

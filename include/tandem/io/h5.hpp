@@ -25,6 +25,7 @@ class H5File {
   const std::string& path() const { return path_; }
   bool exists(const std::string& object) const;  // "/train/x"; intermediate groups too
   void create_group(const std::string& group);   // with missing parents
+  bool is_group(const std::string& object) const;
   DatasetInfo info(const std::string& dataset) const;
 
   // Writes a whole dataset; chunk_rows > 0 chunks along the first axis (and compresses).

@@ -29,9 +29,16 @@ class ModelBuilder {
   // Any op by its spec keyword.
   std::string node(const std::string& op, std::vector<std::string> args, Options opts,
                    std::vector<std::string> inputs = {}, const std::string& name = "");
-  ModelBuilder& loss(const std::string& name);
+  // A loss on `node` (default: the last node); several make a multi-output model.
+  ModelBuilder& loss(const std::string& name, const std::string& node = "", double weight = 1,
+                     const std::string& target = "");
 
-  const ModelSpec& spec() const { return spec_; }
+  // The spec so far, with the loss defaults filled in (resolve_losses).
+  ModelSpec spec() const {
+    ModelSpec s = spec_;
+    resolve_losses(s);
+    return s;
+  }
 
  private:
   ModelSpec spec_;

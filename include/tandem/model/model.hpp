@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tandem/dist/comm.hpp"
 #include "tandem/graph/graph.hpp"
@@ -12,16 +13,35 @@
 
 namespace tandem::model {
 
+// An input node, fed from /SPLIT/x (single input) or /SPLIT/x/NAME.
+struct Input {
+  std::string name;
+  int node = 0;
+};
+
+// An output node and its loss, trained against /SPLIT/y (single output) or /SPLIT/y/TARGET.
+struct Head {
+  std::string name;    // the node's name
+  std::string target;  // the target field
+  int node = 0;
+  std::unique_ptr<ops::Loss> loss;
+  double weight = 1;  // in the training loss: the sum over heads of weight * loss
+};
+
 struct Model {
   ModelSpec spec;
   graph::Graph graph;
-  std::unique_ptr<ops::Loss> loss;
-  int input = 0;                // the graph input node
-  int output = 0;               // the node the loss reads
-  Preprocessing preprocessing;  // applied to every input batch (training, eval, predict)
-  Shape input_shape() const { return graph.node(input).shape; }
-  // Per-sample output size: the number of classes for a classifier.
-  int64_t outputs() const { return graph.node(output).shape.numel(); }
+  std::vector<Input> inputs;  // in spec order
+  std::vector<Head> heads;    // in spec order; heads[0] gives the reported accuracy
+  // Applied to the first input of every batch (training, eval, predict).
+  Preprocessing preprocessing;
+
+  int input() const { return inputs[0].node; }
+  int output() const { return heads[0].node; }
+  ops::Loss& loss() const { return *heads[0].loss; }
+  Shape input_shape() const { return graph.node(input()).shape; }
+  // Per-sample size of the first output: the number of classes for a classifier.
+  int64_t outputs() const { return graph.node(output()).shape.numel(); }
 };
 
 struct BuildOptions {

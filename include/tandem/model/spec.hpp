@@ -4,7 +4,9 @@
 //     [NAME =] OP [ARG ...] [KEY=VALUE ...]     # comment
 //
 // A node reads the previous node unless it names its input with in=NAME (add and concat take
-// their inputs as arguments). `loss NAME` picks the training loss. See README "Model specs".
+// their inputs as arguments). `loss NAME [in=NODE] [weight=W] [target=FIELD]` puts a loss on a
+// node (default: the last one); several loss lines make a multi-output model whose training
+// loss is their weighted sum. See README "Model specs".
 #include <map>
 #include <string>
 #include <vector>
@@ -20,9 +22,20 @@ struct NodeSpec {
   int line = 0;                                // 0 when built in C++
 };
 
+// One output of the model and the loss on it.
+struct LossSpec {
+  std::string name = "softmax_cross_entropy";
+  std::string node;    // the node the loss reads
+  double weight = 1;   // its weight in the training loss
+  std::string target;  // the dataset's target field (/SPLIT/y/TARGET when y is a group)
+  int line = 0;
+};
+
 struct ModelSpec {
   std::vector<NodeSpec> nodes;
-  std::string loss = "softmax_cross_entropy";
+  // At least one after parsing; a spec without a loss line gets softmax cross-entropy on its
+  // last node.
+  std::vector<LossSpec> losses;
   std::string source = "<builder>";  // file name, for messages
 
   // Canonical text: parses back to the same spec.
@@ -32,5 +45,8 @@ struct ModelSpec {
 // Parses spec text; errors are UsageError "FILE:LINE: problem".
 ModelSpec parse_spec(const std::string& text, const std::string& source);
 ModelSpec load_spec_file(const std::string& path);
+// Fills in the defaults of the loss lines (none: softmax cross-entropy; node: the last node;
+// target: the node's name) and checks them (parse_spec and build_model call it).
+void resolve_losses(ModelSpec& spec);
 
 }  // namespace tandem::model

@@ -11,7 +11,7 @@
 
 namespace tandem::ops {
 
-// Class indices [batch] (int32) or dense targets [batch, K].
+// Class indices [batch] (int32) or dense targets [batch, K] (labels null).
 struct Targets {
   const int32_t* labels = nullptr;
   Tensor values;
@@ -27,8 +27,9 @@ class Loss {
   virtual double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) = 0;
   // Directional derivative of the summed loss along pred_tangent.
   virtual double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) = 0;
-  // Whether the loss takes class indices (classification) rather than dense targets.
-  virtual bool takes_labels() const = 0;
+  // The targets the loss reads.
+  enum class Kind { kLabels, kValues, kEither };
+  virtual Kind targets() const = 0;
 };
 
 // Softmax cross-entropy on logits, fused: loss = logsumexp(z) - z_y, grad = softmax(z) - e_y.
@@ -37,21 +38,28 @@ class SoftmaxCrossEntropy final : public Loss {
   std::string name() const override { return "softmax_cross_entropy"; }
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
-  bool takes_labels() const override { return true; }
+  Kind targets() const override { return Kind::kLabels; }
 };
 
 // Mean squared error per sample: mean over the K outputs of (pred - target)^2, the batch mean
 // of which is PyTorch's MSELoss. Class-index targets are read as one-hot vectors.
 class MeanSquaredError final : public Loss {
  public:
-  explicit MeanSquaredError(bool labels) : labels_(labels) {}
   std::string name() const override { return "mse"; }
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
-  bool takes_labels() const override { return labels_; }
+  Kind targets() const override { return Kind::kEither; }
+};
 
- private:
-  bool labels_;
+// Binary cross-entropy on logits for multi-label targets t in [0, 1]^K: per sample the mean
+// over the K outputs of max(z, 0) - z t + log(1 + exp(-|z|)) (= -t log s(z) - (1-t) log(1-s(z))
+// without overflow), the batch mean of which is PyTorch's BCEWithLogitsLoss; grad (s(z) - t) / K.
+class BinaryCrossEntropyLogits final : public Loss {
+ public:
+  std::string name() const override { return "bce_logits"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  Kind targets() const override { return Kind::kValues; }
 };
 
 // Multi-class hinge (Weston-Watkins, as in CS231n): sum over j != y of max(0, z_j - z_y + 1);
@@ -62,7 +70,7 @@ class MulticlassHinge final : public Loss {
   std::string name() const override { return squared_ ? "squared_hinge" : "hinge"; }
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
-  bool takes_labels() const override { return true; }
+  Kind targets() const override { return Kind::kLabels; }
 
  private:
   bool squared_;
@@ -72,14 +80,10 @@ class MulticlassHinge final : public Loss {
 // L1Loss); class-index targets are read as one-hot vectors. d|x|/dx at 0 is taken as 0.
 class L1 final : public Loss {
  public:
-  explicit L1(bool labels) : labels_(labels) {}
   std::string name() const override { return "l1"; }
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
-  bool takes_labels() const override { return labels_; }
-
- private:
-  bool labels_;
+  Kind targets() const override { return Kind::kEither; }
 };
 
 // Per-class weights for a classification loss: sample i's loss and gradient are multiplied by
@@ -91,7 +95,7 @@ class ClassWeighted final : public Loss {
   std::string name() const override { return inner_->name(); }
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
-  bool takes_labels() const override { return true; }
+  Kind targets() const override { return Kind::kLabels; }
 
  private:
   std::unique_ptr<Loss> inner_;
@@ -103,8 +107,10 @@ class ClassWeighted final : public Loss {
 std::vector<float> parse_class_weights(const std::string& text, const std::vector<int32_t>& labels,
                                        int64_t classes);
 
-// "softmax_cross_entropy" (alias "cross_entropy"), "mse", "l1", "hinge", "squared_hinge";
-// UsageError otherwise.
-std::unique_ptr<Loss> make_loss(const std::string& name, bool labels);
+// "softmax_cross_entropy" (alias "cross_entropy"), "bce_logits" (alias
+// "binary_cross_entropy"), "mse", "l1", "hinge", "squared_hinge"; UsageError otherwise.
+std::unique_ptr<Loss> make_loss(const std::string& name);
+// What a loss's targets must be, for messages: "class-index labels [N]" or ...
+std::string describe(Loss::Kind kind);
 
 }  // namespace tandem::ops

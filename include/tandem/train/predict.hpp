@@ -18,8 +18,18 @@ struct Share {
 };
 Share rank_share(int64_t n, const dist::Comm& comm);
 
-// Probabilities [share rows x classes]: softmax of the outputs of a softmax-cross-entropy
-// model, the outputs themselves otherwise. The graph must be planned for `chunk` rows.
+// What a head's outputs mean: softmax_cross_entropy gives class probabilities (softmax),
+// bce_logits per-label probabilities (sigmoid); other losses' outputs are used as they are.
+enum class Output { kSoftmax, kSigmoid, kRaw };
+Output output_kind(const model::Model& m, size_t head);
+// rows x k outputs into dst as probabilities of that kind.
+void to_probabilities(const float* out, int64_t rows, int64_t k, Output kind, float* dst);
+
+// Every head's probabilities [share rows x K_h] (see Output). The graph must be planned for
+// `chunk` rows.
+std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
+                                              int64_t chunk);
+// The first head's.
 std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk);
 
 enum class EnsembleRule { kMean, kVote };

@@ -23,6 +23,7 @@
 #include "tandem/optim/schedule.hpp"
 #include "tandem/train/callbacks.hpp"
 #include "tandem/train/config.hpp"
+#include "tandem/train/data_feed.hpp"
 #include "tandem/train/evaluate.hpp"
 #include "tandem/train/progress.hpp"
 #include "tandem/train/schedule_every.hpp"
@@ -102,8 +103,8 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<data::Augmenter> augmenter_;
-  std::unique_ptr<ops::Loss> weighted_loss_;      // --class-weights around the model's loss
-  ops::Loss* train_loss_ = nullptr;               // what training minimizes (evaluation: the plain loss)
+  std::unique_ptr<DataFeed> feed_;                // training rows into the model
+  std::unique_ptr<ops::Loss> weighted_loss_;      // --class-weights around the first loss (training only)
   optim::Lbfgs* lbfgs_ = nullptr;                 // optimizer_ when it is L-BFGS
   double full_loss_ = 0, full_correct_ = 0;       // data loss and correct predictions of the last objective
   std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
@@ -126,7 +127,6 @@ class Trainer {
   double window_loss_ = 0, window_seen_ = 0;  // since the last step line
   double correct_ = 0;                        // training predictions right in the current epoch (this rank)
   std::vector<double> recent_loss_, epoch_loss_;  // --hard-examples: per training sample (-1: unseen)
-  std::vector<int32_t> labels_, predicted_;       // [micro-batch], reused every step
   std::vector<float> sample_loss_;                // [micro-batch]: each sample's loss (--hard-examples)
 };
 

@@ -34,7 +34,10 @@ TEST(ModelSpec, ParsesSequentialModel) {
   EXPECT_EQ(m->input_shape(), (Shape{1, 28, 28}));
   EXPECT_EQ(m->outputs(), 10);
   EXPECT_EQ(m->graph.param_count(), 784 * 32 + 32 + 32 * 10 + 10);
-  EXPECT_EQ(m->spec.loss, "softmax_cross_entropy");
+  ASSERT_EQ(m->spec.losses.size(), 1u);
+  EXPECT_EQ(m->spec.losses[0].name, "softmax_cross_entropy");
+  EXPECT_EQ(m->spec.losses[0].node, "dense_2");
+  EXPECT_EQ(m->loss().name(), "softmax_cross_entropy");
 }
 
 TEST(ModelSpec, ErrorsCarryLineNumbers) {

@@ -47,7 +47,7 @@ TEST(MeanSquaredError, HandComputedValue) {
   std::vector<float> p = {1, 2, 0.5f, -1};
   std::vector<float> target = {0, 2, 1.5f, 1};
   std::vector<float> grad(4);
-  ops::MeanSquaredError loss(false);
+  ops::MeanSquaredError loss;
   ops::Targets t;
   t.values = Tensor(target.data(), Shape{2, 2});
   // sample 0: (1 + 0) / 2 = 0.5; sample 1: (1 + 4) / 2 = 2.5
@@ -70,9 +70,9 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
     if (which == 3)
       loss = std::make_unique<ops::ClassWeighted>(std::make_unique<ops::SoftmaxCrossEntropy>(),
                                                   std::vector<float>{0.5f, 2.0f, 1.0f, 3.0f});
-    if (which == 1) loss = std::make_unique<ops::MeanSquaredError>(true);
+    if (which == 1) loss = std::make_unique<ops::MeanSquaredError>();
     if (which == 2) {
-      loss = std::make_unique<ops::MeanSquaredError>(false);
+      loss = std::make_unique<ops::MeanSquaredError>();
       t.labels = nullptr;
       t.values = Tensor(target.data(), Shape{3, 4});
     }
@@ -127,8 +127,8 @@ TEST(Losses, PerSampleLossesAreTheRowsOfTheSum) {
   const Tensor zt(z.data(), Shape{3, 4});
   std::vector<std::unique_ptr<ops::Loss>> losses;
   losses.push_back(std::make_unique<ops::SoftmaxCrossEntropy>());
-  losses.push_back(std::make_unique<ops::MeanSquaredError>(true));
-  losses.push_back(std::make_unique<ops::L1>(true));
+  losses.push_back(std::make_unique<ops::MeanSquaredError>());
+  losses.push_back(std::make_unique<ops::L1>());
   losses.push_back(std::make_unique<ops::MulticlassHinge>(true));
   losses.push_back(std::make_unique<ops::ClassWeighted>(std::make_unique<ops::SoftmaxCrossEntropy>(),
                                                         std::vector<float>{2, 2, 2, 2}));
@@ -165,7 +165,7 @@ TEST(Losses, ClassWeightOptionsAreParsedOrRefused) {
 }
 
 TEST(Losses, UnknownNameIsAUsageError) {
-  EXPECT_THROW(ops::make_loss("hinge2", true), UsageError);
+  EXPECT_THROW(ops::make_loss("hinge2"), UsageError);
 }
 
 }  // namespace
@@ -188,11 +188,11 @@ TEST(HingeAndL1, HandComputedValuesAndFiniteDifferences) {
   EXPECT_NEAR(ops::MulticlassHinge(true).forward_backward(pred, t, 1.0f, Tensor()),
               2.9 * 2.9 + 6.3 * 6.3 + 6.6 * 6.6, 1e-4);
   // L1 with one-hot targets: row 0 |3.2-1| + 5.1 + 1.7 = 9.0 -> mean 3.0.
-  EXPECT_NEAR(ops::L1(true).forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor()), 3.0, 1e-6);
+  EXPECT_NEAR(ops::L1().forward_backward(Tensor(z.data(), Shape{1, 3}), t, 1.0f, Tensor()), 3.0, 1e-6);
   std::vector<std::unique_ptr<ops::Loss>> losses;
   losses.push_back(std::make_unique<ops::MulticlassHinge>(false));
   losses.push_back(std::make_unique<ops::MulticlassHinge>(true));
-  losses.push_back(std::make_unique<ops::L1>(true));
+  losses.push_back(std::make_unique<ops::L1>());
   for (auto& loss : losses) {
     std::vector<float> grad(9), dir(9);
     loss->forward_backward(pred, t, 0.5f, Tensor(grad.data(), Shape{3, 3}));
@@ -211,8 +211,8 @@ TEST(HingeAndL1, HandComputedValuesAndFiniteDifferences) {
     }
     EXPECT_NEAR(loss->jvp(pred, t, Tensor(dir.data(), Shape{3, 3})), jvp_expected, 1e-5) << loss->name();
   }
-  EXPECT_THROW(ops::make_loss("hinge", false), UsageError);
-  EXPECT_EQ(ops::make_loss("squared_hinge", true)->name(), "squared_hinge");
+  EXPECT_EQ(ops::make_loss("hinge")->targets(), ops::Loss::Kind::kLabels);
+  EXPECT_EQ(ops::make_loss("squared_hinge")->name(), "squared_hinge");
 }
 
 }  // namespace

@@ -54,14 +54,17 @@ std::unique_ptr<model::Model> mlp(bool broken) {
   auto m = std::make_unique<model::Model>();
   auto& g = m->graph;
   const graph::InitSpec init{"xavier_normal", 0, 1, 1}, zero{"zeros", 0, 1, 1};
-  m->input = g.add_input("x", Shape{12});
-  int h = g.add_node("dense_1", std::make_unique<ops::Dense>(8, true, init, zero), {m->input});
+  const int x = g.add_input("x", Shape{12});
+  m->inputs.push_back({"x", x});
+  int h = g.add_node("dense_1", std::make_unique<ops::Dense>(8, true, init, zero), {x});
   h = g.add_node("tanh", std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh), {h});
   if (broken) h = g.add_node("wrong", std::make_unique<WrongBackward>(), {h});
-  m->output = g.add_node("dense_2", std::make_unique<ops::Dense>(3, true, init, zero), {h});
+  model::Head head;
+  head.name = head.target = "dense_2";
+  head.node = g.add_node("dense_2", std::make_unique<ops::Dense>(3, true, init, zero), {h});
+  head.loss = ops::make_loss("softmax_cross_entropy");
+  m->heads.push_back(std::move(head));
   g.finalize();
-  m->loss = ops::make_loss("softmax_cross_entropy", true);
-  m->spec.loss = "softmax_cross_entropy";
   model::initialize(g, 3);
   return m;
 }
