@@ -44,6 +44,21 @@ class Fixture {
       f.write("/train/y", {n}, y.data());
       f.write("/test/x", {t, 1, 8, 8}, xt.data());
       f.write("/test/y", {t}, yt.data());
+      // The same images plus a second input and a multi-label target, for multi-input models.
+      std::vector<float> meta(n * 3), metat(t * 3), tags(n * 4), tagst(t * 4);
+      for (auto& v : meta) v = rng.uniform();
+      for (auto& v : metat) v = rng.uniform();
+      for (auto& v : tags) v = rng.below(2) ? 1.0f : 0.0f;
+      for (auto& v : tagst) v = rng.below(2) ? 1.0f : 0.0f;
+      io::H5File g(multi_data(), io::H5File::Mode::kCreate);
+      g.write("/train/x/image", {n, 1, 8, 8}, x.data());
+      g.write("/train/x/meta", {n, 3}, meta.data());
+      g.write("/train/y/cls", {n}, y.data());
+      g.write("/train/y/tags", {n, 4}, tags.data());
+      g.write("/test/x/image", {t, 1, 8, 8}, xt.data());
+      g.write("/test/x/meta", {t, 3}, metat.data());
+      g.write("/test/y/cls", {t}, yt.data());
+      g.write("/test/y/tags", {t, 4}, tagst.data());
       std::ofstream(model()) << spec_text;
     }
     g_world->barrier();
@@ -53,6 +68,7 @@ class Fixture {
     if (g_world->is_root()) std::filesystem::remove_all(dir_);
   }
   std::string data() const { return (dir_ / "data.h5").string(); }
+  std::string multi_data() const { return (dir_ / "multi.h5").string(); }
   std::string model() const { return (dir_ / "net.model").string(); }
 
   train::TrainConfig config(int64_t batch) const {
@@ -84,6 +100,12 @@ const char* kMlp = "input 1 8 8\nflatten\ndense 16\ntanh\ndense 12\nrelu\ndense 
 const char* kCnnBn =
     "input 1 8 8\nconv2d 4 kernel=3 pad=1\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense "
     "8\nbatchnorm\nrelu\ndense 5\n";
+
+// Two inputs (the image and 3 features), two losses (5 classes; 4 labels, weighted).
+const char* kTwoInTwoOut =
+    "image = input 1 8 8\nflatten\ndense 12\nf = relu\nmeta = input 3\nm = dense 4 in=meta\nj = concat f m\n"
+    "cls = dense 5\ntags = dense 4 in=j\nloss softmax_cross_entropy in=cls\nloss bce_logits in=tags "
+    "weight=0.5\n";
 
 struct Tolerances {
   double first = 1e-5;  // after one step: outputs, gradients, parameters, running statistics
@@ -147,6 +169,25 @@ void expect_equivalent(train::TrainConfig dist_config, train::TrainConfig ref_co
 TEST(Equivalence, OneSgdStepMatchesOneRank) {
   Fixture fx(kMlp);
   expect_equivalent(fx.config(16), fx.config(16), 1, {});
+}
+
+TEST(Equivalence, TwoInputsAndTwoLossesMatchOneRank) {
+  Fixture fx(kTwoInTwoOut);
+  auto c = fx.config(16);
+  c.data = fx.multi_data();
+  expect_equivalent(c, c, 5, {});
+  // Evaluation over a multi-input split: every sample once, whatever the ranks.
+  dist::LocalComm local;
+  train::Trainer dist_trainer(c, *g_world), reference(c, local);
+  const auto test = data::Dataset::load(fx.multi_data(), "test");
+  dist_trainer.model().graph.plan(23);
+  reference.model().graph.plan(23);
+  const auto a = train::evaluate(dist_trainer.model(), test, *g_world, 7);
+  const auto b = train::evaluate(reference.model(), test, local, 23);
+  EXPECT_EQ(a.samples, 23);
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * b.loss);
+  EXPECT_NEAR(a.head_loss[1], b.head_loss[1], 1e-6 * b.head_loss[1]);
+  EXPECT_EQ(a.accuracy, b.accuracy);
 }
 
 TEST(Equivalence, UnevenLastBatchMatchesOneRank) {

@@ -62,10 +62,17 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
   std::vector<int32_t> y = {1, 3, 0};
   std::vector<float> target(12);
   for (int i = 0; i < 12; ++i) target[i] = 0.1f * i - 0.3f;
-  for (int which = 0; which < 4; ++which) {
+  std::vector<float> multi_hot(12);  // bce targets: labels on and off, and a soft 0.3
+  for (int i = 0; i < 12; ++i) multi_hot[i] = i % 3 == 0 ? 1.0f : i % 5 == 0 ? 0.3f : 0.0f;
+  for (int which = 0; which < 5; ++which) {
     std::unique_ptr<ops::Loss> loss;
     ops::Targets t;
     t.labels = y.data();
+    if (which == 4) {
+      loss = std::make_unique<ops::BinaryCrossEntropyLogits>();
+      t.labels = nullptr;
+      t.values = Tensor(multi_hot.data(), Shape{3, 4});
+    }
     if (which == 0) loss = std::make_unique<ops::SoftmaxCrossEntropy>();
     if (which == 3)
       loss = std::make_unique<ops::ClassWeighted>(std::make_unique<ops::SoftmaxCrossEntropy>(),
@@ -97,6 +104,36 @@ TEST(Losses, GradientAndJvpMatchFiniteDifferences) {
     }
     EXPECT_NEAR(loss->jvp(zt, t, Tensor(dir.data(), Shape{3, 4})), along, 1e-5) << loss->name();
   }
+}
+
+// -t log s(z) - (1 - t) log(1 - s(z)) in double, averaged over the K labels of a row: the
+// textbook form the stable max(z,0) - zt + log(1 + e^-|z|) must equal.
+TEST(Losses, BinaryCrossEntropyOnLogitsMatchesItsDefinition) {
+  const std::vector<float> z = {-30.0f, -2.0f, 0.0f, 0.5f, 3.0f, 25.0f};
+  const std::vector<float> y = {0.0f, 1.0f, 1.0f, 0.0f, 0.25f, 1.0f};
+  ops::Targets t;
+  t.values = Tensor(const_cast<float*>(y.data()), Shape{2, 3});
+  std::vector<float> per_sample(2), grad(6);
+  t.per_sample = per_sample.data();
+  ops::BinaryCrossEntropyLogits bce;
+  const double total = bce.forward_backward(Tensor(const_cast<float*>(z.data()), Shape{2, 3}), t, 0.5f,
+                                            Tensor(grad.data(), Shape{2, 3}));
+  double want = 0;
+  for (int r = 0; r < 2; ++r) {
+    double row = 0;
+    for (int j = 0; j < 3; ++j) {
+      const double zz = z[r * 3 + j], yy = y[r * 3 + j];
+      // log s(z) = -log1p(e^-z) and log(1 - s(z)) = -log1p(e^z): exact in double for |z| <= 30.
+      row += yy * std::log1p(std::exp(-zz)) + (1 - yy) * std::log1p(std::exp(zz));
+      const double s = 1 / (1 + std::exp(-zz));
+      EXPECT_NEAR(grad[r * 3 + j], 0.5 * (s - yy) / 3, 1e-7) << r << "," << j;
+    }
+    EXPECT_NEAR(per_sample[r], row / 3, 1e-5 * (1 + row));
+    want += row / 3;
+  }
+  EXPECT_NEAR(total, want, 1e-9 * (1 + want));
+  EXPECT_EQ(bce.targets(), ops::Loss::Kind::kValues);
+  EXPECT_EQ(ops::make_loss("binary_cross_entropy")->name(), "bce_logits");
 }
 
 TEST(Losses, ClassWeightsScaleEachSamplesLossAndGradient) {
