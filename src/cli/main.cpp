@@ -21,7 +21,7 @@ constexpr const char* kUsage =
     "  plot      draw learning curves from metrics.jsonl (gnuplot)\n"
     "  gradcheck compare backprop with finite differences on a real model and data\n"
     "  hessian   top Hessian eigenvalues of the loss of a saved model (Lanczos)\n"
-    "  convert   convert IDX files to the tandem HDF5 dataset layout\n"
+    "  convert   convert IDX files to the tandem HDF5 dataset layout; make the image-pairs example\n"
     "\n"
     "  tandem COMMAND --help    options of a command\n"
     "  tandem --version\n";

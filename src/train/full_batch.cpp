@@ -83,6 +83,9 @@ std::vector<EpochRecord> Trainer::run_full_batch() {
     const auto test = evaluate(*model_, test_, comm_, eval_chunk_);
     r.test_loss = test.loss;
     r.test_accuracy = test.accuracy;
+    if (model_->heads.size() > 1)
+      for (size_t h = 0; h < model_->heads.size(); ++h)
+        r.test_head_loss.emplace_back(model_->heads[h].name, test.head_loss[h]);
     r.lr = it.step;
     r.seconds = seconds;
     r.samples_per_s = static_cast<double>(it.evaluations * train_.size()) / std::max(seconds, 1e-9);

@@ -59,7 +59,9 @@ std::string EpochRecord::json() const {
   JsonObject o;
   o.add("epoch", epoch).add("step", step).add("train_loss", train_loss).add("train_accuracy", train_accuracy);
   if (val) o.add("val_loss", val->loss).add("val_accuracy", val->accuracy);
-  o.add("test_loss", test_loss).add("test_accuracy", test_accuracy).add("lr", lr);
+  o.add("test_loss", test_loss).add("test_accuracy", test_accuracy);
+  for (const auto& [head, loss] : test_head_loss) o.add("test_loss_" + head, loss);
+  o.add("lr", lr);
   o.add("seconds", seconds).add("samples_per_s", samples_per_s).add("grad_wait_s", grad_wait_s);
   return o.str();
 }
@@ -571,6 +573,9 @@ std::vector<EpochRecord> Trainer::run() {
     r.train_accuracy = sums[1] / seen_;
     r.test_loss = test.loss;
     r.test_accuracy = test.accuracy;
+    if (model_->heads.size() > 1)
+      for (size_t h = 0; h < model_->heads.size(); ++h)
+        r.test_head_loss.emplace_back(model_->heads[h].name, test.head_loss[h]);
     r.lr = lr_for(epoch);
     r.seconds = seconds;
     r.samples_per_s = trained / seconds;

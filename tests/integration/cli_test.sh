@@ -315,5 +315,39 @@ a=$(grep "lbfgs iteration 6" "$work/lb6.log") b=$(grep "lbfgs iteration 6" "$wor
   pass "lbfgs resumed after 3 iterations ends bitwise where 6 uninterrupted iterations do" ||
   fail "lbfgs resume: '$a' vs '$b'"
 
+# --- multi-input, multi-label and multi-output models on the image-pairs example ------------
+pairs=$work/pairs.h5
+"$tandem" convert pairs --from "$data" --out "$pairs" --limit 3000 > "$work/pairs.log" 2>&1 &&
+  h5ls -r "$pairs" | grep -q "/train/y/present.*{3000, 10}" &&
+  pass "convert pairs: x/left, x/right, y/left, y/right, y/present" || fail "convert pairs: $(cat "$work/pairs.log")"
+# Multi-label: per-label accuracy must beat predicting every label off (1 - 1.9/10 = 0.81).
+mpi "$tandem" train --data "$pairs" --model "$src/launch/models/pairs-multilabel.model" --epochs 3 --batch-size 64 \
+  --lr 0.05 --optimizer momentum --test-limit 1000 --threads 1 --out "$work/ml" > "$work/ml.log" 2>&1
+acc=$(grep "^final test accuracy" "$work/ml.log" | awk '{ print $4 }')
+[ -n "$acc" ] && awk -v a="$acc" 'BEGIN { exit !(a > 0.86) }' &&
+  pass "multi-input multi-label (bce_logits): test per-label accuracy $acc > 0.86" ||
+  fail "multi-label training: $(tail -3 "$work/ml.log")"
+# Multi-output: three weighted losses; the metrics carry each one's test loss, and eval
+# reproduces the weighted test loss from final.h5.
+mpi "$tandem" train --data "$pairs" --model "$src/launch/models/pairs-multitask.model" --epochs 3 --batch-size 64 \
+  --lr 0.05 --optimizer momentum --test-limit 1000 --threads 1 --out "$work/mt" > "$work/mt.log" 2>&1
+line=$(tail -1 "$work/mt/metrics.jsonl" 2>/dev/null)
+acc=$(echo "$line" | sed 's/.*"test_accuracy": \([0-9.e+-]*\).*/\1/')
+want=$(echo "$line" | sed 's/.*"test_loss": \([0-9.e+-]*\).*/\1/')
+parts=$(echo "$line" | sed 's/.*"test_loss_left_class": \([0-9.e+-]*\), "test_loss_right_class": \([0-9.e+-]*\), "test_loss_present": \([0-9.e+-]*\).*/\1 \2 \3/')
+json=$(mpi "$tandem" eval --checkpoint "$work/mt/final.h5" --data "$pairs" --limit 1000 --json 2> "$work/mt_eval.err")
+got=$(echo "$json" | sed 's/.*"loss": \([0-9.e+-]*\).*/\1/')
+awk -v a="$acc" -v w="$want" -v g="$got" -v p="$parts" 'BEGIN { split(p, h, " ");
+    exit !(a > 0.7 && (h[1] + h[2] + 0.5 * h[3] - w) ^ 2 < 1e-8 && (g - w) ^ 2 < 1e-8) }' &&
+  pass "multi-output: left-class accuracy $acc, test loss $want = sum of weighted losses ($parts) = eval's $got" ||
+  fail "multi-output: acc '$acc' loss '$want' parts '$parts' eval '$got' $(tail -3 "$work/mt.log") $(cat "$work/mt_eval.err")"
+mpi "$tandem" predict --checkpoint "$work/mt/final.h5" --data "$pairs" --limit 50 --out "$work/mt_pred.h5" > /dev/null 2>&1 &&
+  h5ls -r "$work/mt_pred.h5" | grep -q "/present/predicted.*{50, 10}" &&
+  h5ls -r "$work/mt_pred.h5" | grep -q "/left_class/probabilities.*{50, 10}" &&
+  pass "predict writes one group per output" || fail "predict multi-output: $(h5ls -r "$work/mt_pred.h5" 2>&1)"
+# A two-input model on a one-input dataset names the layout it needs.
+expect_error "two inputs, one x" 2 "but the model has 2 inputs; store one array per input in a group: /SPLIT/x/NAME" \
+  --data "$data" --model "$src/launch/models/pairs-multilabel.model"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

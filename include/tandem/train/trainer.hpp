@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tandem/data/augment.hpp"
@@ -36,6 +37,7 @@ struct EpochRecord {
   double train_loss = 0, train_accuracy = 0;
   std::optional<Evaluation> val;  // with --val-split
   double test_loss = 0, test_accuracy = 0;
+  std::vector<std::pair<std::string, double>> test_head_loss;  // several losses: each one's (test_loss_NODE)
   double lr = 0;
   double seconds = 0;  // training time of the epoch, evaluation excluded
   double samples_per_s = 0;
