@@ -103,11 +103,11 @@ DataFeed::DataFeed(model::Model& m, const data::Dataset& d, const std::string& w
   check_compatible(m, d, what);
   const int64_t rows = m.graph.max_batch();
   TANDEM_CHECK(rows > 0, "DataFeed: plan the graph before binding data");
-  for (const auto& in : m.inputs)
-    input_field_.push_back(bind(d, d.inputs(), true, m.inputs.size(), in.name, what));
-  for (const auto& h : m.heads) {
+  for (size_t i = 0; i < m.inputs.size(); ++i) input_field_.push_back(input_field(m, d, i));
+  for (size_t h = 0; h < m.heads.size(); ++h) {
     HeadTargets t;
-    t.field = bind(d, d.targets(), false, m.heads.size(), h.target, what);
+    t.field = target_field(m, d, h);
+    t.multi_label = m.heads[h].loss->name() == "bce_logits";
     if (d.targets()[t.field].is_labels())
       t.labels.resize(rows);
     else
@@ -176,7 +176,7 @@ double DataFeed::correct(int64_t n) {
   if (!t.labels.empty()) {
     kernels::argmax_rows(out, n, k, predicted_.data());
     for (int64_t i = 0; i < n; ++i) right += predicted_[i] == t.labels[i] ? 1 : 0;
-  } else if (head.loss->name() == "bce_logits") {
+  } else if (t.multi_label) {
     for (int64_t i = 0; i < n * k; ++i) right += (out[i] > 0) == (t.values[i] > 0.5f) ? 1.0 / k : 0.0;
   } else {
     kernels::argmax_rows(out, n, k, predicted_.data());

@@ -62,6 +62,7 @@ class DataFeed {
  private:
   struct HeadTargets {
     int field = 0;
+    bool multi_label = false;     // bce_logits: accuracy per label
     std::vector<int32_t> labels;  // [max_batch] when the field holds class indices
     std::vector<float> values;    // [max_batch, K] otherwise
     ops::Targets targets(float* per_sample) const;
