@@ -95,7 +95,7 @@ int report_loss_only(const std::string& path, const std::string& data, const std
   }
   std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f (%s)\n", path.c_str(), data.c_str(),
               split.c_str(), static_cast<long long>(e.samples), number_or_null(e.loss).c_str(), e.accuracy,
-              m.loss().name() == "bce_logits" ? "fraction of labels right, p > 0.5"
+              m.loss().probabilities() == ops::Probabilities::kSigmoid ? "fraction of labels right, p > 0.5"
                                               : "argmax of output = argmax of target");
   if (m.heads.size() > 1) print_head_losses(m, e);
   return 0;
@@ -161,7 +161,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
     TANDEM_USAGE_CHECK(classes == 0 || m->outputs() == classes, "'", path, "' has ", m->outputs(),
                        " outputs but the first model has ", classes, "; an ensemble needs the same classes");
     classes = m->outputs();
-    softmax_models = softmax_models && train::output_kind(*m, 0) == train::Output::kSoftmax;
+    softmax_models = softmax_models && train::output_kind(*m, 0) == ops::Probabilities::kSoftmax;
     m->graph.plan(batch);
     if (checkpoints.size() == 1) {
       single = train::evaluate(*m, d, comm, batch);  // the model's own loss

@@ -30,10 +30,10 @@ int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("split", po::value(&split)->default_value("train"), "split to take the samples from")
     ("samples", po::value(&o.samples)->default_value(4), "samples in the batch")
     ("directions", po::value(&o.directions)->default_value(3), "directions per parameter tensor: the gradient itself, then gradient + random mixes")
-    ("step", po::value(&o.step)->default_value(1e-3), "finite-difference step h along a unit direction")
-    ("jitter", po::value(&jitter)->default_value(0.05),
+    ("step", number(&o.step, 1e-3), "finite-difference step h along a unit direction")
+    ("jitter", number(&jitter, 0.05),
      "noise added to constant-initialized parameters (biases) to leave exact ReLU kinks")
-    ("threshold", po::value(&threshold)->default_value(5e-2),
+    ("threshold", number(&threshold, 5e-2),
      "largest acceptable relative error (float32 finite differences on ReLU nets reach ~1e-2)")
     ("seed", po::value(&o.seed)->default_value(0), "initialization and random directions");
   // clang-format on
@@ -55,8 +55,7 @@ int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm) {
     Philox rng(o.seed, RngPurpose::kInit, 0x6a17);
     const auto& refs = m->graph.param_refs();
     for (size_t r = 0; r < refs.size(); ++r) {
-      const auto& scheme = refs[r].spec.init.scheme;
-      if (scheme != "zeros" && scheme != "constant") continue;
+      if (!model::initializer_registry().get(refs[r].spec.init.scheme).constant) continue;
       auto t = m->graph.param(static_cast<int>(r));
       for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] += static_cast<float>(jitter * rng.normal());
     }

@@ -30,7 +30,7 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("top", po::value(&o.top)->default_value(3), "eigenvalues to report")
     ("iterations", po::value(&o.iterations)->default_value(30), "Lanczos steps (power: iterations per eigenvalue)")
     ("method", po::value(&o.method)->default_value("lanczos"), "lanczos | power")
-    ("fd-step", po::value(&o.fd_step)->default_value(1e-3), "finite-difference step of the products, relative to the RMS parameter")
+    ("fd-step", number(&o.fd_step, 1e-3), "finite-difference step of the products, relative to the RMS parameter")
     ("seed", po::value(&o.seed)->default_value(0), "random start vector")
     ("batch", po::value(&o.chunk)->default_value(256), "rows per forward pass")
     ("threads", po::value(&threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)");

@@ -50,7 +50,7 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
                                                            : static_cast<int64_t>(m->graph.state().size())));
   const auto& pre = m->preprocessing;
   if (pre.active())
-    std::printf("  input preprocessing %s%s (fitted on the training split)\n", pre.mode.c_str(),
+    std::printf("  input preprocessing %s%s (fitted on the training split)\n", enum_name(pre.mode).c_str(),
                 pre.whiten.empty() ? "" : (", eps " + std::to_string(pre.eps)).c_str());
   if (format == "tandem-checkpoint") {
     const auto meta = io::read_checkpoint_meta(path);

@@ -4,34 +4,17 @@
 #include <fstream>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
 
 namespace tandem::cli {
 namespace {
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::string suggestion(const std::string& unknown, const po::options_description& desc) {
   std::string name = unknown;
   name.erase(0, name.find_first_not_of('-'));
-  std::string best;
-  size_t best_d = 4;
-  for (const auto& opt : desc.options()) {
-    const size_t d = edit_distance(name, opt->long_name());
-    if (d < best_d) {
-      best_d = d;
-      best = opt->long_name();
-    }
-  }
+  std::vector<std::string> names;
+  for (const auto& opt : desc.options()) names.push_back(opt->long_name());
+  const auto best = closest_match(name, names);
   return best.empty() ? "" : "; did you mean --" + best + "?";
 }
 
@@ -66,26 +49,8 @@ Parsed parse(const std::string& command, const po::options_description& desc,
   return p;
 }
 
-std::map<std::string, std::string> resolved(const po::variables_map& vm) {
-  std::map<std::string, std::string> out;
-  for (const auto& [key, value] : vm) {
-    const auto& v = value.value();
-    if (const auto* s = boost::any_cast<std::string>(&v))
-      out[key] = *s;
-    else if (const auto* i = boost::any_cast<int64_t>(&v))
-      out[key] = std::to_string(*i);
-    else if (const auto* n = boost::any_cast<int>(&v))
-      out[key] = std::to_string(*n);
-    else if (const auto* u = boost::any_cast<uint64_t>(&v))
-      out[key] = std::to_string(*u);
-    else if (const auto* d = boost::any_cast<double>(&v)) {
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", *d);
-      out[key] = buf;
-    } else if (const auto* b = boost::any_cast<bool>(&v))
-      out[key] = *b ? "true" : "false";
-  }
-  return out;
+po::typed_value<double>* number(double* target, double fallback) {
+  return po::value(target)->default_value(fallback, format_number(fallback));
 }
 
 }  // namespace tandem::cli

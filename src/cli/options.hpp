@@ -21,7 +21,8 @@ Parsed parse(const std::string& command, const po::options_description& desc,
              const std::vector<std::string>& args, bool allow_config,
              const po::positional_options_description* positional = nullptr);
 
-// Every option's value as text, for storing with the model and comparing across ranks.
-std::map<std::string, std::string> resolved(const po::variables_map& vm);
+// A floating-point option whose --help shows its default as a person writes it ("0.05", not
+// "0.050000000000000003").
+po::typed_value<double>* number(double* target, double fallback);
 
 }  // namespace tandem::cli

@@ -65,7 +65,7 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
       const std::string at = heads.size() == 1 ? "" : "/" + m->heads[h].name;
       if (!at.empty()) f.create_group(at);
       const auto& field = d.targets()[train::target_field(*m, d, h)];
-      if (train::output_kind(*m, h) == train::Output::kSigmoid) {
+      if (train::output_kind(*m, h) == ops::Probabilities::kSigmoid) {
         // Multi-label: each label is on when its probability exceeds 1/2.
         std::vector<int32_t> on(heads[h].size());
         for (size_t i = 0; i < on.size(); ++i) on[i] = heads[h][i] > 0.5f ? 1 : 0;
@@ -73,7 +73,7 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
         f.write(at + "/predicted", {n, k}, on.data());
       } else {
         const auto predicted = train::combine({heads[h]}, k, train::EnsembleRule::kMean);
-        f.write(at + (train::output_kind(*m, h) == train::Output::kSoftmax ? "/probabilities" : "/outputs"),
+        f.write(at + (train::output_kind(*m, h) == ops::Probabilities::kSoftmax ? "/probabilities" : "/outputs"),
                 {n, k}, heads[h].data());
         f.write(at + "/predicted", {n}, predicted.data());
       }

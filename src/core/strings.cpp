@@ -1,6 +1,8 @@
 #include "tandem/core/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 
 #include "tandem/core/error.hpp"
@@ -52,6 +54,49 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
     out += parts[i];
   }
   return out;
+}
+
+std::string format_number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
+  std::string s(buf, r.ptr);
+  // to_chars writes exponents as "e-05"; people write "e-5".
+  const auto e = s.find('e');
+  if (e != std::string::npos) {
+    size_t digits = e + 1;
+    if (digits < s.size() && (s[digits] == '-' || s[digits] == '+')) {
+      if (s[digits] == '+') s.erase(digits, 1); else ++digits;
+    }
+    while (digits + 1 < s.size() && s[digits] == '0') s.erase(digits, 1);
+  }
+  return s;
+}
+
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::string closest_match(const std::string& name, const std::vector<std::string>& candidates,
+                          size_t max_distance) {
+  std::string best;
+  size_t best_distance = max_distance + 1;
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(name, c);
+    if (d < best_distance) best_distance = d, best = c;
+  }
+  return best;
 }
 
 }  // namespace tandem

@@ -26,13 +26,14 @@ void for_my_rows(const Dataset& d, int input, const dist::Comm& comm, std::vecto
 
 // Which statistic group each feature belongs to: one global group, its channel, or (every
 // other mode) itself. Groups are numbered 0..groups-1.
-std::vector<int64_t> feature_groups(const std::string& mode, const Shape& sample, int64_t& groups) {
+std::vector<int64_t> feature_groups(model::PreprocessMode mode, const Shape& sample, int64_t& groups) {
+  using Mode = model::PreprocessMode;
   const int64_t d = sample.numel();
-  if (mode == "standardize_channel")
+  if (mode == Mode::kStandardizeChannel)
     TANDEM_USAGE_CHECK(sample.rank() >= 2,
                        "--preprocess standardize_channel needs samples shaped [C, H, W]; ", "these are ",
                        sample.str(), ": use standardize or standardize_global");
-  groups = mode == "standardize_global" ? 1 : mode == "standardize_channel" ? sample[0] : d;
+  groups = mode == Mode::kStandardizeGlobal ? 1 : mode == Mode::kStandardizeChannel ? sample[0] : d;
   std::vector<int64_t> g(static_cast<size_t>(d));
   for (int64_t j = 0; j < d; ++j) g[j] = j / (d / groups);
   return g;
@@ -68,17 +69,16 @@ std::vector<float> whitening_matrix(std::vector<double>& cov, int64_t d, double 
 
 }  // namespace
 
-model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& mode, double eps,
+model::Preprocessing fit_preprocessing(const Dataset& train, model::PreprocessMode mode, double eps,
                                        dist::Comm& comm, int input) {
-  TANDEM_USAGE_CHECK(model::known_preprocess_mode(mode), "unknown --preprocess '", mode,
-                     "'; known: ", model::preprocess_modes());
+  using Mode = model::PreprocessMode;
   model::Preprocessing p;
   p.mode = mode;
-  if (mode == "none") return p;
-  const bool whiten = mode == "pca_whiten" || mode == "zca_whiten";
+  if (mode == Mode::kNone) return p;
+  const bool whiten = mode == Mode::kPcaWhiten || mode == Mode::kZcaWhiten;
   TANDEM_USAGE_CHECK(!whiten || eps >= 0, "--whiten-eps must be >= 0, got ", eps);
   const int64_t d = train.inputs()[input].width();
-  TANDEM_USAGE_CHECK(!whiten || d <= 8192, "--preprocess ", mode, " needs a ", d, "x", d,
+  TANDEM_USAGE_CHECK(!whiten || d <= 8192, "--preprocess ", enum_name(mode), " needs a ", d, "x", d,
                      " covariance; whitening is limited to 8192 features: use standardize instead");
   p.eps = whiten ? eps : 0;
   int64_t groups = 0;
@@ -94,14 +94,14 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
   });
   comm.allreduce_sum(sums.data(), groups + 1);
   const double rows_total = sums[groups];
-  TANDEM_USAGE_CHECK(rows_total > 0, "--preprocess ", mode, " needs training samples to fit on");
+  TANDEM_USAGE_CHECK(rows_total > 0, "--preprocess ", enum_name(mode), " needs training samples to fit on");
   const double per_group = rows_total * static_cast<double>(d / groups);
   std::vector<double> mean(static_cast<size_t>(groups));
   for (int64_t g = 0; g < groups; ++g) mean[g] = sums[g] / per_group;
   p.mean.resize(static_cast<size_t>(d));
   for (int64_t j = 0; j < d; ++j) p.mean[j] = static_cast<float>(mean[group[j]]);
 
-  if (mode == "center") return p;
+  if (mode == Mode::kCenter) return p;
   if (!whiten) {
     // Pass 2: squared deviations from the mean (two passes: no cancellation).
     std::vector<double> sq(static_cast<size_t>(groups), 0.0);
@@ -135,7 +135,7 @@ model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& 
   for (auto& c : cov) c /= rows_total;
   // One eigendecomposition, on rank 0: every rank then holds bit-identical matrices.
   p.whiten.resize(static_cast<size_t>(d * d));
-  if (comm.is_root()) p.whiten = whitening_matrix(cov, d, eps, mode == "zca_whiten");
+  if (comm.is_root()) p.whiten = whitening_matrix(cov, d, eps, mode == Mode::kZcaWhiten);
   comm.broadcast(p.whiten.data(), d * d * static_cast<int64_t>(sizeof(float)), 0);
   return p;
 }

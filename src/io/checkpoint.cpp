@@ -16,6 +16,8 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/progress", "epoch_loss_sum", p.epoch_loss_sum);
   v("/progress", "epoch_correct", p.epoch_correct);
   v("/progress", "epoch_seen", p.epoch_seen);
+  v("/progress", "window_loss_sum", p.window_loss_sum);
+  v("/progress", "window_seen", p.window_seen);
   v("/progress", "lr_scale", p.lr_scale);
   v("/progress", "best_metric", p.best_metric);
   v("/progress", "best_epoch", p.best_epoch);
@@ -28,11 +30,12 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/data", "sample_shape", d.sample_shape);
 }
 
+// Attributes added after format 1 was first written read as their defaults when absent.
 void read_attr(const H5File& f, const char* group, const char* name, int64_t& out) {
-  out = f.attr_int(group, name);
+  if (f.has_attr(group, name)) out = f.attr_int(group, name);
 }
 void read_attr(const H5File& f, const char* group, const char* name, double& out) {
-  out = f.attr_double(group, name);
+  if (f.has_attr(group, name)) out = f.attr_double(group, name);
 }
 void read_attr(const H5File& f, const char* group, const char* name, std::string& out) {
   out = f.attr_string(group, name);
@@ -42,7 +45,8 @@ void read_attr(const H5File& f, const char* group, const char* name, std::string
 
 void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
                      const std::map<std::string, std::string>& config, const TrainProgress& p,
-                     const DataShape& data, const std::vector<std::string>& history) {
+                     const DataShape& data, const std::vector<std::string>& history,
+                     std::span<const RunArray> run_arrays) {
   write_atomically(path, [&](H5File& f) {
     write_model(f, m, config);
     f.set_attr("/", "format", std::string("tandem-checkpoint"));
@@ -50,6 +54,7 @@ void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer&
     f.create_group("/optimizer");
     f.set_attr("/optimizer", "name", opt.name());
     f.set_attr("/optimizer", "steps", opt.steps());
+    opt.prepare_state(m.graph.param_count());  // an optimizer that has not stepped yet holds zeros
     for (const auto& s : opt.state())
       f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.data->size())}, s.data->data());
     f.create_group("/progress");
@@ -61,6 +66,14 @@ void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer&
     });
     f.create_group("/history");
     f.set_attr("/history", "lines", history);
+    if (!run_arrays.empty()) f.create_group("/run");
+    for (const auto& a : run_arrays) {
+      const std::string ds = "/run/" + a.name;
+      if (!a.f64.empty())
+        f.write(ds, {static_cast<int64_t>(a.f64.size())}, a.f64.data());
+      else
+        f.write(ds, {static_cast<int64_t>(a.f32.size())}, a.f32.data());
+    }
   });
 }
 
@@ -98,6 +111,30 @@ void restore_checkpoint(const std::string& path, model::Model& m, optim::Optimiz
     f.read(ds, s.data->data());
   }
   opt.set_steps(f.attr_int("/optimizer", "steps"));
+}
+
+namespace {
+
+template <class T>
+bool read_array(const std::string& path, const std::string& name, std::vector<T>& out) {
+  H5File f(path, H5File::Mode::kRead);
+  const std::string ds = "/run/" + name;
+  if (!f.exists(ds)) return false;
+  const auto dims = f.info(ds).dims;
+  TANDEM_CHECK(dims.size() == 1, "'", ds, "' in '", path, "' is not a vector");
+  out.resize(static_cast<size_t>(dims[0]));
+  f.read(ds, out.data());
+  return true;
+}
+
+}  // namespace
+
+bool read_run_array(const std::string& path, const std::string& name, std::vector<float>& out) {
+  return read_array(path, name, out);
+}
+
+bool read_run_array(const std::string& path, const std::string& name, std::vector<double>& out) {
+  return read_array(path, name, out);
 }
 
 }  // namespace tandem::io

@@ -10,7 +10,7 @@ namespace {
 void write_preprocessing(H5File& f, const model::Preprocessing& p) {
   if (!p.active()) return;
   f.create_group("/preprocessing");
-  f.set_attr("/preprocessing", "mode", p.mode);
+  f.set_attr("/preprocessing", "mode", enum_name(p.mode));
   f.set_attr("/preprocessing", "eps", p.eps);
   const auto d = static_cast<int64_t>(p.mean.size());
   f.write("/preprocessing/mean", {d}, p.mean.data());
@@ -21,9 +21,12 @@ void write_preprocessing(H5File& f, const model::Preprocessing& p) {
 model::Preprocessing read_preprocessing(const H5File& f, int64_t features) {
   model::Preprocessing p;
   if (!f.exists("/preprocessing")) return p;
-  p.mode = f.attr_string("/preprocessing", "mode");
-  TANDEM_CHECK(model::known_preprocess_mode(p.mode), "'", f.path(), "' has unknown preprocessing '", p.mode,
-               "' (written by a newer tandem?)");
+  const auto mode = f.attr_string("/preprocessing", "mode");
+  try {
+    p.mode = parse_enum<model::PreprocessMode>(mode, "preprocessing");
+  } catch (const UsageError& e) {
+    throw Error("'" + f.path() + "': " + e.what() + " (written by a newer tandem?)");
+  }
   p.eps = f.attr_double("/preprocessing", "eps");
   auto load = [&](const std::string& name, std::vector<float>& v, const std::vector<int64_t>& dims) {
     const std::string path = "/preprocessing/" + name;
@@ -36,7 +39,7 @@ model::Preprocessing read_preprocessing(const H5File& f, int64_t features) {
   load("mean", p.mean, {features});
   load("scale", p.scale, {features});
   load("whiten", p.whiten, {features, features});
-  TANDEM_CHECK(!p.mean.empty(), "'", f.path(), "' has preprocessing '", p.mode, "' without its mean");
+  TANDEM_CHECK(!p.mean.empty(), "'", f.path(), "' has preprocessing '", mode, "' without its mean");
   return p;
 }
 

@@ -4,15 +4,11 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
-#include "tandem/model/model.hpp"
+#include "tandem/model/init.hpp"
 
 namespace tandem::model {
 
 namespace {
-
-const char* const kKnown =
-    "zeros, constant:V, xavier_uniform, xavier_uniform_sigmoid, xavier_normal, he_normal, he_uniform, "
-    "lecun_normal, orthogonal[:GAIN], uniform_fan_in, normal[:STD], uniform[:LIMIT]";
 
 // Rows of a [rows, cols] matrix made orthonormal (rows <= cols) or its columns (rows > cols):
 // modified Gram-Schmidt in double on a Gaussian matrix, which is a QR factorization, so the
@@ -39,59 +35,66 @@ void orthogonal(float* x, int64_t rows, int64_t cols, double gain, Philox& rng) 
       x[i * cols + k] = static_cast<float>(gain * (rows <= cols ? q[i * cols + k] : q[k * rows + i]));
 }
 
-}  // namespace
-
-bool known_init(const std::string& s) {
-  return s == "zeros" || s == "constant" || s == "xavier_uniform" || s == "glorot_uniform" ||
-         s == "xavier_uniform_sigmoid" || s == "xavier_normal" || s == "glorot_normal" || s == "he_normal" ||
-         s == "he_uniform" || s == "lecun_normal" || s == "orthogonal" || s == "uniform_fan_in" ||
-         s == "normal" || s == "uniform";
+void fill_uniform(Tensor t, double limit, Philox& rng) {
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
 }
 
-std::string known_inits() {
-  return kKnown;
+void fill_normal(Tensor t, double stddev, Philox& rng) {
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>(rng.normal() * stddev);
+}
+
+double value_or_one(const graph::InitSpec& s) {
+  return s.value != 0.0 ? s.value : 1.0;
+}
+
+double fan_sum(const graph::InitSpec& s) {
+  return static_cast<double>(s.fan_in + s.fan_out);
+}
+
+double fan_in(const graph::InitSpec& s) {
+  return static_cast<double>(s.fan_in);
+}
+
+}  // namespace
+
+const Registry<InitializerInfo>& initializer_registry() {
+  using Spec = const graph::InitSpec&;
+  static const Registry<InitializerInfo> registry("initializer", "initializers", {
+      {"zeros", {}, "0", [](Spec, Tensor t, Philox&) { std::fill(t.data(), t.data() + t.numel(), 0.0f); }, true},
+      {"constant", {}, "`constant:V`: V everywhere (e.g. `bias_init=constant:0.01` for ReLU units)",
+       [](Spec s, Tensor t, Philox&) { std::fill(t.data(), t.data() + t.numel(), static_cast<float>(s.value)); },
+       true},
+      {"xavier_uniform", {"glorot_uniform"}, "U(±√(6/(fan_in+fan_out))), variance 2/(fan_in+fan_out)",
+       [](Spec s, Tensor t, Philox& r) { fill_uniform(t, std::sqrt(6.0 / fan_sum(s)), r); }},
+      {"xavier_uniform_sigmoid", {}, "4× the range of `xavier_uniform` (Glorot & Bengio's choice for sigmoid units)",
+       [](Spec s, Tensor t, Philox& r) { fill_uniform(t, 4.0 * std::sqrt(6.0 / fan_sum(s)), r); }},
+      {"xavier_normal", {"glorot_normal"}, "N(0, 2/(fan_in+fan_out))",
+       [](Spec s, Tensor t, Philox& r) { fill_normal(t, std::sqrt(2.0 / fan_sum(s)), r); }},
+      {"he_normal", {}, "N(0, 2/fan_in): keeps the variance of ReLU activations",
+       [](Spec s, Tensor t, Philox& r) { fill_normal(t, std::sqrt(2.0 / fan_in(s)), r); }},
+      {"he_uniform", {}, "U(±√(6/fan_in)), variance 2/fan_in",
+       [](Spec s, Tensor t, Philox& r) { fill_uniform(t, std::sqrt(6.0 / fan_in(s)), r); }},
+      {"lecun_normal", {}, "N(0, 1/fan_in)",
+       [](Spec s, Tensor t, Philox& r) { fill_normal(t, std::sqrt(1.0 / fan_in(s)), r); }},
+      {"orthogonal", {}, "`orthogonal[:GAIN]`: QR of a Gaussian matrix, orthonormal rows (columns of a tall weight) × GAIN (1)",
+       [](Spec s, Tensor t, Philox& r) {
+         const int64_t rows = t.shape().rank() > 0 ? t.shape()[0] : 1;
+         orthogonal(t.data(), rows, t.numel() / rows, value_or_one(s), r);
+       }},
+      {"uniform_fan_in", {}, "U(±1/√fan_in), PyTorch's default for Linear and Conv2d",
+       [](Spec s, Tensor t, Philox& r) { fill_uniform(t, 1.0 / std::sqrt(fan_in(s)), r); }},
+      {"normal", {}, "`normal[:STD]`: N(0, STD²), STD 1 by default (the RBF centres' default)",
+       [](Spec s, Tensor t, Philox& r) { fill_normal(t, value_or_one(s), r); }},
+      {"uniform", {}, "`uniform[:LIMIT]`: U(±LIMIT), LIMIT 1 by default",
+       [](Spec s, Tensor t, Philox& r) { fill_uniform(t, value_or_one(s), r); }},
+  });
+  return registry;
 }
 
 void init_tensor(const graph::InitSpec& spec, Tensor t, uint64_t seed, uint32_t stream) {
-  const auto& s = spec.scheme;
-  float* x = t.data();
-  const int64_t n = t.numel();
-  const double fan_in = static_cast<double>(spec.fan_in), fan_out = static_cast<double>(spec.fan_out);
+  const auto& info = initializer_registry().get(spec.scheme);
   Philox rng(seed, RngPurpose::kInit, stream);
-  auto uniform = [&](double limit) {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
-  };
-  auto normal = [&](double stddev) {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(rng.normal() * stddev);
-  };
-  if (s == "zeros") {
-    for (int64_t i = 0; i < n; ++i) x[i] = 0.0f;
-  } else if (s == "constant") {
-    for (int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(spec.value);
-  } else if (s == "xavier_uniform" || s == "glorot_uniform") {
-    uniform(std::sqrt(6.0 / (fan_in + fan_out)));  // Var = 2 / (fan_in + fan_out)
-  } else if (s == "xavier_uniform_sigmoid") {
-    uniform(4.0 * std::sqrt(6.0 / (fan_in + fan_out)));  // Glorot & Bengio's 4x for sigmoid units
-  } else if (s == "xavier_normal" || s == "glorot_normal") {
-    normal(std::sqrt(2.0 / (fan_in + fan_out)));
-  } else if (s == "he_normal") {
-    normal(std::sqrt(2.0 / fan_in));  // keeps ReLU activations' variance
-  } else if (s == "he_uniform") {
-    uniform(std::sqrt(6.0 / fan_in));  // Var = 2 / fan_in
-  } else if (s == "lecun_normal") {
-    normal(std::sqrt(1.0 / fan_in));
-  } else if (s == "orthogonal") {
-    const int64_t rows = t.shape().rank() > 0 ? t.shape()[0] : 1;
-    orthogonal(x, rows, n / rows, spec.value != 0.0 ? spec.value : 1.0, rng);
-  } else if (s == "normal") {
-    normal(spec.value != 0.0 ? spec.value : 1.0);  // normal:STD
-  } else if (s == "uniform") {
-    uniform(spec.value != 0.0 ? spec.value : 1.0);  // uniform:LIMIT, on [-LIMIT, LIMIT]
-  } else if (s == "uniform_fan_in") {
-    uniform(1.0 / std::sqrt(fan_in));  // PyTorch's default for Linear and Conv2d
-  } else {
-    throw UsageError("unknown initializer '" + s + "'; known: " + kKnown);
-  }
+  info.fill(spec, t, rng);
 }
 
 void initialize(graph::Graph& graph, uint64_t seed) {

@@ -4,23 +4,6 @@
 
 namespace tandem::model {
 
-namespace {
-const char* const kModes[] = {
-    "none", "center", "standardize", "standardize_global", "standardize_channel", "pca_whiten", "zca_whiten"};
-}
-
-bool known_preprocess_mode(const std::string& mode) {
-  for (const char* m : kModes)
-    if (mode == m) return true;
-  return false;
-}
-
-std::string preprocess_modes() {
-  std::string s;
-  for (const char* m : kModes) s += (s.empty() ? "" : ", ") + std::string(m);
-  return s;
-}
-
 void Preprocessing::apply(float* x, int64_t rows) {
   if (!active()) return;
   const auto d = static_cast<int64_t>(mean.size());

@@ -7,6 +7,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::model {
 namespace {
@@ -18,19 +19,10 @@ bool valid_name(const std::string& s) {
   return true;
 }
 
-// Ops whose positional arguments are the names of their inputs.
+// Ops whose positional arguments are the names of their inputs (add A B).
 bool args_are_inputs(const std::string& op) {
-  return op == "add" || op == "concat" || op == "mul";
-}
-
-// Shortest text that parses back to v (weights are typed by hand: 0.3 stays "0.3").
-std::string shortest(double v) {
-  char buf[32];
-  for (int digits = 6; digits <= 17; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
+  const auto* info = ops::op_registry().find(op);
+  return info && info->inputs_as_arguments;
 }
 
 // "loss NAME [in=NODE] [weight=W] [target=FIELD]"; the node is resolved once all are read.
@@ -180,7 +172,7 @@ std::string ModelSpec::to_text() const {
     out << "loss " << l.name;
     if (plain) continue;
     out << " in=" << l.node;
-    if (l.weight != 1) out << " weight=" << shortest(l.weight);
+    if (l.weight != 1) out << " weight=" << format_number(l.weight);
     if (l.target != l.node) out << " target=" << l.target;
     out << '\n';
   }

@@ -205,4 +205,8 @@ void BatchNorm::jvp(graph::OpArgs& a) {
     }
 }
 
+std::unique_ptr<graph::Op> make_batchnorm(SpecArgs& a, const OpContext& context) {
+  return std::make_unique<BatchNorm>(context.bn_comm, a.number("momentum", 0.1), a.number("eps", 1e-5));
+}
+
 }  // namespace tandem::ops

@@ -192,4 +192,11 @@ void Conv2d::jvp(graph::OpArgs& a) {
   scatter_output(m, db ? a.param_tangent[1].data() : nullptr, a.batch, a.out_tangent.data());
 }
 
+std::unique_ptr<graph::Op> make_conv2d(SpecArgs& a, const OpContext&) {
+  const int64_t filters = a.arg_int(0, "filters", 0);
+  TANDEM_USAGE_CHECK(filters > 0, a.where(), "conv2d needs the number of filters, e.g. 'conv2d 32 kernel=3'");
+  return std::make_unique<Conv2d>(filters, a.integer("kernel", 3), a.integer("stride", 1), a.integer("pad", 0),
+                                  a.flag("bias", true), a.init("init", "he_normal"), a.init("bias_init", "zeros"));
+}
+
 }  // namespace tandem::ops

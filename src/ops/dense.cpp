@@ -80,4 +80,11 @@ void Dense::jvp(graph::OpArgs& a) {
                a.param_tangent[0].data(), in_, 1.0f, dy, units_);
 }
 
+std::unique_ptr<graph::Op> make_dense(SpecArgs& a, const OpContext&) {
+  const int64_t units = a.arg_int(0, "units", 0);
+  TANDEM_USAGE_CHECK(units > 0, a.where(), "dense needs the number of units, e.g. 'dense 256'");
+  return std::make_unique<Dense>(units, a.flag("bias", true), a.init("init", "he_normal"),
+                                 a.init("bias_init", "zeros"));
+}
+
 }  // namespace tandem::ops

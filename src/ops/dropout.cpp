@@ -63,4 +63,8 @@ void Dropout::jvp(graph::OpArgs& a) {
   for (int64_t i = 0; i < n; ++i) a.out_tangent.data()[i] = a.in_tangent[0].data()[i] * mask[i];
 }
 
+std::unique_ptr<graph::Op> make_dropout(SpecArgs& a, const OpContext&) {
+  return std::make_unique<Dropout>(a.arg_number(0, "rate", 0.5));
+}
+
 }  // namespace tandem::ops

@@ -244,17 +244,32 @@ std::vector<float> parse_class_weights(const std::string& text, const std::vecto
   return w;
 }
 
+std::optional<double> SoftmaxCrossEntropy::untrained_loss(int64_t classes) const {
+  return std::log(static_cast<double>(classes));  // every class about equally likely
+}
+
+const Registry<LossInfo>& loss_registry() {
+  static const Registry<LossInfo> registry("loss", "losses", {
+      {"softmax_cross_entropy", {"cross_entropy"},
+       "log-sum-exp(z) − z_y, fused and stable (the maximum subtracted); gradient softmax(z) − e_y",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<SoftmaxCrossEntropy>(); }},
+      {"bce_logits", {"binary_cross_entropy"},
+       "multi-label: mean over K labels of max(z, 0) − z·t + log(1 + e^−|z|) (PyTorch's `BCEWithLogitsLoss`)",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<BinaryCrossEntropyLogits>(); }},
+      {"mse", {}, "mean over outputs of (p − t)²; class labels read as one-hot targets",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<MeanSquaredError>(); }},
+      {"l1", {}, "mean over outputs of |p − t|; class labels read as one-hot targets",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<L1>(); }},
+      {"hinge", {}, "multi-class (Weston-Watkins) hinge Σ_{j≠y} max(0, z_j − z_y + 1)",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<MulticlassHinge>(false); }},
+      {"squared_hinge", {}, "the hinge's terms squared",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<MulticlassHinge>(true); }},
+  });
+  return registry;
+}
+
 std::unique_ptr<Loss> make_loss(const std::string& name) {
-  if (name == "softmax_cross_entropy" || name == "cross_entropy")
-    return std::make_unique<SoftmaxCrossEntropy>();
-  if (name == "bce_logits" || name == "binary_cross_entropy")
-    return std::make_unique<BinaryCrossEntropyLogits>();
-  if (name == "mse") return std::make_unique<MeanSquaredError>();
-  if (name == "l1") return std::make_unique<L1>();
-  if (name == "hinge" || name == "squared_hinge")
-    return std::make_unique<MulticlassHinge>(name == "squared_hinge");
-  throw UsageError("unknown loss '" + name +
-                   "'; known losses: softmax_cross_entropy, bce_logits, mse, l1, hinge, squared_hinge");
+  return loss_registry().get(name).make();
 }
 
 std::string describe(Loss::Kind kind) {

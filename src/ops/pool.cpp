@@ -111,4 +111,18 @@ void Pool2d::jvp(graph::OpArgs& a) {
   }
 }
 
+namespace {
+std::unique_ptr<graph::Op> make_pool(SpecArgs& a, Pool2d::Kind kind) {
+  const int64_t size = a.arg_int(0, "size", 2);
+  return std::make_unique<Pool2d>(kind, size, a.integer("stride", size));
+}
+}  // namespace
+
+std::unique_ptr<graph::Op> make_maxpool(SpecArgs& a, const OpContext&) {
+  return make_pool(a, Pool2d::Kind::kMax);
+}
+std::unique_ptr<graph::Op> make_avgpool(SpecArgs& a, const OpContext&) {
+  return make_pool(a, Pool2d::Kind::kAverage);
+}
+
 }  // namespace tandem::ops

@@ -126,4 +126,10 @@ void Rbf::jvp(graph::OpArgs& a) {
     }
 }
 
+std::unique_ptr<graph::Op> make_rbf(SpecArgs& a, const OpContext&) {
+  const int64_t units = a.arg_int(0, "units", 0);
+  TANDEM_USAGE_CHECK(units > 0, a.where(), "rbf needs the number of Gaussian units, e.g. 'rbf 64 width=2'");
+  return std::make_unique<Rbf>(units, a.init("init", "normal"), a.number("width", 1.0));
+}
+
 }  // namespace tandem::ops

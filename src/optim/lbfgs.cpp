@@ -38,11 +38,7 @@ double interpolate(double a, double fa, double ga, double b, double fb, double g
 
 }  // namespace
 
-Lbfgs::Lbfgs(const OptimizerConfig& c) : Optimizer(c) {
-  TANDEM_USAGE_CHECK(c.history >= 1, "--lbfgs-history must be >= 1, got ", c.history);
-  TANDEM_USAGE_CHECK(c.tolerance >= 0, "--lbfgs-tol must be >= 0, got ", c.tolerance);
-  TANDEM_USAGE_CHECK(c.max_evals >= 2, "--lbfgs-max-evals must be >= 2, got ", c.max_evals);
-}
+Lbfgs::Lbfgs(const OptimizerConfig& c) : Optimizer(c) {}  // validate(c) checks the ranges
 
 void Lbfgs::update(float*, const float*, int64_t, int64_t, double) {
   throw Error(

@@ -234,23 +234,47 @@ void apply_max_norm(std::span<float> params, const std::vector<WeightRows>& weig
     }
 }
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {
+const Registry<OptimizerInfo>& optimizer_registry() {
+  using C = const OptimizerConfig&;
+  using Made = std::unique_ptr<Optimizer>;
+  static const Registry<OptimizerInfo> registry("optimizer", "optimizers", {
+      {"sgd", {}, "p ← p − η·g", [](C c) -> Made { return std::make_unique<Sgd>(c, false, false); }},
+      {"momentum", {}, "heavy ball, PyTorch's form: v ← μv + g; p ← p − η·v (`--momentum` μ)",
+       [](C c) -> Made { return std::make_unique<Sgd>(c, true, false); }},
+      {"nesterov", {}, "v ← μv + g; p ← p − η·(g + μv)",
+       [](C c) -> Made { return std::make_unique<Sgd>(c, true, true); }},
+      {"adam", {}, "bias-corrected moments (`--beta1 --beta2 --adam-eps`): p ← p − η·m̂/(√v̂ + ε)",
+       [](C c) -> Made { return std::make_unique<Adam>(c, false); }},
+      {"adamw", {}, "Adam with decoupled weight decay p ← p − η·wd·p",
+       [](C c) -> Made { return std::make_unique<Adam>(c, true); }},
+      {"adagrad", {}, "G ← G + g²; p ← p − η·g/(√G + ε)",
+       [](C c) -> Made { return std::make_unique<SquaredGradientScaling>(c, false); }},
+      {"rmsprop", {}, "G ← ρG + (1 − ρ)g²; p ← p − η·g/(√G + ε) (`--rho` ρ)",
+       [](C c) -> Made { return std::make_unique<SquaredGradientScaling>(c, true); }},
+      {"lbfgs", {}, "full batch: two-loop recursion, strong-Wolfe line search (`--lbfgs-*`)",
+       [](C c) -> Made { return std::make_unique<Lbfgs>(c); }, true},
+  });
+  return registry;
+}
+
+void validate(const OptimizerConfig& c) {
+  optimizer_registry().get(c.name, "--optimizer: ");
+  TANDEM_USAGE_CHECK(c.momentum >= 0 && c.momentum < 1, "--momentum must be in [0, 1), got ", c.momentum);
+  TANDEM_USAGE_CHECK(c.beta1 >= 0 && c.beta1 < 1, "--beta1 must be in [0, 1), got ", c.beta1);
+  TANDEM_USAGE_CHECK(c.beta2 >= 0 && c.beta2 < 1, "--beta2 must be in [0, 1), got ", c.beta2);
+  TANDEM_USAGE_CHECK(c.eps > 0, "--adam-eps must be positive, got ", c.eps);
+  TANDEM_USAGE_CHECK(c.rho > 0 && c.rho < 1, "--rho must be in (0, 1), got ", c.rho);
   TANDEM_USAGE_CHECK(c.weight_decay >= 0, "--weight-decay must be >= 0, got ", c.weight_decay);
   TANDEM_USAGE_CHECK(c.l1 >= 0, "--l1 must be >= 0, got ", c.l1);
-  if (c.name == "sgd") return std::make_unique<Sgd>(c, false, false);
-  if (c.name == "momentum") return std::make_unique<Sgd>(c, true, false);
-  if (c.name == "nesterov") return std::make_unique<Sgd>(c, true, true);
-  TANDEM_USAGE_CHECK(c.eps > 0, "--adam-eps must be positive, got ", c.eps);
-  if (c.name == "adam") return std::make_unique<Adam>(c, false);
-  if (c.name == "adamw") return std::make_unique<Adam>(c, true);
-  if (c.name == "adagrad") return std::make_unique<SquaredGradientScaling>(c, false);
-  if (c.name == "rmsprop") {
-    TANDEM_USAGE_CHECK(c.rho > 0 && c.rho < 1, "--rho must be in (0, 1), got ", c.rho);
-    return std::make_unique<SquaredGradientScaling>(c, true);
-  }
-  if (c.name == "lbfgs") return std::make_unique<Lbfgs>(c);
-  throw UsageError("unknown optimizer '" + c.name +
-                   "'; known: sgd, momentum, nesterov, adam, adamw, adagrad, rmsprop, lbfgs");
+  TANDEM_USAGE_CHECK(c.history >= 1, "--lbfgs-history must be >= 1, got ", c.history);
+  TANDEM_USAGE_CHECK(c.tolerance >= 0, "--lbfgs-tol must be >= 0, got ", c.tolerance);
+  TANDEM_USAGE_CHECK(c.max_evals >= 2, "--lbfgs-max-evals must be >= 2 (a line search compares two points), got ",
+                     c.max_evals);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {
+  validate(c);
+  return optimizer_registry().get(c.name).make(c);
 }
 
 }  // namespace tandem::optim

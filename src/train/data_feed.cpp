@@ -107,7 +107,7 @@ DataFeed::DataFeed(model::Model& m, const data::Dataset& d, const std::string& w
   for (size_t h = 0; h < m.heads.size(); ++h) {
     HeadTargets t;
     t.field = target_field(m, d, h);
-    t.multi_label = m.heads[h].loss->name() == "bce_logits";
+    t.multi_label = m.heads[h].loss->probabilities() == ops::Probabilities::kSigmoid;
     if (d.targets()[t.field].is_labels())
       t.labels.resize(rows);
     else

@@ -1,12 +1,11 @@
-// Full-batch training with L-BFGS: the objective is the mean loss over the whole training
-// split plus the L2 penalty, its gradient summed across ranks.
+// Full-batch training with L-BFGS: one iteration per epoch; the objective is the mean loss over
+// the whole training split plus the L2 penalty, its gradient summed across ranks.
 #include <chrono>
 #include <cmath>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/log.hpp"
-#include "tandem/tensor/kernels.hpp"
-#include "tandem/train/interrupt.hpp"
+#include "tandem/optim/lbfgs.hpp"
 #include "tandem/train/trainer.hpp"
 
 namespace tandem::train {
@@ -24,15 +23,13 @@ void Trainer::check_full_batch_setup() const {
   for (int id = 0; id < model_->graph.node_count(); ++id) {
     const auto& n = model_->graph.node(id);
     if (n.is_input()) continue;
-    const auto type = n.op->type();
-    TANDEM_USAGE_CHECK(type != "dropout" && type != "batchnorm", "--optimizer lbfgs needs a deterministic ",
-                       "full-batch objective, but node '", n.name, "' is ", type,
-                       "; remove it from the model or use a stochastic optimizer");
+    TANDEM_USAGE_CHECK(!n.op->stochastic_in_training() && !n.op->uses_batch_statistics(),
+                       "--optimizer lbfgs needs a deterministic full-batch objective, but node '", n.name, "' is ",
+                       n.op->type(), "; remove it from the model or use a stochastic optimizer");
   }
   TANDEM_USAGE_CHECK(!augmenter_->active(), "--optimizer lbfgs needs a fixed training set; drop --augment");
   for (const auto& grp : optimizer_->groups())
-    TANDEM_USAGE_CHECK(grp.l1 == 0,
-                       "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
+    TANDEM_USAGE_CHECK(grp.l1 == 0, "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
   TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0,
                      "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate and "
                      "--overfit-batches");
@@ -60,6 +57,7 @@ double Trainer::full_batch_objective() {
 
 std::vector<EpochRecord> Trainer::run_full_batch() {
   auto& g = model_->graph;
+  auto& lbfgs = dynamic_cast<optim::Lbfgs&>(*optimizer_);
   std::vector<EpochRecord> history;
   const optim::Objective objective = [this](std::span<const float>, std::span<float>) {
     return full_batch_objective();  // x and g are the graph's own arenas
@@ -69,45 +67,34 @@ std::vector<EpochRecord> Trainer::run_full_batch() {
   for (int64_t epoch = progress_.epoch; epoch < config_.epochs; ++epoch) {
     progress_.epoch = epoch;
     const double t0 = seconds_now();
-    const auto it = lbfgs_->iterate(g.params(), f, g.grads(), objective);
+    const auto it = lbfgs.iterate(g.params(), f, g.grads(), objective);
     const double seconds = seconds_now() - t0;
-    ++global_step_;
+    ++progress_.global_step;
     log::infof("lbfgs iteration ", epoch + 1, ": objective ", f, ", max |gradient| ", it.grad_max, ", step ",
                it.step, ", ", it.evaluations, " evaluation(s)");
     EpochRecord r;
     r.epoch = epoch + 1;
-    r.step = global_step_;
+    r.step = progress_.global_step;
     r.train_loss = full_loss_;
     r.train_accuracy = full_correct_ / static_cast<double>(train_.size());
-    if (val_.size() > 0) r.val = evaluate(*model_, val_, comm_, eval_chunk_);
-    const auto test = evaluate(*model_, test_, comm_, eval_chunk_);
-    r.test_loss = test.loss;
-    r.test_accuracy = test.accuracy;
-    if (model_->heads.size() > 1)
-      for (size_t h = 0; h < model_->heads.size(); ++h)
-        r.test_head_loss.emplace_back(model_->heads[h].name, test.head_loss[h]);
+    evaluate_into(r);
     r.lr = it.step;
     r.seconds = seconds;
     r.samples_per_s = static_cast<double>(it.evaluations * train_.size()) / std::max(seconds, 1e-9);
-    log_epoch(r);
-    history.push_back(r);
-    const bool stop = end_of_epoch(r);
+    log_epoch(r, history);
+    const bool stop = apply_callbacks(r);
     progress_.epoch = epoch + 1;
     progress_.batch = 0;
-    double signalled = stop_requested() ? 1 : 0;
-    comm_.allreduce_max(&signalled, 1);
-    const bool last = epoch + 1 == config_.epochs || stop || it.converged || it.failed || signalled > 0;
-    if (last || (checkpoint_every_.unit == Every::Unit::kEpochs &&
-                 (epoch + 1) % static_cast<int64_t>(checkpoint_every_.amount) == 0))
-      write_checkpoint();
+    const bool signalled = stop_->signalled();
+    const bool last = epoch + 1 == config_.epochs || stop || it.converged || it.failed || signalled;
+    if (last || stop_->checkpoint_after_epoch(epoch + 1)) write_checkpoint();
     if (it.converged)
-      log::infof("lbfgs converged: max |gradient| ", it.grad_max, " <= --lbfgs-tol ",
-                 config_.optimizer.tolerance);
+      log::infof("lbfgs converged: max |gradient| ", it.grad_max, " <= --lbfgs-tol ", config_.optimizer.tolerance);
     if (it.failed)
       log::warnf("lbfgs: the line search found no decrease along the search direction in ",
                  config_.optimizer.max_evals,
                  " evaluations; stopping (the objective is flat to float precision here, or not smooth)");
-    if (signalled > 0) return history;
+    if (signalled) return history;
     if (last) break;
   }
   finish(history);

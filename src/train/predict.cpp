@@ -13,11 +13,8 @@ Share rank_share(int64_t n, const dist::Comm& comm) {
   return {n * comm.rank() / comm.size(), n * (comm.rank() + 1) / comm.size()};
 }
 
-Output output_kind(const model::Model& m, size_t head) {
-  const std::string name = m.heads.at(head).loss->name();
-  return name == "softmax_cross_entropy" ? Output::kSoftmax
-         : name == "bce_logits"          ? Output::kSigmoid
-                                         : Output::kRaw;
+ops::Probabilities output_kind(const model::Model& m, size_t head) {
+  return m.heads.at(head).loss->probabilities();
 }
 
 std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
@@ -46,13 +43,13 @@ std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share 
   return std::move(predict_heads(m, d, share, chunk)[0]);
 }
 
-void to_probabilities(const float* out, int64_t rows, int64_t k, Output kind, float* dst) {
+void to_probabilities(const float* out, int64_t rows, int64_t k, ops::Probabilities kind, float* dst) {
   for (int64_t i = 0; i < rows; ++i) {
     const float* z = out + i * k;
     float* p = dst + i * k;
-    if (kind == Output::kRaw) {
+    if (kind == ops::Probabilities::kNone) {
       std::copy(z, z + k, p);
-    } else if (kind == Output::kSigmoid) {
+    } else if (kind == ops::Probabilities::kSigmoid) {
       for (int64_t c = 0; c < k; ++c)
         p[c] = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(z[c]))));
     } else {

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
 
 namespace tandem::train {
 
@@ -32,6 +33,16 @@ Every parse_every(const std::string& text) {
   TANDEM_USAGE_CHECK(e.amount > 0, "--checkpoint-every '", text,
                      "' must be positive (or 0 for only at the end)");
   return e;
+}
+
+std::string format_every(const Every& e) {
+  switch (e.unit) {
+    case Every::Unit::kNever: return "0";
+    case Every::Unit::kSteps: return format_number(e.amount) + "steps";
+    case Every::Unit::kEpochs: return format_number(e.amount) + (e.amount == 1 ? "epoch" : "epochs");
+    case Every::Unit::kSeconds: return format_number(e.amount) + "s";
+  }
+  return "0";
 }
 
 }  // namespace tandem::train

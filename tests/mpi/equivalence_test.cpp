@@ -226,8 +226,9 @@ TEST(Equivalence, PreprocessingStatisticsOnNRanksEqualOneRank) {
   for (const std::string mode :
        {"center", "standardize", "standardize_global", "standardize_channel", "pca_whiten", "zca_whiten"}) {
     SCOPED_TRACE(mode);
-    const auto mine = data::fit_preprocessing(train, mode, 1e-2, *g_world);
-    const auto ref = data::fit_preprocessing(train, mode, 1e-2, local);
+    const auto parsed = parse_enum<model::PreprocessMode>(mode, "--preprocess");
+    const auto mine = data::fit_preprocessing(train, parsed, 1e-2, *g_world);
+    const auto ref = data::fit_preprocessing(train, parsed, 1e-2, local);
     ASSERT_EQ(mine.mean.size(), 64u);
     EXPECT_LE(max_rel_diff(mine.mean, ref.mean), 1e-6);
     EXPECT_LE(max_rel_diff(mine.scale, ref.scale), 1e-6);
@@ -243,7 +244,7 @@ TEST(Equivalence, PreprocessingStatisticsOnNRanksEqualOneRank) {
 TEST(Equivalence, ZcaWhitenedTrainingMatchesOneRank) {
   Fixture fx(kMlp);
   auto c = fx.config(16);
-  c.preprocess = "zca_whiten";
+  c.preprocess = model::PreprocessMode::kZcaWhiten;
   expect_equivalent(c, c, 3, {1e-4, 1e-4});
 }
 
@@ -317,10 +318,10 @@ TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
 TEST(Equivalence, BucketedAndBlockingSyncGiveTheSameGradients) {
   Fixture fx(kCnnBn);
   auto bucketed = fx.config(12);
-  bucketed.grad_sync = "bucketed";
+  bucketed.grad_sync = dist::GradSyncMode::kBucketed;
   bucketed.bucket_mb = 256.0 / (1024 * 1024);  // 64 floats: many buckets
   auto blocking = fx.config(12);
-  blocking.grad_sync = "blocking";
+  blocking.grad_sync = dist::GradSyncMode::kBlocking;
   train::Trainer a(bucketed, *g_world), b(blocking, *g_world);
   ASSERT_GT(a.grad_sync().buckets().size(), 5u);
   ASSERT_EQ(b.grad_sync().buckets().size(), 1u);
@@ -340,8 +341,8 @@ TEST(Equivalence, BucketedAndBlockingSyncGiveTheSameGradients) {
 TEST(Equivalence, MismatchedOptionIsAStartUpErrorNamingItNotAHang) {
   Fixture fx(kMlp);
   auto c = fx.config(16);
-  c.resolved = {{"lr", "0.1"}, {"seed", "3"}, {"threads", std::to_string(g_world->rank())}};
-  if (g_world->rank() == g_world->size() - 1) c.resolved["lr"] = "0.2";
+  c.threads = 1 + g_world->rank() % 2;
+  if (g_world->rank() == g_world->size() - 1) c.lr = 0.2;
   try {
     train::Trainer t(c, *g_world);
     FAIL() << "expected a start-up error";
@@ -349,7 +350,7 @@ TEST(Equivalence, MismatchedOptionIsAStartUpErrorNamingItNotAHang) {
     EXPECT_NE(std::string(e.what()).find("ranks disagree on option --lr"), std::string::npos) << e.what();
   }
   // Threads may differ between ranks (nodes differ); that alone is no error.
-  c.resolved["lr"] = "0.1";
+  c.lr = 0.1;
   EXPECT_NO_THROW(train::Trainer(c, *g_world));
 }
 

@@ -11,9 +11,9 @@
 
 namespace tandem::data {
 
-// Statistics of input field `input` of the training split. mode: see
-// model::preprocess_modes(); eps: added to the covariance eigenvalues (whitening). Collective.
-model::Preprocessing fit_preprocessing(const Dataset& train, const std::string& mode, double eps,
+// Statistics of input field `input` of the training split; eps: added to the covariance
+// eigenvalues (whitening). Collective.
+model::Preprocessing fit_preprocessing(const Dataset& train, model::PreprocessMode mode, double eps,
                                        dist::Comm& comm, int input = 0);
 
 }  // namespace tandem::data

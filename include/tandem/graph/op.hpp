@@ -75,6 +75,11 @@ class Op {
   virtual std::string type() const = 0;
   // Number of inputs; -1 for any number >= 2.
   virtual int arity() const { return 1; }
+  // Capabilities the trainer asks about instead of comparing type names.
+  // Random in training (dropout): the loss of a batch is not a fixed function of the weights.
+  virtual bool stochastic_in_training() const { return false; }
+  // Training output depends on the other samples of the batch (batch norm).
+  virtual bool uses_batch_statistics() const { return false; }
   // Per-sample output shape. Throws UsageError naming the mismatch.
   virtual Shape infer(const std::vector<Shape>& in) = 0;
   // Valid after infer().

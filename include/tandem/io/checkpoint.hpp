@@ -10,8 +10,12 @@
 //                        lr_scale (reduce-on-plateau), best_metric, bad_epochs, ranks
 //   /data                attrs train_size, val_size, test_size, sample_shape, classes
 //   /history             attr lines: every metrics.jsonl line so far
+//   /run/NAME            arrays a run keeps besides the model and optimizer (early stopping's
+//                        best weights, the hard-example loss table, per-rank batch-norm
+//                        statistics): float32 or float64, written and read by name
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +31,8 @@ struct TrainProgress {
   int64_t batch = 0;        // next global batch within it
   int64_t global_step = 0;  // optimizer steps so far
   double epoch_loss_sum = 0, epoch_correct = 0, epoch_seen = 0;
+  // --log-every-steps: the training-loss sum and samples since the last step line (all ranks).
+  double window_loss_sum = 0, window_seen = 0;
   double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
   double best_metric = 0;
   int64_t best_epoch = 0;  // 0: none yet
@@ -48,10 +54,22 @@ struct CheckpointMeta {
   std::string tandem_version;
 };
 
+// One /run/NAME array: exactly one of f32 and f64 is non-empty.
+struct RunArray {
+  std::string name;
+  std::span<const float> f32;
+  std::span<const double> f64;
+};
+
 // Atomic (PATH.tmp, flushed, synced, renamed); call on one rank.
 void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
                      const std::map<std::string, std::string>& config, const TrainProgress& progress,
-                     const DataShape& data, const std::vector<std::string>& history);
+                     const DataShape& data, const std::vector<std::string>& history,
+                     std::span<const RunArray> run_arrays = {});
+
+// /run/NAME into out (resized); false when the checkpoint has no such array.
+bool read_run_array(const std::string& path, const std::string& name, std::vector<float>& out);
+bool read_run_array(const std::string& path, const std::string& name, std::vector<double>& out);
 
 // Everything but the arrays; throws naming the file when it is not a tandem checkpoint.
 CheckpointMeta read_checkpoint_meta(const std::string& path);

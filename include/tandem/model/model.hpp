@@ -7,6 +7,7 @@
 
 #include "tandem/dist/comm.hpp"
 #include "tandem/graph/graph.hpp"
+#include "tandem/model/init.hpp"
 #include "tandem/model/preprocessing.hpp"
 #include "tandem/model/spec.hpp"
 #include "tandem/ops/losses.hpp"
@@ -51,14 +52,5 @@ struct BuildOptions {
 
 // Builds the graph of a spec; errors name the spec file and line.
 std::unique_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options = {});
-
-// Fills every parameter from its InitSpec with Philox keyed by (seed, parameter index):
-// the same seed gives the same parameters on every rank.
-void initialize(graph::Graph& graph, uint64_t seed);
-
-// The initialization schemes, by name; UsageError for an unknown one.
-void init_tensor(const graph::InitSpec& spec, Tensor t, uint64_t seed, uint32_t stream);
-bool known_init(const std::string& scheme);
-std::string known_inits();  // the list, for messages
 
 }  // namespace tandem::model

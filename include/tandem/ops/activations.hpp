@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -107,5 +110,20 @@ class Flatten final : public graph::Op {
   void backward(graph::OpArgs& a) override;
   void jvp(graph::OpArgs& a) override;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_relu(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_sigmoid(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_tanh(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_leaky_relu(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_elu(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_gelu(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_softplus(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_scaled_tanh(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_tanh_linear(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_prelu(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_maxout(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_softmax(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_flatten(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

@@ -1,6 +1,9 @@
 #pragma once
+#include <memory>
+
 #include "tandem/dist/comm.hpp"
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -15,6 +18,7 @@ class BatchNorm final : public graph::Op {
  public:
   BatchNorm(dist::Comm* comm, double momentum, double eps);
   std::string type() const override { return "batchnorm"; }
+  bool uses_batch_statistics() const override { return true; }
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
   std::vector<graph::StateSpec> state() const override;
@@ -37,5 +41,8 @@ class BatchNorm final : public graph::Op {
   std::vector<double> red_;            // reduction buffer, sized once
   std::vector<double> scratch_means_;  // [2C] global means for backward and jvp
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_batchnorm(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

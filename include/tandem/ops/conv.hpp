@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -36,5 +39,8 @@ class Conv2d final : public graph::Op {
   graph::InitSpec weight_init_, bias_init_;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_conv2d(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

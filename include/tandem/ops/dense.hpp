@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -20,5 +23,8 @@ class Dense final : public graph::Op {
   bool bias_;
   graph::InitSpec weight_init_, bias_init_;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_dense(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -10,6 +13,7 @@ class Dropout final : public graph::Op {
  public:
   explicit Dropout(double rate);
   std::string type() const override { return "dropout"; }
+  bool stochastic_in_training() const override { return true; }
   Shape infer(const std::vector<Shape>& in) override {
     row_ = in[0].numel();
     return in[0];
@@ -24,5 +28,8 @@ class Dropout final : public graph::Op {
   int64_t row_ = 0;      // elements per sample
   bool active_ = false;  // whether the last forward applied a mask
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_dropout(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

@@ -4,9 +4,11 @@
 // the summed gradients across ranks those of the mean loss).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tandem/core/registry.hpp"
 #include "tandem/tensor/tensor.hpp"
 
 namespace tandem::ops {
@@ -17,6 +19,13 @@ struct Targets {
   Tensor values;
   // When set, forward_backward also writes each sample's own (unweighted) loss here [batch].
   float* per_sample = nullptr;
+};
+
+// How the outputs a loss trains read as probabilities (predict, ensembles, accuracy).
+enum class Probabilities {
+  kNone,     // the outputs themselves (regression, margins)
+  kSoftmax,  // logits of mutually exclusive classes
+  kSigmoid,  // logits of independent labels (multi-label): accuracy per label
 };
 
 class Loss {
@@ -30,6 +39,11 @@ class Loss {
   // The targets the loss reads.
   enum class Kind { kLabels, kValues, kEither };
   virtual Kind targets() const = 0;
+  // Capabilities, asked instead of comparing names.
+  virtual Probabilities probabilities() const { return Probabilities::kNone; }
+  // The mean loss of an untrained model with small random outputs over `classes` classes,
+  // when the loss has one (ln C for softmax cross-entropy): the first step is checked against it.
+  virtual std::optional<double> untrained_loss(int64_t /*classes*/) const { return std::nullopt; }
 };
 
 // Softmax cross-entropy on logits, fused: loss = logsumexp(z) - z_y, grad = softmax(z) - e_y.
@@ -39,6 +53,8 @@ class SoftmaxCrossEntropy final : public Loss {
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
   Kind targets() const override { return Kind::kLabels; }
+  Probabilities probabilities() const override { return Probabilities::kSoftmax; }
+  std::optional<double> untrained_loss(int64_t classes) const override;
 };
 
 // Mean squared error per sample: mean over the K outputs of (pred - target)^2, the batch mean
@@ -60,6 +76,7 @@ class BinaryCrossEntropyLogits final : public Loss {
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
   Kind targets() const override { return Kind::kValues; }
+  Probabilities probabilities() const override { return Probabilities::kSigmoid; }
 };
 
 // Multi-class hinge (Weston-Watkins, as in CS231n): sum over j != y of max(0, z_j - z_y + 1);
@@ -96,6 +113,8 @@ class ClassWeighted final : public Loss {
   double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
   Kind targets() const override { return Kind::kLabels; }
+  Probabilities probabilities() const override { return inner_->probabilities(); }
+  std::optional<double> untrained_loss(int64_t classes) const override { return inner_->untrained_loss(classes); }
 
  private:
   std::unique_ptr<Loss> inner_;
@@ -107,8 +126,16 @@ class ClassWeighted final : public Loss {
 std::vector<float> parse_class_weights(const std::string& text, const std::vector<int32_t>& labels,
                                        int64_t classes);
 
-// "softmax_cross_entropy" (alias "cross_entropy"), "bce_logits" (alias
-// "binary_cross_entropy"), "mse", "l1", "hinge", "squared_hinge"; UsageError otherwise.
+// The losses a spec's `loss NAME` line can name: one registration line each in losses.cpp.
+struct LossInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;  // the per-sample loss, one line
+  std::unique_ptr<Loss> (*make)() = nullptr;
+};
+const Registry<LossInfo>& loss_registry();
+
+// The loss called `name` (or an alias); UsageError listing the known ones otherwise.
 std::unique_ptr<Loss> make_loss(const std::string& name);
 // What a loss's targets must be, for messages: "class-index labels [N]" or ...
 std::string describe(Loss::Kind kind);

@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -41,5 +44,10 @@ class Concat final : public graph::Op {
   std::vector<int64_t> size_, offset_;
   int64_t row_ = 0;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_add(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_mul(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_concat(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -24,5 +27,9 @@ class Pool2d final : public graph::Op {
   int64_t k_, s_;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_maxpool(SpecArgs& args, const OpContext& context);
+std::unique_ptr<graph::Op> make_avgpool(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

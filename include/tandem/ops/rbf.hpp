@@ -1,5 +1,8 @@
 #pragma once
+#include <memory>
+
 #include "tandem/graph/op.hpp"
+#include "tandem/ops/registry.hpp"
 
 namespace tandem::ops {
 
@@ -28,5 +31,8 @@ class Rbf final : public graph::Op {
   graph::InitSpec centre_init_;
   double width_;
 };
+
+// Spec factories (registered in src/ops/registry.cpp).
+std::unique_ptr<graph::Op> make_rbf(SpecArgs& args, const OpContext& context);
 
 }  // namespace tandem::ops

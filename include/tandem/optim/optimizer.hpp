@@ -8,11 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "tandem/core/registry.hpp"
+
 namespace tandem::optim {
 
+// Defaults here are the defaults of `tandem train` (its option table reads them).
 struct OptimizerConfig {
-  std::string name = "sgd";  // sgd | momentum | nesterov | adam | adamw | adagrad | rmsprop
-  double momentum = 0.9;     // momentum and nesterov
+  std::string name = "momentum";  // a key of optimizer_registry()
+  double momentum = 0.9;          // momentum and nesterov
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw (eps also adagrad and rmsprop)
   double rho = 0.99;                              // rmsprop: decay of the squared-gradient average
   // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.
@@ -88,8 +91,20 @@ struct GroupRule {
 std::vector<GroupRule> parse_group_rules(const std::string& text);
 bool glob_match(const std::string& pattern, const std::string& name);
 
-// "sgd", "momentum", "nesterov", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"; UsageError
-// otherwise.
+// The optimizers `--optimizer` can name: one registration line each in optimizer.cpp.
+struct OptimizerInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;  // the update rule, one line
+  std::unique_ptr<Optimizer> (*make)(const OptimizerConfig&) = nullptr;
+  bool full_batch = false;  // iterates on the whole training split (L-BFGS), not on mini-batches
+};
+const Registry<OptimizerInfo>& optimizer_registry();
+
+// UsageError naming the option (--momentum, --adam-eps, ...) of a value out of its range.
+void validate(const OptimizerConfig& config);
+
+// validate(config), then the registry's optimizer called config.name.
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config);
 
 }  // namespace tandem::optim

@@ -14,11 +14,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "tandem/core/registry.hpp"
 
 namespace tandem::optim {
 
+// Defaults here are the defaults of `tandem train` (its option table reads them).
 struct ScheduleConfig {
-  std::string name = "constant";
+  std::string name = "constant";  // a key of schedule_registry()
   double step_epochs = 10;       // step
   double gamma = 0.1;            // step, exponential
   double decay = 0.1;            // inverse_time
@@ -37,6 +41,21 @@ class Schedule {
   virtual double lr(double base_lr, int64_t epoch, int64_t step) const = 0;
 };
 
+// The schedules `--lr-schedule` can name: one registration line each in schedule.cpp. `rate`
+// gives the rate after warmup at epoch `epoch` (0-based) and t = min(1, steps after warmup /
+// tau) for base rate eta0.
+struct ScheduleInfo {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string summary;  // the formula, one line
+  double (*rate)(const ScheduleConfig& c, double eta0, double epoch, double t) = nullptr;
+};
+const Registry<ScheduleInfo>& schedule_registry();
+
+// UsageError naming the option (--lr-gamma, ...) of a value out of its range.
+void validate(const ScheduleConfig& config);
+
+// validate(config), then the registry's schedule called config.name.
 std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& config);
 
 }  // namespace tandem::optim

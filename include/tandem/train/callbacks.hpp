@@ -1,24 +1,32 @@
 #pragma once
-// Decisions taken on a monitored metric after each epoch: which checkpoint is the best, when
-// to stop early, when to lower the learning rate. Pure logic on the sequence of values, so it
-// is tested on crafted sequences and saved in checkpoints as plain numbers.
+// Decisions taken on a monitored metric after each epoch: which model is the best, when to
+// stop early (restoring the best weights), when to lower the learning rate. after_epoch is pure
+// logic on the sequence of values, tested on crafted sequences; EpochCallbacks applies it to a
+// run and owns what it needs to survive a resume (its counters and the best weights).
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "tandem/graph/graph.hpp"
+#include "tandem/io/checkpoint.hpp"
+#include "tandem/train/config.hpp"
 
 namespace tandem::train {
 
 // A metric and its direction: *_loss is minimized, *_accuracy maximized.
 class Monitor {
  public:
-  // name: val_loss, val_accuracy, train_loss, train_accuracy, test_loss, test_accuracy.
+  explicit Monitor(Metric metric);  // not Metric::kAuto
+  // By name (val_loss, val_accuracy, train_loss, ...); UsageError for an unknown one.
   explicit Monitor(const std::string& name);
-  const std::string& name() const { return name_; }
+  Metric metric() const { return metric_; }
+  std::string name() const { return enum_name(metric_); }
   bool minimize() const { return minimize_; }
   // True when `value` beats `best` by more than min_delta (any value beats "no best yet").
   bool improves(double value, double best, bool have_best, double min_delta) const;
 
  private:
-  std::string name_;
+  Metric metric_;
   bool minimize_ = true;
 };
 
@@ -44,5 +52,33 @@ struct CallbackConfig {
 // Updates `state` with epoch `epoch`'s value and says what to do.
 EpochDecision after_epoch(const Monitor& monitor, const CallbackConfig& config, PlateauState& state,
                           int64_t epoch, double value);
+
+// The callbacks of one run. With early stopping on, it keeps a copy of the parameters and
+// batch-norm statistics of the best epoch, restores them when it stops, and saves them in
+// checkpoints (/run/best_params, /run/best_state) so that a resumed run restores the same.
+class EpochCallbacks {
+ public:
+  EpochCallbacks(Metric metric, const TrainConfig& config);
+  const Monitor& monitor() const { return monitor_; }
+  const PlateauState& state() const { return state_; }
+  double lr_scale() const { return lr_scale_; }  // product of the plateau cuts so far
+
+  // After epoch `epoch` (1-based) whose monitored value is `value`, with the model's graph in
+  // its end-of-epoch state; restores the best weights into it when early stopping fires.
+  EpochDecision after(int64_t epoch, double value, graph::Graph& graph);
+
+  // Checkpoint state: counters into progress, the best weights into arrays (views of this
+  // object's copies: keep it alive while the arrays are written).
+  void save(io::TrainProgress& progress, std::vector<io::RunArray>& arrays) const;
+  void restore(const io::TrainProgress& progress, const std::string& checkpoint, const graph::Graph& graph);
+
+ private:
+  Monitor monitor_;
+  CallbackConfig config_;
+  double plateau_factor_;
+  PlateauState state_;
+  double lr_scale_ = 1.0;
+  std::vector<float> best_params_, best_state_;  // with early stopping: the best epoch's
+};
 
 }  // namespace tandem::train

@@ -18,14 +18,13 @@ struct Share {
 };
 Share rank_share(int64_t n, const dist::Comm& comm);
 
-// What a head's outputs mean: softmax_cross_entropy gives class probabilities (softmax),
-// bce_logits per-label probabilities (sigmoid); other losses' outputs are used as they are.
-enum class Output { kSoftmax, kSigmoid, kRaw };
-Output output_kind(const model::Model& m, size_t head);
+// What a head's outputs mean, from its loss: class probabilities (softmax), per-label
+// probabilities (sigmoid), or the outputs as they are.
+ops::Probabilities output_kind(const model::Model& m, size_t head);
 // rows x k outputs into dst as probabilities of that kind.
-void to_probabilities(const float* out, int64_t rows, int64_t k, Output kind, float* dst);
+void to_probabilities(const float* out, int64_t rows, int64_t k, ops::Probabilities kind, float* dst);
 
-// Every head's probabilities [share rows x K_h] (see Output). The graph must be planned for
+// Every head's probabilities [share rows x K_h] (see output_kind). The graph must be planned for
 // `chunk` rows.
 std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
                                               int64_t chunk);

@@ -7,10 +7,9 @@
 
 namespace tandem::dist {
 
-GradSyncMode parse_grad_sync_mode(const std::string& name) {
-  if (name == "blocking") return GradSyncMode::kBlocking;
-  if (name == "bucketed") return GradSyncMode::kBucketed;
-  throw UsageError("unknown --grad-sync '" + name + "'; use auto, blocking or bucketed");
+GradSyncMode resolve(GradSyncMode mode, int nodes) {
+  if (mode != GradSyncMode::kAuto) return mode;
+  return nodes > 1 ? GradSyncMode::kBucketed : GradSyncMode::kBlocking;
 }
 
 std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t first_cap_bytes) {
@@ -27,9 +26,9 @@ std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t firs
 
 GradientSync::GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode, int64_t cap_bytes,
                            int64_t first_cap_bytes)
-    : comm_(comm), grads_(grads), mode_(mode) {
+    : comm_(comm), grads_(grads), mode_(resolve(mode, comm.node_count())) {
   const auto floats = static_cast<int64_t>(grads.size());
-  buckets_ = mode == GradSyncMode::kBlocking ? plan_buckets(floats, floats * 4 + 4, floats * 4 + 4)
+  buckets_ = mode_ == GradSyncMode::kBlocking ? plan_buckets(floats, floats * 4 + 4, floats * 4 + 4)
                                              : plan_buckets(floats, cap_bytes, first_cap_bytes);
   pending_.resize(buckets_.size());
 }

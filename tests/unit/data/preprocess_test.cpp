@@ -59,7 +59,7 @@ class Data {
 
 model::Preprocessing fit(const data::Dataset& d, const std::string& mode, double eps = 0) {
   dist::LocalComm comm;
-  return data::fit_preprocessing(d, mode, eps, comm);
+  return data::fit_preprocessing(d, parse_enum<model::PreprocessMode>(mode, "--preprocess"), eps, comm);
 }
 
 // Covariance of the rows of x [rows, d] in double.
@@ -178,7 +178,7 @@ TEST(Preprocess, SavedWithTheModelAndReadBack) {
   io::save_model(path, *m, {});
   const auto back = io::load_model(path);
   std::filesystem::remove(path);
-  EXPECT_EQ(back->preprocessing.mode, "zca_whiten");
+  EXPECT_EQ(back->preprocessing.mode, model::PreprocessMode::kZcaWhiten);
   EXPECT_DOUBLE_EQ(back->preprocessing.eps, 0.1);
   EXPECT_EQ(back->preprocessing.mean, m->preprocessing.mean);
   EXPECT_EQ(back->preprocessing.whiten, m->preprocessing.whiten);

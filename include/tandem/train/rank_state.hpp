@@ -1,0 +1,22 @@
+#pragma once
+// --bn-sync local: each rank's batch-norm running statistics differ within an epoch (they are
+// averaged at its end). A mid-epoch checkpoint keeps every rank's copy, so that a run resumed
+// on the same number of ranks continues with exactly the statistics each rank had.
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tandem/dist/comm.hpp"
+
+namespace tandem::train {
+
+// Collective: every rank's state, rank after rank [ranks x state], on every rank.
+std::vector<float> gather_rank_states(dist::Comm& comm, std::span<const float> state);
+// Each rank's own copy from /run/rank_state of a checkpoint written by `written_ranks` ranks;
+// on another number of ranks, their mean. Nothing when the checkpoint has none.
+void restore_rank_state(const std::string& checkpoint, int64_t written_ranks, std::span<float> state,
+                        const dist::Comm& comm);
+// Collective: every rank's state replaced by the ranks' mean.
+void average_rank_states(dist::Comm& comm, std::span<float> state);
+
+}  // namespace tandem::train

@@ -1,0 +1,68 @@
+#pragma once
+// One optimizer step of data-parallel training, the hot path: this rank's share of a global
+// batch is gathered (augmented, preprocessed), run forward, its loss seeded with
+// 1 / (samples in the global batch) and run backward as `accumulate` micro-batches; the
+// gradients are summed across ranks (overlapping backward in bucketed mode), and the optimizer
+// and the max-norm constraint update the parameters. Everything is sized at construction: a
+// step allocates nothing.
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "tandem/data/augment.hpp"
+#include "tandem/dist/grad_sync.hpp"
+#include "tandem/model/model.hpp"
+#include "tandem/optim/optimizer.hpp"
+#include "tandem/train/data_feed.hpp"
+#include "tandem/train/hard_example_table.hpp"
+
+namespace tandem::train {
+
+struct StepOptions {
+  int64_t accumulate = 1;  // micro-batches per step (every rank runs all, some maybe empty)
+  uint64_t seed = 0;       // keys dropout masks with (epoch, sample, node)
+  bool dropout = true;     // false: dropout is the identity (--overfit-batches)
+  double max_norm = 0;     // 0: no constraint
+  bool overlap_sync = false;  // start bucket allreduces during backward (bucketed, several ranks)
+};
+
+class StepRunner {
+ public:
+  // The runner uses but does not own its parts. weighted_first: replaces the first loss in
+  // training (class weights), may be null; hard: receives each sample's loss, may be null.
+  StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter, optim::Optimizer& optimizer,
+             dist::GradientSync& sync, const StepOptions& options, ops::Loss* weighted_first,
+             HardExampleTable* hard);
+
+  struct Result {
+    double loss = 0;     // this rank's summed loss
+    double correct = 0;  // this rank's correct predictions
+  };
+  // One step on this rank's rows `ids` of a global batch of `global` samples, during `epoch`
+  // (0-based), at learning rate lr; `step` (1-based) names the step in messages. All ranks call it.
+  Result step(std::span<const int64_t> ids, int64_t global, int64_t epoch, double lr, int64_t step);
+
+  // The micro-batch size the graph must be planned for, given the per-rank batch.
+  static int64_t micro_batch(int64_t per_rank_batch, int64_t accumulate) {
+    return (per_rank_batch + accumulate - 1) / accumulate;
+  }
+
+ private:
+  Result micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last);
+
+  model::Model& model_;
+  DataFeed& feed_;
+  data::Augmenter& augmenter_;
+  optim::Optimizer& optimizer_;
+  dist::GradientSync& sync_;
+  StepOptions options_;
+  ops::Loss* weighted_first_;
+  HardExampleTable* hard_;
+  std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
+  std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
+  std::function<void(int64_t)> no_progress_;      // earlier micro-batches: nothing to report
+  std::vector<float> sample_loss_;                // [micro-batch]: each sample's loss (hard examples)
+};
+
+}  // namespace tandem::train

@@ -1,0 +1,238 @@
+#include "tandem/train/options.hpp"
+
+#include <type_traits>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
+#include "tandem/io/checkpoint.hpp"
+
+namespace tandem::train {
+namespace {
+
+using OnResume = OptionDef::OnResume;
+
+// Text to a field's type, and back. Errors name the option.
+template <class T>
+T parse_as(const std::string& text, const std::string& option) {
+  const std::string what = "--" + option;
+  if constexpr (std::is_same_v<T, std::string>) {
+    return text;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    TANDEM_USAGE_CHECK(text == "true" || text == "false" || text == "1" || text == "0", what,
+                       " takes true or false, got '", text, "'");
+    return text == "true" || text == "1";
+  } else if constexpr (std::is_same_v<T, double>) {
+    return parse_double(text, what);
+  } else if constexpr (std::is_same_v<T, uint64_t>) {
+    TANDEM_USAGE_CHECK(!text.empty() && text[0] != '-', what, ": expected a non-negative integer, got '", text,
+                       "'");
+    return static_cast<uint64_t>(parse_int(text, what));
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(parse_int(text, what));
+  } else if constexpr (std::is_same_v<T, Every>) {
+    return parse_every(text);
+  } else {
+    return parse_enum<T>(text, what);
+  }
+}
+
+template <class T>
+std::string text_of(const T& v) {
+  if constexpr (std::is_same_v<T, std::string>) {
+    return v;
+  } else if constexpr (std::is_same_v<T, bool>) {
+    return v ? "true" : "false";
+  } else if constexpr (std::is_same_v<T, double>) {
+    return format_number(v);
+  } else if constexpr (std::is_integral_v<T>) {
+    return std::to_string(v);
+  } else if constexpr (std::is_same_v<T, Every>) {
+    return format_every(v);
+  } else {
+    return enum_name(v);
+  }
+}
+
+// One table row: the option bound to the field `access` returns.
+template <class Access>
+OptionDef option(std::string name, Access access, std::string help, OnResume on_resume = OnResume::kFixed) {
+  using T = std::remove_reference_t<decltype(access(std::declval<TrainConfig&>()))>;
+  OptionDef o;
+  o.name = name;
+  o.help = std::move(help);
+  o.is_switch = std::is_same_v<T, bool>;
+  o.on_resume = on_resume;
+  o.set = [access, name](TrainConfig& c, const std::string& text) { access(c) = parse_as<T>(text, name); };
+  o.get = [access](const TrainConfig& c) { return text_of(access(const_cast<TrainConfig&>(c))); };
+  return o;
+}
+
+#define TANDEM_FIELD(path) [](TrainConfig& c) -> auto& { return c.path; }
+
+std::vector<OptionDef> make_table() {
+  const auto changeable = OnResume::kChangeable;
+  // clang-format off
+  return {
+    option("data", TANDEM_FIELD(data), "HDF5 dataset (see datasets/README.md)", changeable),
+    option("model", TANDEM_FIELD(model), "model-spec file (see launch/models/); with --resume: the checkpoint's",
+           OnResume::kNotInherited),
+    option("out", TANDEM_FIELD(out), "output directory: metrics.jsonl, checkpoints, best.h5, final.h5", changeable),
+    option("epochs", TANDEM_FIELD(epochs), "passes over the training split", changeable),
+    option("batch-size", TANDEM_FIELD(batch_size), "GLOBAL batch size, split across ranks"),
+    option("lr", TANDEM_FIELD(lr), "learning rate", changeable),
+    option("optimizer", TANDEM_FIELD(optimizer.name), optim::optimizer_registry().names(" | ")),
+    option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient (momentum, nesterov)"),
+    option("beta1", TANDEM_FIELD(optimizer.beta1), "Adam first-moment decay"),
+    option("beta2", TANDEM_FIELD(optimizer.beta2), "Adam second-moment decay"),
+    option("adam-eps", TANDEM_FIELD(optimizer.eps), "epsilon of adam, adamw, adagrad, rmsprop"),
+    option("rho", TANDEM_FIELD(optimizer.rho), "rmsprop: decay of the squared-gradient average"),
+    option("lbfgs-history", TANDEM_FIELD(optimizer.history), "lbfgs: curvature pairs kept"),
+    option("lbfgs-tol", TANDEM_FIELD(optimizer.tolerance),
+           "lbfgs: stop when every gradient component is below this in magnitude"),
+    option("lbfgs-max-evals", TANDEM_FIELD(optimizer.max_evals), "lbfgs: objective evaluations allowed per line search"),
+    option("weight-decay", TANDEM_FIELD(optimizer.weight_decay),
+           "L2 weight decay on weights (not biases or batch-norm parameters); adamw: decoupled"),
+    option("l1", TANDEM_FIELD(optimizer.l1), "L1 penalty on weights: g += l1 sign(w)"),
+    option("param-groups", TANDEM_FIELD(param_groups),
+           "per-tensor options overriding the defaults (weights: --weight-decay, --l1; biases and batch-norm: "
+           "none), 'PATTERN:key=value,...;...' with PATTERN a glob over NODE.PARAM names and keys weight_decay, "
+           "l1, lr_scale; e.g. 'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'"),
+    option("max-norm", TANDEM_FIELD(max_norm),
+           "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)"),
+    option("overfit-batches", TANDEM_FIELD(overfit_batches),
+           "sanity check: train on the first N batches only, every epoch, without weight decay, L1, max-norm, "
+           "augmentation or dropout; the training loss should go to ~0 (0: off)"),
+    option("lr-schedule", TANDEM_FIELD(schedule.name), optim::schedule_registry().names(" | "), changeable),
+    option("lr-step-epochs", TANDEM_FIELD(schedule.step_epochs), "step: epochs between decays", changeable),
+    option("lr-gamma", TANDEM_FIELD(schedule.gamma), "step, exponential: decay factor", changeable),
+    option("lr-decay", TANDEM_FIELD(schedule.decay), "inverse_time: k in eta0 / (1 + k epoch)", changeable),
+    option("lr-tau", TANDEM_FIELD(schedule.tau),
+           "linear, cosine, polynomial: steps to reach the final rate (0: the whole run after warmup)", changeable),
+    option("lr-final-fraction", TANDEM_FIELD(schedule.final_fraction),
+           "linear, cosine, polynomial: final rate / --lr", changeable),
+    option("lr-power", TANDEM_FIELD(schedule.power), "polynomial: exponent", changeable),
+    option("warmup-steps", TANDEM_FIELD(schedule.warmup_steps),
+           "linear warmup from --lr/N to --lr over the first N steps, before any schedule", changeable),
+    option("seed", TANDEM_FIELD(seed), "seed of initialization, shuffling, dropout and augmentation"),
+    option("threads", TANDEM_FIELD(threads), "BLAS threads per rank (0: the node's cores / its ranks)", changeable),
+    option("train-limit", TANDEM_FIELD(train_limit), "use only the first N training samples (0: all)"),
+    option("test-limit", TANDEM_FIELD(test_limit), "use only the first N test samples (0: all)", changeable),
+    option("eval-batch", TANDEM_FIELD(eval_batch), "rows per evaluation chunk (0: the per-rank batch)", changeable),
+    option("drop-last", TANDEM_FIELD(drop_last), "skip the smaller last batch of each epoch"),
+    option("preprocess", TANDEM_FIELD(preprocess),
+           "input preprocessing fitted on the training split and saved with the model: " +
+               enum_help(model::PreprocessMode{})),
+    option("whiten-eps", TANDEM_FIELD(whiten_eps),
+           "pca_whiten, zca_whiten: added to every covariance eigenvalue (in the data's squared units)"),
+    option("class-weights", TANDEM_FIELD(class_weights),
+           "weight each training sample's loss by its class: W0,W1,... (one per class) or balanced (n / (C n_c)); "
+           "evaluation reports the plain loss"),
+    option("hard-examples", TANDEM_FIELD(hard_examples),
+           "after the first epoch, draw each class's samples with probability (1 - M)/n_c + M x (its last loss, "
+           "capped) / (class total): M in [0, 1] mixes loss-proportional with uniform sampling (0: off)"),
+    option("hard-cap", TANDEM_FIELD(hard_cap),
+           "--hard-examples: a sample's loss counts at most this many times its class's mean loss"),
+    option("augment", TANDEM_FIELD(augment),
+           "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
+           "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2"),
+    option("val-split", TANDEM_FIELD(val_split),
+           "hold out this fraction of the training split (stratified) and evaluate on it every epoch"),
+    option("accumulate", TANDEM_FIELD(accumulate),
+           "micro-batches per rank per optimizer step (the step's batch is --batch-size x this)"),
+    option("grad-sync", TANDEM_FIELD(grad_sync), enum_help(dist::GradSyncMode{}), changeable),
+    option("bucket-mb", TANDEM_FIELD(bucket_mb), "byte cap of a gradient bucket, MiB (bucketed)", changeable),
+    option("bn-sync", TANDEM_FIELD(bn_sync), enum_help(BnSync{})),
+    option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-*.h5)",
+           OnResume::kNotInherited),
+    option("checkpoint-every", TANDEM_FIELD(checkpoint_every),
+           "checkpoint into OUT every N steps, epochs or seconds: 500steps, 1epoch, 600s, 10min, 0 (at the end only)",
+           changeable),
+    option("keep-last", TANDEM_FIELD(keep_last), "checkpoints kept in OUT", changeable),
+    option("monitor", TANDEM_FIELD(monitor), "metric for best.h5, early stopping and plateaus: " +
+           enum_choices(Metric{}) + " (auto: val_loss with --val-split, else train_loss)", changeable),
+    option("min-delta", TANDEM_FIELD(min_delta), "smallest change of the monitored metric that counts", changeable),
+    option("early-stop-patience", TANDEM_FIELD(early_stop_patience),
+           "stop after this many epochs without improvement and restore the best weights (0: off)", changeable),
+    option("plateau-patience", TANDEM_FIELD(plateau_patience),
+           "multiply the learning rate by --plateau-factor after this many epochs without improvement (0: off)",
+           changeable),
+    option("plateau-factor", TANDEM_FIELD(plateau_factor), "learning-rate factor on a plateau", changeable),
+    option("stop-after-steps", TANDEM_FIELD(stop_after_steps),
+           "checkpoint and stop after this global step (0: off), e.g. to fit a job's time limit",
+           OnResume::kNotInherited),
+    option("log-every-steps", TANDEM_FIELD(log_every_steps),
+           "also append the mean training loss every N steps to OUT/steps.jsonl (0: off)", changeable),
+  };
+  // clang-format on
+}
+
+#undef TANDEM_FIELD
+
+std::string not_an_option(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& o : train_options()) names.push_back(o.name);
+  const auto guess = closest_match(name, names);
+  return "unknown option --" + name + (guess.empty() ? "" : "; did you mean --" + guess + "?");
+}
+
+}  // namespace
+
+const std::vector<OptionDef>& train_options() {
+  static const std::vector<OptionDef> table = make_table();
+  return table;
+}
+
+const OptionDef* find_train_option(const std::string& name) {
+  for (const auto& o : train_options())
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+std::map<std::string, std::string> option_texts(const TrainConfig& config) {
+  std::map<std::string, std::string> out;
+  for (const auto& o : train_options()) out[o.name] = o.get(config);
+  return out;
+}
+
+void apply_options(TrainConfig& config, const std::map<std::string, std::string>& values) {
+  for (const auto& [name, text] : values) {
+    const auto* o = find_train_option(name);
+    TANDEM_USAGE_CHECK(o, not_an_option(name));
+    o->set(config, text);
+  }
+}
+
+ResolvedOptions resolve_options(const std::map<std::string, std::string>& given) {
+  ResolvedOptions r;
+  const auto resume = given.find("resume");
+  if (resume == given.end() || resume->second.empty()) {
+    apply_options(r.config, given);
+    return r;
+  }
+  // The checkpoint's options in place of the defaults; per-invocation ones and options this
+  // tandem no longer has are not inherited.
+  for (const auto& [name, text] : io::read_checkpoint_meta(resume->second).config) {
+    const auto* o = find_train_option(name);
+    if (o && o->on_resume != OptionDef::OnResume::kNotInherited) o->set(r.config, text);
+  }
+  std::vector<std::string> refused;
+  for (const auto& [name, text] : given) {
+    const auto* o = find_train_option(name);
+    TANDEM_USAGE_CHECK(o, not_an_option(name));
+    const std::string stored = o->get(r.config);
+    o->set(r.config, text);
+    const std::string now = o->get(r.config);
+    if (o->on_resume == OptionDef::OnResume::kNotInherited || now == stored) continue;
+    const std::string change = "--" + name + " (checkpoint " + stored + ", now " + now + ")";
+    if (o->on_resume == OptionDef::OnResume::kChangeable)
+      r.changes.push_back("--" + name + ": " + stored + " -> " + now);
+    else
+      refused.push_back(change);
+  }
+  if (!refused.empty())
+    throw UsageError("these options cannot change on resume:\n  " + join(refused, "\n  ") +
+                     "\ndrop them to continue the run as it was, or start a new run without --resume");
+  return r;
+}
+
+}  // namespace tandem::train

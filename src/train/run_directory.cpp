@@ -1,0 +1,88 @@
+#include "tandem/train/run_directory.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "tandem/core/error.hpp"
+#include "tandem/io/model_file.hpp"
+#include "tandem/train/metrics_file.hpp"
+
+namespace tandem::train {
+namespace {
+
+void write_line(std::ofstream& jsonl, std::ofstream& csv, const std::string& line, const std::string& row) {
+  jsonl << line << '\n';
+  csv << row << '\n';
+  jsonl.flush();
+  csv.flush();
+}
+
+std::string step_csv_row(const std::string& line) {
+  const auto v = parse_metrics_line(line);
+  char row[160];
+  std::snprintf(row, sizeof row, "%.0f,%.0f,%.10g,%.10g", v.at("epoch"), v.at("step"), v.at("train_loss"),
+                v.at("lr"));
+  return row;
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(std::string out, bool writer, int64_t keep_last)
+    : out_(std::move(out)), active_(writer && !out_.empty()), keep_last_(keep_last) {}
+
+void RunDirectory::open(const std::vector<std::string>& history, bool steps_log, int64_t resumed_step) {
+  if (!active_) return;
+  std::filesystem::create_directories(out_);
+  metrics_.open(out_ + "/metrics.jsonl", std::ios::trunc);
+  csv_.open(out_ + "/metrics.csv", std::ios::trunc);
+  TANDEM_CHECK(metrics_.good() && csv_.good(), "cannot write metrics into '", out_, "'; check --out");
+  csv_ << metrics_csv_header() << '\n';
+  for (const auto& line : history) write_line(metrics_, csv_, line, metrics_csv_row(line));
+  if (steps_log) {
+    std::vector<std::string> kept;
+    std::ifstream old(out_ + "/steps.jsonl");
+    for (std::string line; std::getline(old, line);)
+      if (resumed_step >= 0 && parse_metrics_line(line).at("step") <= static_cast<double>(resumed_step))
+        kept.push_back(line);
+    old.close();
+    steps_.open(out_ + "/steps.jsonl", std::ios::trunc);
+    steps_csv_.open(out_ + "/steps.csv", std::ios::trunc);
+    steps_csv_ << "epoch,step,train_loss,lr\n";
+    for (const auto& line : kept) append_step(line);
+  }
+  // Checkpoints already in OUT (a resumed run) are rotated like new ones.
+  for (const auto& entry : std::filesystem::directory_iterator(out_)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("ckpt-", 0) == 0 && entry.path().extension() == ".h5") kept_.push_back(entry.path().string());
+  }
+  std::sort(kept_.begin(), kept_.end());
+}
+
+void RunDirectory::append_metrics(const std::string& line) {
+  if (metrics_.is_open()) write_line(metrics_, csv_, line, metrics_csv_row(line));
+}
+
+void RunDirectory::append_step(const std::string& line) {
+  if (steps_.is_open()) write_line(steps_, steps_csv_, line, step_csv_row(line));
+}
+
+void RunDirectory::save_checkpoint(int64_t step, const std::function<void(const std::string&)>& write) {
+  if (!active_) return;
+  char name[64];
+  std::snprintf(name, sizeof name, "/ckpt-%08lld.h5", static_cast<long long>(step));
+  const std::string path = out_ + name;
+  write(path);
+  if (kept_.empty() || kept_.back() != path) kept_.push_back(path);
+  while (static_cast<int64_t>(kept_.size()) > keep_last_) {
+    std::filesystem::remove(kept_.front());
+    kept_.erase(kept_.begin());
+  }
+}
+
+void RunDirectory::save_model(const std::string& name, model::Model& m,
+                              const std::map<std::string, std::string>& config) {
+  if (active_) io::save_model(out_ + "/" + name, m, config);
+}
+
+}  // namespace tandem::train

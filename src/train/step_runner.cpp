@@ -1,0 +1,73 @@
+#include "tandem/train/step_runner.hpp"
+
+#include <cmath>
+
+#include "tandem/core/error.hpp"
+
+namespace tandem::train {
+
+StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter, optim::Optimizer& optimizer,
+                       dist::GradientSync& sync, const StepOptions& options, ops::Loss* weighted_first,
+                       HardExampleTable* hard)
+    : model_(model),
+      feed_(feed),
+      augmenter_(augmenter),
+      optimizer_(optimizer),
+      sync_(sync),
+      options_(options),
+      weighted_first_(weighted_first),
+      hard_(hard) {
+  for (const auto& ref : model.graph.param_refs())
+    if (ref.spec.decay) {
+      const int64_t rows = ref.spec.shape[0];
+      max_norm_rows_.push_back({ref.offset, rows, ref.spec.shape.numel() / rows});
+    }
+  if (options.overlap_sync) on_grads_final_ = [this](int64_t floats) { sync_.ready(floats); };
+  sample_loss_.resize(static_cast<size_t>(model.graph.max_batch()));
+}
+
+StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last) {
+  auto& g = model_.graph;
+  const auto count = static_cast<int64_t>(ids.size());
+  feed_.gather(ids.data(), count, augmenter_, static_cast<uint32_t>(epoch));
+  graph::RunInfo run;
+  run.training = true;
+  run.seed = options_.seed;
+  run.epoch = static_cast<uint32_t>(epoch);
+  run.sample_ids = ids.data();
+  run.dropout = options_.dropout;
+  g.forward(count, run);
+  // Seeding with 1 / global makes the rank-summed gradients those of the global mean loss.
+  Result r;
+  r.loss = feed_.loss(count, 1.0f / static_cast<float>(global), true, hard_ ? sample_loss_.data() : nullptr,
+                      weighted_first_);
+  r.correct = feed_.correct(count);
+  if (hard_) hard_->record(ids, std::span<const float>(sample_loss_.data(), ids.size()));
+  // Only the last micro-batch's backward completes gradients that can be sent.
+  g.backward(count, run, last ? on_grads_final_ : no_progress_);
+  return r;
+}
+
+StepRunner::Result StepRunner::step(std::span<const int64_t> ids, int64_t global, int64_t epoch, double lr,
+                                    int64_t step) {
+  auto& g = model_.graph;
+  g.zero_grads();
+  const auto count = static_cast<int64_t>(ids.size());
+  const int64_t k = options_.accumulate;
+  Result total;
+  // Every rank runs k micro-batches (some possibly empty): batch norm reduces in each.
+  for (int64_t m = 0; m < k; ++m) {
+    const int64_t begin = m * count / k, end = (m + 1) * count / k;
+    const auto r = micro_step(ids.subspan(begin, end - begin), global, epoch, m == k - 1);
+    total.loss += r.loss;
+    total.correct += r.correct;
+  }
+  sync_.finish();
+  TANDEM_CHECK(std::isfinite(total.loss), "the training loss became ", total.loss, " at global step ", step,
+               " (epoch ", epoch + 1, "); lower --lr or check the data");
+  optimizer_.step(g.params(), g.grads(), lr);
+  if (options_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, options_.max_norm);
+  return total;
+}
+
+}  // namespace tandem::train

@@ -1,0 +1,196 @@
+// Trainer setup: data and model loaded and checked against each other and across ranks, the
+// training parts built, and a checkpoint restored.
+#include <algorithm>
+
+#include "tandem/core/error.hpp"
+#include "tandem/core/log.hpp"
+#include "tandem/data/preprocess.hpp"
+#include "tandem/data/split.hpp"
+#include "tandem/dist/sync.hpp"
+#include "tandem/train/options.hpp"
+#include "tandem/train/param_groups.hpp"
+#include "tandem/train/rank_state.hpp"
+#include "tandem/train/threads.hpp"
+#include "tandem/train/trainer.hpp"
+
+namespace tandem::train {
+
+Trainer::Trainer(const TrainConfig& config, dist::Comm& comm) : config_(config), comm_(comm) {
+  set_up(nullptr);
+}
+
+Trainer::Trainer(const TrainConfig& config, dist::Comm& comm, const model::ModelSpec& spec)
+    : config_(config), comm_(comm) {
+  set_up(&spec);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::set_up(const model::ModelSpec* spec) {
+  validate(config_, comm_.size());
+  config_.threads = configure_threads(config_.threads, comm_);
+  stored_options_ = option_texts(config_);
+  stored_options_.erase("resume");  // where this invocation started, not part of the run
+  if (config_.overfit_batches > 0)  // regularization off: the point is to fit these batches exactly
+    config_.optimizer.weight_decay = config_.optimizer.l1 = config_.max_norm = 0;
+  std::string stored_spec;
+  if (!config_.resume.empty()) stored_spec = io::read_checkpoint_meta(config_.resume).spec_text;
+  spec_ = spec                    ? *spec
+          : config_.model.empty() ? model::parse_spec(stored_spec, config_.resume + ":/model/spec")
+                                  : model::load_spec_file(config_.model);
+  model::BuildOptions build;
+  build.bn_comm = config_.bn_sync == BnSync::kGlobal ? &comm_ : nullptr;
+  model_ = model::build_model(spec_, build);
+  load_data();
+  agree_across_ranks();
+  model::initialize(model_->graph, config_.seed);
+  dist::broadcast_floats(comm_, model_->graph.params());  // identical start, whatever the RNG did
+  build_training_parts();
+  progress_.ranks = comm_.size();
+  if (!config_.resume.empty()) restore(config_.resume);
+}
+
+void Trainer::load_data() {
+  train_ = data::Dataset::load(config_.data, "train", config_.train_limit);
+  test_ = data::Dataset::load(config_.data, "test", config_.test_limit);
+  TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
+  check_compatible(*model_, train_, "'" + config_.data + "' /train");
+  check_compatible(*model_, test_, "'" + config_.data + "' /test");
+  if (config_.val_split > 0) {
+    const auto ids = data::stratified_split(class_labels(*model_, train_), config_.val_split, config_.seed);
+    val_ = train_.subset(ids.val);
+    train_ = train_.subset(ids.train);
+  }
+  if (!config_.class_weights.empty()) {
+    TANDEM_USAGE_CHECK(train_.targets()[target_field(*model_, train_, 0)].is_labels(),
+                       "--class-weights weighs class indices, but the targets of '", model_->heads[0].name,
+                       "' are float vectors; drop --class-weights");
+    weighted_loss_ = std::make_unique<ops::ClassWeighted>(
+        ops::make_loss(model_->spec.losses[0].name),
+        ops::parse_class_weights(config_.class_weights, class_labels(*model_, train_), model_->outputs()));
+  }
+  // --overfit-batches fits fixed batches: no augmentation either.
+  const auto augment = config_.overfit_batches > 0 ? data::AugmentConfig{} : data::parse_augment(config_.augment);
+  augmenter_ = std::make_unique<data::Augmenter>(augment, model_->input_shape(), config_.seed);
+  // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
+  if (config_.resume.empty())
+    model_->preprocessing = data::fit_preprocessing(train_, config_.preprocess, config_.whiten_eps, comm_,
+                                                    input_field(*model_, train_, 0));
+}
+
+void Trainer::agree_across_ranks() {
+  // Ranks must agree on what they train before the first collective of the loop.
+  const auto spec_text = model_->spec.to_text();
+  dist::require_same(comm_, dist::checksum(spec_text.data(), spec_text.size()), "the model spec");
+  const std::string shape_key =
+      data_shape().sample_shape + std::to_string(train_.size()) + "/" + std::to_string(test_.size());
+  dist::require_same(comm_, dist::checksum(shape_key.data(), shape_key.size()), "the dataset shape");
+  auto options = stored_options_;
+  options.erase("threads");  // may differ between nodes
+  dist::require_same_options(comm_, options);
+}
+
+void Trainer::build_training_parts() {
+  per_rank_batch_ = (config_.step_batch() + comm_.size() - 1) / comm_.size();
+  micro_batch_ = StepRunner::micro_batch(per_rank_batch_, config_.accumulate);
+  eval_chunk_ = config_.eval_batch > 0 ? config_.eval_batch : micro_batch_;
+  model_->graph.plan(std::max(micro_batch_, eval_chunk_));
+  feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config_.data + "' /train");
+  optimizer_ = optim::make_optimizer(config_.optimizer);
+  optimizer_->set_groups(parameter_groups(model_->graph, config_.optimizer, config_.param_groups, comm_.is_root()));
+  if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) check_full_batch_setup();
+  const int64_t step_batch = config_.step_batch();
+  const int64_t per_epoch =
+      config_.drop_last ? train_.size() / step_batch : (train_.size() + step_batch - 1) / step_batch;
+  config_.schedule.total_steps = per_epoch * config_.epochs;
+  schedule_ = optim::make_schedule(config_.schedule);
+
+  const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
+  // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).
+  sync_ = std::make_unique<dist::GradientSync>(comm_, model_->graph.grads(), config_.grad_sync, cap,
+                                               std::min<int64_t>(cap, 256 * 1024));
+  if (config_.hard_examples > 0 && config_.overfit_batches == 0)  // overfitting keeps its fixed batches
+    hard_examples_ = std::make_unique<HardExampleTable>(class_labels(*model_, train_), config_.hard_examples,
+                                                        config_.hard_cap);
+  StepOptions step;
+  step.accumulate = config_.accumulate;
+  step.seed = config_.seed;
+  step.dropout = config_.overfit_batches == 0;
+  step.max_norm = config_.max_norm;
+  step.overlap_sync = comm_.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed;
+  runner_ = std::make_unique<StepRunner>(*model_, *feed_, *augmenter_, *optimizer_, *sync_, step,
+                                         weighted_loss_.get(), hard_examples_.get());
+  const Metric monitor = config_.monitor != Metric::kAuto ? config_.monitor
+                         : val_.size() > 0                ? Metric::kValLoss
+                                                          : Metric::kTrainLoss;
+  const bool needs_val = monitor == Metric::kValLoss || monitor == Metric::kValAccuracy;
+  TANDEM_USAGE_CHECK(val_.size() > 0 || !needs_val, "--monitor ", enum_name(monitor),
+                     " needs a validation set: add --val-split F");
+  callbacks_ = std::make_unique<EpochCallbacks>(monitor, config_);
+  stop_ = std::make_unique<StopPolicy>(config_, comm_);
+  dir_ = std::make_unique<RunDirectory>(config_.out, comm_.is_root(), config_.keep_last);
+}
+
+io::DataShape Trainer::data_shape() const {
+  io::DataShape d;
+  d.train_size = train_.size();
+  d.val_size = val_.size();
+  d.test_size = test_.size();
+  d.classes = model_->outputs();
+  d.sample_shape = model_->inputs.size() == 1 ? train_.sample_shape().str() : describe_inputs(*model_);
+  return d;
+}
+
+namespace {
+
+// The same model and data as the checkpoint, or UsageError listing what differs.
+void check_resumable(const std::string& path, const io::CheckpointMeta& meta, const std::string& spec_text,
+                     const io::DataShape& now) {
+  std::vector<std::string> diffs;
+  if (meta.spec_text != spec_text)
+    diffs.push_back("model spec:\n    checkpoint:\n" + meta.spec_text + "    this run:\n" + spec_text);
+  auto differ = [&](const std::string& what, const std::string& a, const std::string& b) {
+    if (a != b) diffs.push_back(what + ": checkpoint " + a + ", this run " + b);
+  };
+  differ("training samples", std::to_string(meta.data.train_size), std::to_string(now.train_size));
+  differ("validation samples", std::to_string(meta.data.val_size), std::to_string(now.val_size));
+  differ("sample shape", meta.data.sample_shape, now.sample_shape);
+  differ("classes", std::to_string(meta.data.classes), std::to_string(now.classes));
+  if (diffs.empty()) return;
+  std::string msg = "cannot resume from '" + path + "': it was written for a different model or dataset:";
+  for (const auto& d : diffs) msg += "\n  - " + d;
+  throw UsageError(msg + "\nresume with the model and data it was trained on, or start a new run");
+}
+
+}  // namespace
+
+void Trainer::restore(const std::string& path) {
+  const auto meta = io::read_checkpoint_meta(path);
+  check_resumable(path, meta, model_->spec.to_text(), data_shape());
+  io::restore_checkpoint(path, *model_, *optimizer_);
+  progress_ = meta.progress;
+  history_ = meta.history;
+  callbacks_->restore(progress_, path, model_->graph);
+  meter_.restore(progress_, comm_);
+  if (hard_examples_) hard_examples_->restore(path);
+  if (config_.bn_sync == BnSync::kLocal) restore_rank_state(path, progress_.ranks, model_->graph.state(), comm_);
+  log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ", progress_.epoch + 1,
+             ", batch ", progress_.batch, ", global step ", progress_.global_step);
+  progress_.ranks = comm_.size();
+}
+
+void Trainer::describe_layout() const {
+  log::infof("tandem ", TANDEM_VERSION, ": ", comm_.node_count(), " node(s), ", comm_.size(), " rank(s), ",
+             config_.threads, " BLAS thread(s) per rank; global batch ", config_.step_batch(), ", per rank ",
+             per_rank_batch_, " at most",
+             config_.accumulate > 1 ? " in " + std::to_string(config_.accumulate) + " micro-batches of " +
+                                          std::to_string(micro_batch_)
+                                    : std::string());
+  log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
+             model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ", enum_name(config_.bn_sync));
+  log::infof("model ", config_.model.empty() ? spec_.source : config_.model, ": ", model_->graph.param_count(),
+             " parameters; data ", config_.data, ": ", train_.size(), " train / ", val_.size(), " validation / ",
+             test_.size(), " test samples of shape ", data_shape().sample_shape);
+}
+
+}  // namespace tandem::train
