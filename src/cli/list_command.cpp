@@ -67,9 +67,14 @@ Table initializers_table() {
 }
 
 Table options_table() {
-  Table t{{"option", "default", "meaning"}, {}};
-  for (const auto& o : train::train_options())
-    t.rows.push_back({"`--" + o.name + "`", o.is_switch ? "off" : code(o.default_text()), o.help});
+  using OnResume = train::OptionDef::OnResume;
+  Table t{{"option", "default", "on resume", "meaning"}, {}};
+  for (const auto& o : train::train_options()) {
+    const char* resume = o.on_resume == OnResume::kChangeable ? "may change"
+                         : o.on_resume == OnResume::kFixed    ? "fixed"
+                                                              : "not kept";
+    t.rows.push_back({"`--" + o.name + "`", o.is_switch ? "off" : code(o.default_text()), resume, o.help});
+  }
   return t;
 }
 

@@ -1,5 +1,7 @@
 #include "tandem/train/options.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <type_traits>
 
 #include "tandem/core/error.hpp"
@@ -24,9 +26,12 @@ T parse_as(const std::string& text, const std::string& option) {
   } else if constexpr (std::is_same_v<T, double>) {
     return parse_double(text, what);
   } else if constexpr (std::is_same_v<T, uint64_t>) {
-    TANDEM_USAGE_CHECK(!text.empty() && text[0] != '-', what, ": expected a non-negative integer, got '", text,
-                       "'");
-    return static_cast<uint64_t>(parse_int(text, what));
+    errno = 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+    TANDEM_USAGE_CHECK(!text.empty() && text[0] != '-' && *end == '\0' && errno == 0, what,
+                       ": expected an integer from 0 to 2^64 - 1, got '", text, "'");
+    return static_cast<uint64_t>(v);
   } else if constexpr (std::is_integral_v<T>) {
     return static_cast<T>(parse_int(text, what));
   } else if constexpr (std::is_same_v<T, Every>) {
@@ -76,14 +81,15 @@ std::vector<OptionDef> make_table() {
     option("data", TANDEM_FIELD(data), "HDF5 dataset (see datasets/README.md)", changeable),
     option("model", TANDEM_FIELD(model), "model-spec file (see launch/models/); with --resume: the checkpoint's",
            OnResume::kNotInherited),
-    option("out", TANDEM_FIELD(out), "output directory: metrics.jsonl, checkpoints, best.h5, final.h5", changeable),
+    option("out", TANDEM_FIELD(out), "directory receiving metrics.jsonl, checkpoints, best.h5 and final.h5", changeable),
     option("epochs", TANDEM_FIELD(epochs), "passes over the training split", changeable),
-    option("batch-size", TANDEM_FIELD(batch_size), "GLOBAL batch size, split across ranks"),
+    option("batch-size", TANDEM_FIELD(batch_size), "the GLOBAL batch: each of R ranks takes a class-balanced share of ceil(B/R) or floor(B/R) "
+           "samples, so results do not depend on the number of ranks"),
     option("lr", TANDEM_FIELD(lr), "learning rate", changeable),
     option("optimizer", TANDEM_FIELD(optimizer.name), optim::optimizer_registry().names(" | ")),
-    option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient (momentum, nesterov)"),
-    option("beta1", TANDEM_FIELD(optimizer.beta1), "Adam first-moment decay"),
-    option("beta2", TANDEM_FIELD(optimizer.beta2), "Adam second-moment decay"),
+    option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient mu: v <- mu v + g; p <- p - lr v (nesterov: p <- p - lr (g + mu v))"),
+    option("beta1", TANDEM_FIELD(optimizer.beta1), "adam, adamw: first-moment decay"),
+    option("beta2", TANDEM_FIELD(optimizer.beta2), "adam, adamw: second-moment decay"),
     option("adam-eps", TANDEM_FIELD(optimizer.eps), "epsilon of adam, adamw, adagrad, rmsprop"),
     option("rho", TANDEM_FIELD(optimizer.rho), "rmsprop: decay of the squared-gradient average"),
     option("lbfgs-history", TANDEM_FIELD(optimizer.history), "lbfgs: curvature pairs kept"),
@@ -91,7 +97,8 @@ std::vector<OptionDef> make_table() {
            "lbfgs: stop when every gradient component is below this in magnitude"),
     option("lbfgs-max-evals", TANDEM_FIELD(optimizer.max_evals), "lbfgs: objective evaluations allowed per line search"),
     option("weight-decay", TANDEM_FIELD(optimizer.weight_decay),
-           "L2 weight decay on weights (not biases or batch-norm parameters); adamw: decoupled"),
+           "L2 penalty: g <- g + wd w on weights (dense and conv kernels), not on biases or batch-norm "
+           "gamma, beta; adamw: decoupled, p <- p - lr wd p"),
     option("l1", TANDEM_FIELD(optimizer.l1), "L1 penalty on weights: g += l1 sign(w)"),
     option("param-groups", TANDEM_FIELD(param_groups),
            "per-tensor options overriding the defaults (weights: --weight-decay, --l1; biases and batch-norm: "
@@ -113,11 +120,12 @@ std::vector<OptionDef> make_table() {
     option("lr-power", TANDEM_FIELD(schedule.power), "polynomial: exponent", changeable),
     option("warmup-steps", TANDEM_FIELD(schedule.warmup_steps),
            "linear warmup from --lr/N to --lr over the first N steps, before any schedule", changeable),
-    option("seed", TANDEM_FIELD(seed), "seed of initialization, shuffling, dropout and augmentation"),
-    option("threads", TANDEM_FIELD(threads), "BLAS threads per rank (0: the node's cores / its ranks)", changeable),
+    option("seed", TANDEM_FIELD(seed), "seeds initialization, shuffling, the validation split, dropout masks and augmentation"),
+    option("threads", TANDEM_FIELD(threads), "OpenBLAS threads per rank; 0 divides the node's cores among the ranks on that node (found "
+           "with MPI_Comm_split_type); may differ between nodes", changeable),
     option("train-limit", TANDEM_FIELD(train_limit), "use only the first N training samples (0: all)"),
     option("test-limit", TANDEM_FIELD(test_limit), "use only the first N test samples (0: all)", changeable),
-    option("eval-batch", TANDEM_FIELD(eval_batch), "rows per evaluation chunk (0: the per-rank batch)", changeable),
+    option("eval-batch", TANDEM_FIELD(eval_batch), "rows per evaluation pass (0: the per-rank training batch)", changeable),
     option("drop-last", TANDEM_FIELD(drop_last), "skip the smaller last batch of each epoch"),
     option("preprocess", TANDEM_FIELD(preprocess),
            "input preprocessing fitted on the training split and saved with the model: " +
@@ -136,18 +144,21 @@ std::vector<OptionDef> make_table() {
            "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
            "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2"),
     option("val-split", TANDEM_FIELD(val_split),
-           "hold out this fraction of the training split (stratified) and evaluate on it every epoch"),
+           "hold out this fraction of the training split (stratified, fixed by --seed) and evaluate on it "
+           "exactly after every epoch"),
     option("accumulate", TANDEM_FIELD(accumulate),
-           "micro-batches per rank per optimizer step (the step's batch is --batch-size x this)"),
+           "K micro-batches per rank before one gradient synchronization and optimizer step: the step's "
+           "batch is K x --batch-size"),
     option("grad-sync", TANDEM_FIELD(grad_sync), enum_help(dist::GradSyncMode{}), changeable),
-    option("bucket-mb", TANDEM_FIELD(bucket_mb), "byte cap of a gradient bucket, MiB (bucketed)", changeable),
+    option("bucket-mb", TANDEM_FIELD(bucket_mb), "byte cap of a gradient bucket, MiB (bucketed; the first bucket is at most 256 KiB)", changeable),
     option("bn-sync", TANDEM_FIELD(bn_sync), enum_help(BnSync{})),
-    option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-*.h5)",
+    option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-STEP.h5)",
            OnResume::kNotInherited),
     option("checkpoint-every", TANDEM_FIELD(checkpoint_every),
-           "checkpoint into OUT every N steps, epochs or seconds: 500steps, 1epoch, 600s, 10min, 0 (at the end only)",
+           "write OUT/ckpt-STEP.h5 every N steps, epochs or seconds: 500steps, 1epoch, 600s, 10min; 0: at "
+           "the end only (the end always gets one)",
            changeable),
-    option("keep-last", TANDEM_FIELD(keep_last), "checkpoints kept in OUT", changeable),
+    option("keep-last", TANDEM_FIELD(keep_last), "checkpoints kept in OUT (older ones are deleted)", changeable),
     option("monitor", TANDEM_FIELD(monitor), "metric for best.h5, early stopping and plateaus: " +
            enum_choices(Metric{}) + " (auto: val_loss with --val-split, else train_loss)", changeable),
     option("min-delta", TANDEM_FIELD(min_delta), "smallest change of the monitored metric that counts", changeable),
@@ -158,10 +169,11 @@ std::vector<OptionDef> make_table() {
            changeable),
     option("plateau-factor", TANDEM_FIELD(plateau_factor), "learning-rate factor on a plateau", changeable),
     option("stop-after-steps", TANDEM_FIELD(stop_after_steps),
-           "checkpoint and stop after this global step (0: off), e.g. to fit a job's time limit",
+           "write a checkpoint and stop after this global step, e.g. to fit a job's time limit (0: off)",
            OnResume::kNotInherited),
     option("log-every-steps", TANDEM_FIELD(log_every_steps),
-           "also append the mean training loss every N steps to OUT/steps.jsonl (0: off)", changeable),
+           "also write {epoch, step, train_loss, lr} every N steps to OUT/steps.jsonl and OUT/steps.csv "
+           "(train_loss: mean over the steps since the previous line, all ranks; 0: off)", changeable),
   };
   // clang-format on
 }
@@ -176,6 +188,11 @@ std::string not_an_option(const std::string& name) {
 }
 
 }  // namespace
+
+std::string OptionDef::default_text() const {
+  const TrainConfig defaults;
+  return get(defaults);
+}
 
 const std::vector<OptionDef>& train_options() {
   static const std::vector<OptionDef> table = make_table();

@@ -7,6 +7,7 @@
 //   /progress            attrs epoch (0-based, the epoch in progress), batch (next global batch
 //                        of that epoch), global_step, epoch_loss_sum, epoch_correct,
 //                        epoch_seen (the epoch's training sums so far, over all ranks),
+//                        window_loss_sum, window_seen (--log-every-steps window),
 //                        lr_scale (reduce-on-plateau), best_metric, bad_epochs, ranks
 //   /data                attrs train_size, val_size, test_size, sample_shape, classes
 //   /history             attr lines: every metrics.jsonl line so far

@@ -28,7 +28,8 @@ struct OptionDef {
   // The field's canonical text (numbers as a person writes them: "0.05", "1e-5").
   std::function<std::string(const TrainConfig&)> get;
 
-  std::string default_text() const { return get(TrainConfig{}); }
+  // The field's value in a default-constructed TrainConfig.
+  std::string default_text() const;
 };
 
 const std::vector<OptionDef>& train_options();
