@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "factories.hpp"
 #include "tandem/core/error.hpp"
 
 namespace tandem::optim {
@@ -185,6 +186,10 @@ LbfgsIteration Lbfgs::iterate(std::span<float> x, double& f, std::span<float> g,
   it.grad_max = max_abs(g);
   it.converged = it.grad_max <= config_.tolerance;
   return it;
+}
+
+std::unique_ptr<Optimizer> make_lbfgs(const OptimizerConfig& c) {
+  return std::make_unique<Lbfgs>(c);
 }
 
 }  // namespace tandem::optim

@@ -1,0 +1,53 @@
+#include <cmath>
+
+#include "factories.hpp"
+#include "tandem/core/error.hpp"
+
+namespace tandem::optim {
+namespace {
+
+// Adam (Kingma & Ba) with bias correction; AdamW (Loshchilov & Hutter) decouples the decay.
+class Adam final : public Optimizer {
+ public:
+  Adam(const OptimizerConfig& c, bool decoupled) : Optimizer(c), decoupled_(decoupled) {}
+  std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
+  bool decoupled_decay() const override { return decoupled_; }
+  std::vector<StateArray> state() override { return {{"m", &m_}, {"v", &v_}}; }
+
+ protected:
+  void prepare(int64_t n) override {
+    if (static_cast<int64_t>(m_.size()) != n) {
+      m_.assign(n, 0.0f);
+      v_.assign(n, 0.0f);
+    }
+  }
+  void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
+    const double t = static_cast<double>(steps_ + 1);
+    const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
+    const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta1, t)));
+    const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta2, t)));
+    const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
+    float* m = m_.data();
+    float* v = v_.data();
+    for (int64_t i = b; i < e; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      p[i] -= l * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
+    }
+  }
+
+ private:
+  bool decoupled_;
+  std::vector<float> m_, v_;
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_adam(const OptimizerConfig& c) {
+  return std::make_unique<Adam>(c, false);
+}
+std::unique_ptr<Optimizer> make_adamw(const OptimizerConfig& c) {
+  return std::make_unique<Adam>(c, true);
+}
+
+}  // namespace tandem::optim
