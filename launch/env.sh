@@ -22,12 +22,15 @@ tandem_install_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Configure and build (incremental when the build directory exists).
+# Configure and build (incremental when the build directory exists). The configure output
+# goes to BUILD/cmake.log, shown only on failure. TANDEM_NATIVE=ON: -march=native (site builds).
 tandem_build() {
   local tests=$1
+  mkdir -p "$TANDEM_BUILD"
   cmake -S "$TANDEM_ROOT" -B "$TANDEM_BUILD" -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_TESTS="$tests" \
-    -DTANDEM_WERROR="${TANDEM_WERROR:-OFF}" > "$TANDEM_BUILD.cmake.log" 2>&1 ||
-    { cat "$TANDEM_BUILD.cmake.log"; return 1; }
+    -DTANDEM_WERROR="${TANDEM_WERROR:-OFF}" -DTANDEM_NATIVE="${TANDEM_NATIVE:-OFF}" \
+    > "$TANDEM_BUILD/cmake.log" 2>&1 ||
+    { cat "$TANDEM_BUILD/cmake.log"; return 1; }
   cmake --build "$TANDEM_BUILD" -j "$(nproc)"
 }
 
