@@ -10,7 +10,6 @@ namespace {
 
 void check_data_options(const TrainConfig& c) {
   TANDEM_USAGE_CHECK(!c.data.empty(), "no dataset given; pass --data FILE.h5");
-  TANDEM_USAGE_CHECK(!c.model.empty() || !c.resume.empty(), "no model given; pass --model FILE.model");
   TANDEM_USAGE_CHECK(c.train_limit >= 0, "--train-limit must be >= 0 (0: all), got ", c.train_limit);
   TANDEM_USAGE_CHECK(c.test_limit >= 0, "--test-limit must be >= 0 (0: all), got ", c.test_limit);
   TANDEM_USAGE_CHECK(c.eval_batch >= 0, "--eval-batch must be >= 0 (0: the per-rank batch), got ", c.eval_batch);

@@ -28,6 +28,8 @@ Trainer::~Trainer() = default;
 
 void Trainer::set_up(const model::ModelSpec* spec) {
   validate(config_, comm_.size());
+  TANDEM_USAGE_CHECK(spec || !config_.model.empty() || !config_.resume.empty(),
+                     "no model given; pass --model FILE.model");
   config_.threads = configure_threads(config_.threads, comm_);
   stored_options_ = option_texts(config_);
   stored_options_.erase("resume");  // where this invocation started, not part of the run

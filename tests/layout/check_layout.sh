@@ -44,13 +44,16 @@ fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# README table rows after "## Architecture": module, then each `<header>` of the last column.
+# The first table after "## Architecture" (its header row starts with "| module |"): module,
+# then each `<header>` of the last column.
 awk '
   /^## / { in_arch = ($0 == "## Architecture") }
-  in_arch && /^\|/ {
+  in_arch && /^\| module \|/ { in_table = 1; next }
+  in_table && !/^\|/ { in_table = 0; in_arch = 0 }
+  in_table {
     n = split($0, cell, "|")
     name = cell[2]; gsub(/^[ \t]+|[ \t]+$/, "", name)
-    if (name == "module" || name ~ /^-+$/) next
+    if (name ~ /^-+$/) next
     line = name
     rest = cell[n - 1]
     while (match(rest, /`<[^`>]+>`/)) {
