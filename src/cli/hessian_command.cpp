@@ -11,7 +11,7 @@
 namespace tandem::cli {
 
 int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
-  std::string path, data, split;
+  std::string path, data, split, method;
   train::HessianOptions o;
   int threads = 0;
   po::options_description desc(
@@ -29,7 +29,7 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("samples", po::value(&o.samples)->default_value(1000), "first rows of the split (0: all)")
     ("top", po::value(&o.top)->default_value(3), "eigenvalues to report")
     ("iterations", po::value(&o.iterations)->default_value(30), "Lanczos steps (power: iterations per eigenvalue)")
-    ("method", po::value(&o.method)->default_value("lanczos"), "lanczos | power")
+    ("method", po::value(&method)->default_value("lanczos"), enum_help(train::EigenMethod{}).c_str())
     ("fd-step", number(&o.fd_step, 1e-3), "finite-difference step of the products, relative to the RMS parameter")
     ("seed", po::value(&o.seed)->default_value(0), "random start vector")
     ("batch", po::value(&o.chunk)->default_value(256), "rows per forward pass")
@@ -40,6 +40,7 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;
   }
+  o.method = parse_enum<train::EigenMethod>(method, "--method");
   train::configure_threads(threads, comm);
   auto m = io::load_model(path);
   auto d = data::Dataset::load(data, split, o.samples);
@@ -50,7 +51,7 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
               data.c_str(), split.c_str(), static_cast<long long>(d.size()), comm.size(), r.loss,
               static_cast<long long>(m->graph.param_count()));
   std::printf("Hessian-vector products: %s; %lld products, %s\n", r.product_method.c_str(),
-              static_cast<long long>(r.products), o.method == "lanczos" ? "Lanczos" : "power iteration");
+              static_cast<long long>(r.products), o.method == train::EigenMethod::kLanczos ? "Lanczos" : "power iteration");
   std::printf("%4s %16s %14s\n", "rank", "eigenvalue", "residual");
   for (size_t i = 0; i < r.eigenvalues.size(); ++i)
     std::printf("%4zu %16.8g %14.3e\n", i + 1, r.eigenvalues[i], r.residuals[i]);

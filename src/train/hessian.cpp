@@ -160,8 +160,6 @@ void power(HessianProduct& hvp, int64_t n, const HessianOptions& o, HessianResul
 
 HessianResult hessian_eigenvalues(model::Model& m, const data::Dataset& d, const HessianOptions& o,
                                   dist::Comm& comm) {
-  TANDEM_USAGE_CHECK(o.method == "lanczos" || o.method == "power", "unknown --method '", o.method,
-                     "'; use lanczos or power");
   TANDEM_USAGE_CHECK(o.top >= 1 && o.iterations >= 1 && o.fd_step > 0 && o.chunk >= 1,
                      "--top, --iterations, --fd-step and --batch must be positive");
   const int64_t rows = o.samples > 0 ? std::min(o.samples, d.size()) : d.size();
@@ -172,7 +170,7 @@ HessianResult hessian_eigenvalues(model::Model& m, const data::Dataset& d, const
   r.loss = grad(g);
   HessianProduct hvp(m, grad, o.fd_step);
   const int64_t n = m.graph.param_count();
-  if (o.method == "lanczos")
+  if (o.method == EigenMethod::kLanczos)
     lanczos(hvp, n, o, r);
   else
     power(hvp, n, o, r);

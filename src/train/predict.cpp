@@ -62,9 +62,7 @@ void to_probabilities(const float* out, int64_t rows, int64_t k, ops::Probabilit
 }
 
 EnsembleRule parse_ensemble_rule(const std::string& name) {
-  if (name == "mean") return EnsembleRule::kMean;
-  if (name == "vote") return EnsembleRule::kVote;
-  throw UsageError("unknown --ensemble '" + name + "'; use mean (average probabilities) or vote (majority)");
+  return parse_enum<EnsembleRule>(name, "--ensemble");
 }
 
 std::vector<float> mean_probabilities(const std::vector<std::vector<float>>& probs) {

@@ -42,7 +42,8 @@ namespace tandem {
 namespace {
 
 // A small dataset and a CNN with batch norm and dropout, trained through Trainer::step with
-// the class-balanced sampler, two micro-batches and bucketed gradient sync.
+// the class-balanced sampler, two micro-batches, bucketed gradient sync, class weights,
+// max-norm and the hard-example loss table.
 TEST(SteadyState, TrainingStepAllocatesNothing) {
   const auto dir = std::filesystem::temp_directory_path() / ("tandem_alloc_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -70,6 +71,10 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
   c.optimizer.name = "adam";
   c.optimizer.weight_decay = 1e-4;
   c.bucket_mb = 0.001;  // several buckets
+  c.grad_sync = dist::GradSyncMode::kBucketed;
+  c.hard_examples = 0.5;  // per-sample losses recorded every step
+  c.class_weights = "balanced";
+  c.max_norm = 3;
   dist::LocalComm comm;
   train::Trainer trainer(c, comm);
   data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);

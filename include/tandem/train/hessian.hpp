@@ -7,20 +7,31 @@
 // rows, split across ranks and reduced; the model runs in evaluation mode (running batch-norm
 // statistics, no dropout), so the loss is one fixed function.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "tandem/core/enum_names.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/model/model.hpp"
 
 namespace tandem::train {
 
+enum class EigenMethod { kLanczos, kPower };
+inline constexpr EnumName<EigenMethod> kEigenMethodNames[] = {
+    {EigenMethod::kLanczos, "lanczos", "Lanczos with full reorthogonalization"},
+    {EigenMethod::kPower, "power", "power iteration, deflating the eigenvectors found"},
+};
+constexpr std::span<const EnumName<EigenMethod>> enum_names(EigenMethod) {
+  return kEigenMethodNames;
+}
+
 struct HessianOptions {
   int64_t samples = 1000;          // first rows of the split (0: all)
   int64_t top = 3;                 // eigenvalues reported
   int64_t iterations = 30;         // Lanczos steps, or power iterations per eigenvalue
-  std::string method = "lanczos";  // lanczos | power
+  EigenMethod method = EigenMethod::kLanczos;
   double fd_step = 1e-3;           // e, relative to max(1, |w| / sqrt(P))
   uint64_t seed = 0;               // start vector
   int64_t chunk = 256;             // rows per forward pass

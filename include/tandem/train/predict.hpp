@@ -3,9 +3,11 @@
 // (probability mean or majority vote), confusion matrices, per-class precision and recall.
 // Exact under any number of ranks: each rank scores a contiguous share, counts are summed.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "tandem/core/enum_names.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/model/model.hpp"
@@ -32,7 +34,14 @@ std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Datas
 std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk);
 
 enum class EnsembleRule { kMean, kVote };
-EnsembleRule parse_ensemble_rule(const std::string& name);
+inline constexpr EnumName<EnsembleRule> kEnsembleRuleNames[] = {
+    {EnsembleRule::kMean, "mean", "average the class probabilities"},
+    {EnsembleRule::kVote, "vote", "the class most models predict"},
+};
+constexpr std::span<const EnumName<EnsembleRule>> enum_names(EnsembleRule) {
+  return kEnsembleRuleNames;
+}
+EnsembleRule parse_ensemble_rule(const std::string& name);  // UsageError naming --ensemble
 
 // Predicted class of every row from one or more models' probabilities (same shape each).
 // mean: argmax of the averaged probabilities; vote: the class most models predict, ties

@@ -69,7 +69,7 @@ TEST_F(Quadratic, PowerIterationRecoversTheTopEigenvalue) {
   train::HessianOptions o;
   o.samples = 0;
   o.top = 2;
-  o.method = "power";
+  o.method = train::EigenMethod::kPower;
   o.iterations = 300;
   dist::LocalComm comm;
   const auto r = train::hessian_eigenvalues(*model_, d, o, comm);
