@@ -34,14 +34,9 @@ tandem_build() {
   cmake --build "$TANDEM_BUILD" -j "$(nproc)"
 }
 
-# Open MPI on one machine:
-# - as root it refuses to start unless explicitly allowed;
-# - its TCP paths would otherwise pick a network interface; keep everything on loopback
-#   (shared memory, btl vader, carries the data between ranks);
-# - in containers the vader transport's single-copy mechanism (CMA, process_vm_readv) is
-#   usually forbidden and each rank prints "Read -1, expected ..., errno = 1": use plain
-#   copy-in/copy-out, which is what would happen after the failure anyway.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
-export OMPI_MCA_btl=self,vader,tcp
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
+# Open MPI on one machine (root allowed, loopback, shared memory without CMA): the settings
+# and why each is needed are in launch/openmpi.env, which the tests read too.
+set -a
+# shellcheck source=launch/openmpi.env
+. "$TANDEM_ROOT/launch/openmpi.env"
+set +a

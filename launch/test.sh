@@ -10,8 +10,9 @@ export TANDEM_BUILD=${TANDEM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && 
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$TANDEM_ROOT"
 
-# Slurm and munge for the test that submits launch/slurm/train.sbatch to a local Slurm.
-tandem_install_packages slurmctld slurmd slurm-client munge
+# Slurm and munge for the test that submits launch/slurm/train.sbatch to a local Slurm;
+# jq for the integration tests, which read tandem's JSON output with it.
+tandem_install_packages slurmctld slurmd slurm-client munge jq
 tandem_build ON
 cd "$TANDEM_BUILD"
 ctest --output-on-failure --timeout 900 "$@"

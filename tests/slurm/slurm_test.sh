@@ -82,9 +82,9 @@ sinfo -h -o %T 2> /dev/null | grep -Eq '^(idle|mixed)' || fail "the Slurm node d
 
 "$tandem" convert idx --dir /usr/share/datasets/fashion-mnist --out "$dir/fm.h5" > /dev/null
 # Open MPI on this machine: root, loopback (a cluster's site settings would come instead).
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_btl=self,vader,tcp
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
+set -a
+. "$src/launch/openmpi.env"
+set +a
 export TANDEM="$tandem"
 job=$(sbatch --parsable --wait --chdir="$dir" --output="$dir/job-%j.out" --nodes=1 --ntasks-per-node=2 \
   --cpus-per-task=1 --time=5 "$src/launch/slurm/train.sbatch" --data "$dir/fm.h5" \

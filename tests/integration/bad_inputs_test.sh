@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Bad inputs: every one listed under "Errors" in the README stops `tandem train` on 2 ranks
+# with its message and exit code (1 runtime error, 2 usage error), and no rank hangs. The
+# damaged datasets come from make_fixtures (fixture setup_data.sh). The cases are independent
+# and run side by side (expect_error_bg); expect_error_results checks them in this order.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+topic_start "$@"
+mlp=$src/launch/models/mlp.model
+printf 'input 1 28 28\nflatten\ndense 64 units\ndense 10\n' > "$work/syntax.model"
+printf 'input 1 28 28\nflatten\ndensely 64\n' > "$work/unknown_op.model"
+
+# --- files and data: exit code 1, or 2 when the data does not fit the model ------------------
+expect_error_bg "missing dataset" 1 "does not exist" --data "$work/nope.h5" --model "$mlp"
+expect_error_bg "no /train/x" 1 "has no '/train/x'" --data "$bad/no_train.h5" --model "$mlp"
+expect_error_bg "x and y lengths" 1 "has 20 rows but /train/y has 19" --data "$bad/length_mismatch.h5" --model "$mlp"
+expect_error_bg "label out of range" 2 "has label 12 but the model has only 10 outputs" --data "$bad/label_12.h5" --model "$mlp"
+expect_error_bg "input shape" 2 "samples have shape [1, 14, 14] but the model's input is [1, 28, 28]" \
+  --data "$bad/small_images.h5" --model "$mlp"
+
+# --- model specs: FILE:LINE and what is wrong ------------------------------------------------
+expect_error_bg "spec syntax" 2 "syntax.model:3: dense takes at most 1 positional argument" --data "$data" --model "$work/syntax.model"
+expect_error_bg "unknown op" 2 "unknown_op.model:3: unknown op 'densely'" --data "$data" --model "$work/unknown_op.model"
+
+# --- options ---------------------------------------------------------------------------------
+expect_error_bg "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3
+expect_error_bg "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
+expect_error_bg "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
+expect_error_bg "batch < ranks" 2 "smaller than the number of ranks" --data "$data" --model "$mlp" --batch-size 1
+expect_error_bg "grad-sync mode" 2 "unknown --grad-sync 'fast'; use auto, blocking or bucketed" --data "$data" --model "$mlp" --grad-sync fast
+expect_error_bg "bn-sync mode" 2 "unknown --bn-sync 'none'; use global or local" --data "$data" --model "$mlp" --bn-sync none
+expect_error_bg "accumulate 0" 2 "--accumulate must be >= 1" --data "$data" --model "$mlp" --accumulate 0
+expect_error_bg "val-split 1" 2 "--val-split must be in [0, 1)" --data "$data" --model "$mlp" --val-split 1
+expect_error_bg "drop-last leaves nothing" 2 "leaves no batch" --data "$data" --model "$mlp" --train-limit 100 --batch-size 128 --drop-last
+expect_error_results
+finish

@@ -1,0 +1,118 @@
+// The elementwise kernels against scalar loops written here, over sizes that cover empty
+// arrays, the 16-lane tails and the 4096-element blocks of the sums.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "tandem/core/rng.hpp"
+#include "tandem/tensor/kernels.hpp"
+
+namespace tandem {
+namespace {
+
+const std::vector<int64_t> kSizes = {0, 1, 15, 16, 17, 33, 4095, 4096, 4097, 8192 + 31, 100003};
+
+std::vector<float> random_floats(size_t n, uint32_t stream, float lo = -1, float hi = 1) {
+  Philox rng(31415, RngPurpose::kInit, stream);
+  std::vector<float> v(n);
+  for (auto& x : v) x = lo + (hi - lo) * rng.uniform();
+  return v;
+}
+
+TEST(Kernels, FillCopyAddScale) {
+  for (int64_t n : kSizes) {
+    const auto x = random_floats(static_cast<size_t>(n), 1);
+    std::vector<float> y(static_cast<size_t>(n) + 1, -9.0f);  // one guard element past the end
+    kernels::fill(y.data(), n, 0.5f);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], 0.5f);
+    EXPECT_EQ(y[n], -9.0f);
+    kernels::copy(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], x[i]);
+    EXPECT_EQ(y[n], -9.0f);
+    const auto y0 = random_floats(static_cast<size_t>(n), 2);
+    y.assign(y0.begin(), y0.end());
+    kernels::add(x.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], y0[i] + x[i]);
+    kernels::scale(y.data(), n, -3.0f);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(y[i], (y0[i] + x[i]) * -3.0f);
+  }
+}
+
+TEST(Kernels, BroadcastRowsAndSumRows) {
+  const int64_t rows = 5, cols = 7;
+  const auto row = random_floats(cols, 3);
+  std::vector<float> y(rows * cols, 0.0f);
+  kernels::broadcast_rows(row.data(), y.data(), rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < cols; ++j) ASSERT_EQ(y[r * cols + j], row[j]);
+  // sum_rows accumulates into col: col[j] += sum over rows.
+  const auto x = random_floats(rows * cols, 4);
+  std::vector<float> col(cols, 1.0f);
+  kernels::sum_rows(x.data(), col.data(), rows, cols);
+  for (int64_t j = 0; j < cols; ++j) {
+    double want = 1.0;
+    for (int64_t r = 0; r < rows; ++r) want += x[r * cols + j];
+    EXPECT_NEAR(col[j], want, 8 * std::numeric_limits<float>::epsilon() * (rows + 1)) << j;
+  }
+  std::vector<float> untouched(cols, 2.0f);
+  kernels::sum_rows(x.data(), untouched.data(), 0, cols);
+  EXPECT_EQ(untouched, std::vector<float>(cols, 2.0f));
+}
+
+TEST(Kernels, U8ToFloatScalesEveryByte) {
+  std::vector<uint8_t> x(256);
+  for (int i = 0; i < 256; ++i) x[i] = static_cast<uint8_t>(i);
+  std::vector<float> y(256);
+  kernels::u8_to_float(x.data(), y.data(), 256, 1.0f / 255);
+  for (int i = 0; i < 256; ++i) ASSERT_EQ(y[i], static_cast<float>(i) * (1.0f / 255)) << i;
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_NEAR(y[255], 1.0f, 1e-7);
+}
+
+TEST(Kernels, SumCountsEveryElementOnce) {
+  // Small integers add exactly in float and double, so the sum must be exact: any element
+  // dropped or counted twice (lane tails, block edges) shows.
+  for (int64_t n : kSizes) {
+    std::vector<float> x(static_cast<size_t>(n));
+    double want = 0;
+    for (int64_t i = 0; i < n; ++i) want += x[i] = static_cast<float>(i % 7) - 3.0f + (i % 16 == 15 ? 100.0f : 0.0f);
+    EXPECT_EQ(kernels::sum(x.data(), n), want) << n;
+  }
+}
+
+TEST(Kernels, SumAndSumSquaresMatchDoubleLoops) {
+  for (int64_t n : kSizes) {
+    const auto x = random_floats(static_cast<size_t>(n), 5, -2, 3);
+    double want = 0, abs = 0, squares = 0;
+    for (float v : x) want += v, abs += std::fabs(v), squares += double(v) * v;
+    // Each float lane sums at most 4096 / 16 = 256 values before joining the double total.
+    EXPECT_NEAR(kernels::sum(x.data(), n), want, 256 * std::numeric_limits<float>::epsilon() * abs + 1e-30) << n;
+    EXPECT_NEAR(kernels::sum_squares(x.data(), n), squares, 1e-12 * squares + 1e-30) << n;
+  }
+}
+
+TEST(Kernels, ArgmaxRowsFindsEachRowsLargest) {
+  const int64_t rows = 6, cols = 10;
+  auto x = random_floats(rows * cols, 6, -5, -1);  // all negative
+  const std::vector<int32_t> where = {0, 9, 3, 5, 9, 0};
+  for (int64_t r = 0; r < rows; ++r) x[r * cols + where[r]] = -0.5f;
+  std::vector<int32_t> out(rows, -1);
+  kernels::argmax_rows(x.data(), rows, cols, out.data());
+  EXPECT_EQ(out, where);
+  // Against a scalar loop on random rows.
+  const auto y = random_floats(100 * 13, 7);
+  std::vector<int32_t> got(100);
+  kernels::argmax_rows(y.data(), 100, 13, got.data());
+  for (int64_t r = 0; r < 100; ++r) {
+    int32_t best = 0;
+    for (int32_t j = 1; j < 13; ++j)
+      if (y[r * 13 + j] > y[r * 13 + best]) best = j;
+    ASSERT_EQ(got[r], best) << r;
+  }
+}
+
+}  // namespace
+}  // namespace tandem
