@@ -70,10 +70,15 @@ TEST(PlanBuckets, CapsBelowOneFloatAreRefused) {
 }
 
 TEST(GradSyncMode, ParsedByNameWithTheChoicesInTheError) {
-  EXPECT_EQ(dist::parse_grad_sync_mode("blocking"), dist::GradSyncMode::kBlocking);
-  EXPECT_EQ(dist::parse_grad_sync_mode("bucketed"), dist::GradSyncMode::kBucketed);
+  EXPECT_EQ(parse_enum<dist::GradSyncMode>("blocking", "--grad-sync"), dist::GradSyncMode::kBlocking);
+  EXPECT_EQ(parse_enum<dist::GradSyncMode>("bucketed", "--grad-sync"), dist::GradSyncMode::kBucketed);
+  EXPECT_EQ(parse_enum<dist::GradSyncMode>("auto", "--grad-sync"), dist::GradSyncMode::kAuto);
+  // auto: blocking on one node (measured fastest there), bucketed across nodes.
+  EXPECT_EQ(dist::resolve(dist::GradSyncMode::kAuto, 1), dist::GradSyncMode::kBlocking);
+  EXPECT_EQ(dist::resolve(dist::GradSyncMode::kAuto, 2), dist::GradSyncMode::kBucketed);
+  EXPECT_EQ(dist::resolve(dist::GradSyncMode::kBlocking, 2), dist::GradSyncMode::kBlocking);
   try {
-    dist::parse_grad_sync_mode("fast");
+    parse_enum<dist::GradSyncMode>("fast", "--grad-sync");
     FAIL() << "accepted 'fast'";
   } catch (const UsageError& e) {
     EXPECT_EQ(std::string(e.what()), "unknown --grad-sync 'fast'; use auto, blocking or bucketed");
