@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Everything a run depends on survives a resume (README "Training lifecycle"): a run stopped
+# mid-epoch and resumed ends bitwise where the uninterrupted run does, also when what it
+# depends on is more than parameters and position:
+#   - early stopping's best weights (restored when it stops: final.h5 must equal best.h5);
+#   - the --hard-examples loss tables (they decide which samples later batches draw);
+#   - each rank's own running statistics under --bn-sync local (averaged only at epoch end);
+#   - the --log-every-steps window when the checkpoint falls between two step lines.
+# Before these went into checkpoints, every case below ended differently after a resume.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+topic_start "$@"
+
+# stop_and_resume NAME RANKS CUT TRAIN_ARGS...: the run uninterrupted ($work/NAME/full), and
+# stopped after global step CUT then resumed from the checkpoint it wrote ($work/NAME/cut).
+stop_and_resume() {
+  local name=$1 ranks=$2 cut=$3 dir=$work/$1
+  shift 3
+  mkdir -p "$dir"
+  if [ ! -f "$dir/full/final.h5" ]; then
+    mpi "$ranks" "$tandem" train "$@" --out "$dir/full" > "$dir/full.log" 2>&1
+    check --log "$dir/full.log" "$name: uninterrupted run exits 0" test $? -eq 0
+  fi
+  mpi "$ranks" "$tandem" train "$@" --out "$dir/cut" --stop-after-steps "$cut" > "$dir/cut.log" 2>&1
+  check --log "$dir/cut.log" "$name: run stopped after step $cut exits 0" test $? -eq 0
+  mpi "$ranks" "$tandem" train --resume "$dir/cut/$(printf 'ckpt-%08d.h5' "$cut")" --out "$dir/cut" \
+    > "$dir/resume.log" 2>&1
+  check --log "$dir/resume.log" "$name: resumed run exits 0" test $? -eq 0
+}
+
+# same_metrics A B: the metrics.jsonl files equal but for the timing keys.
+same_metrics() {
+  jq -e -n --slurpfile a "$1" --slurpfile b "$2" \
+    '($a | map(del(.seconds, .samples_per_s, .grad_wait_s))) == ($b | map(del(.seconds, .samples_per_s, .grad_wait_s)))' \
+    > /dev/null
+}
+
+# --- early stopping: the best weights are in the checkpoint -----------------------------------
+# The case of the issue: 1,440 training samples, batches of 128 (12 steps an epoch), patience 2.
+early=(--data "$data" --model "$src/launch/models/mlp.model" --train-limit 1800 --test-limit 500 --val-split 0.2
+       --early-stop-patience 2 --monitor val_loss --lr 0.2 --epochs 40 --threads 1)
+for ranks in 1 2; do
+  name=early_stopping_np$ranks dir=$work/early_stopping_np$ranks
+  mkdir -p "$dir"
+  mpi "$ranks" "$tandem" train "${early[@]}" --out "$dir/full" > "$dir/full.log" 2>&1
+  check --log "$dir/full.log" "$name: uninterrupted run exits 0" test $? -eq 0
+  best=$(sed -n 's/^early stopping: .*restoring the weights of epoch \([0-9]*\) .*/\1/p' "$dir/full.log")
+  epochs=$(json 'length' "$dir/full/metrics.jsonl")
+  per_epoch=$(json '.[0].step' "$dir/full/metrics.jsonl")
+  # Stop in the middle of the epoch after the best one: the snapshot is then already taken
+  # but the stop still to come, which is what a resume must carry across.
+  check "$name: early stopping fired after the best epoch (best $best of $epochs)" \
+    test -n "$best" -a "${best:-0}" -gt 0 -a "${best:-0}" -lt "${epochs:-0}"
+  [ -n "$best" ] && [ -n "$per_epoch" ] || continue
+  cut=$((best * per_epoch + per_epoch / 2))
+  stop_and_resume "$name" "$ranks" "$cut" "${early[@]}"
+  check --log "$dir/resume.log" "$name: the resumed run restores epoch $best too" \
+    grep -q "restoring the weights of epoch $best " "$dir/resume.log"
+  check "$name: resumed final.h5 equals the uninterrupted final.h5" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params /state
+  check "$name: resumed final.h5 equals best.h5" h5_same "$dir/cut/final.h5" "$dir/cut/best.h5" /params /state
+  check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+done
+
+# --- hard examples: the loss tables are in the checkpoint -----------------------------------
+# 2,000 samples in batches of 64: 32 steps an epoch; step 75 is in epoch 3, whose batches come
+# from the losses of epoch 2, and whose own losses shape epoch 4.
+hard=(--data "$data" --model "$src/launch/models/mlp.model" --train-limit 2000 --test-limit 500 --hard-examples 0.5
+      --lr 0.05 --epochs 4 --batch-size 64 --threads 1)
+for ranks in 1 2; do
+  name=hard_examples_np$ranks dir=$work/hard_examples_np$ranks
+  stop_and_resume "$name" "$ranks" 75 "${hard[@]}"
+  check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+  check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+done
+
+# --- local batch norm and the step-log window -----------------------------------------------
+# 2,000 samples in batches of 64: the checkpoint at step 45 falls mid-epoch 2 and between the
+# step lines of 40 and 50.
+local_bn=(--data "$data" --model "$src/launch/models/mlp-bn.model" --train-limit 2000 --test-limit 500
+          --bn-sync local --log-every-steps 10 --lr 0.05 --epochs 3 --batch-size 64 --threads 1)
+name=local_bn_np2 dir=$work/local_bn_np2
+stop_and_resume "$name" 2 45 "${local_bn[@]}"
+check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+check "$name: running statistics bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /state
+check "$name: steps.jsonl identical (the line at step 50 spans the checkpoint)" \
+  cmp -s "$dir/full/steps.jsonl" "$dir/cut/steps.jsonl"
+check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+
+finish
