@@ -1,5 +1,6 @@
 #include "tandem/train/schedule_every.hpp"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "tandem/core/error.hpp"
@@ -32,6 +33,9 @@ Every parse_every(const std::string& text) {
   }
   TANDEM_USAGE_CHECK(e.amount > 0, "--checkpoint-every '", text,
                      "' must be positive (or 0 for only at the end)");
+  const bool counted = e.unit == Every::Unit::kSteps || e.unit == Every::Unit::kEpochs;
+  TANDEM_USAGE_CHECK(!counted || e.amount == std::floor(e.amount), "--checkpoint-every '", text,
+                     "' must count whole steps or epochs");
   return e;
 }
 

@@ -81,6 +81,11 @@ TEST(CheckpointEvery, ParsesUnitsAndRefusesNonsense) {
   EXPECT_THROW(parse_every("often"), UsageError);
   EXPECT_THROW(parse_every("5 fortnights"), UsageError);
   EXPECT_THROW(parse_every("-1steps"), UsageError);
+  EXPECT_THROW(parse_every("0.5steps"), UsageError);  // would be every 0 steps
+  EXPECT_EQ(parse_every("2.5s").amount, 2.5);
+  for (const auto* text : {"500steps", "1epoch", "3epochs", "600s", "0"})
+    EXPECT_EQ(format_every(parse_every(text)), text);
+  EXPECT_EQ(format_every(parse_every("10min")), "600s");
 }
 
 TEST(MetricsFile, CsvRowsFollowTheHeaderAndLeaveMissingFieldsEmpty) {
