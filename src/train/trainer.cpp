@@ -34,10 +34,14 @@ double Trainer::lr_for(int64_t epoch) const {
   return schedule_->lr(config_.lr, epoch, progress_.global_step) * callbacks_->lr_scale();
 }
 
-double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
+StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
   const auto r = runner_->step(ids, global, epoch, lr_for(epoch), progress_.global_step + 1);
   ++progress_.global_step;
-  return r.loss;
+  return r;
+}
+
+double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
+  return run_step(ids, global, epoch).loss;
 }
 
 std::vector<EpochRecord> Trainer::run() {
@@ -88,8 +92,7 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   for (int64_t b = first; b < batches; ++b) {
     const auto shard = sampler.shard(b, comm_.rank(), comm_.size());
     const auto global = static_cast<double>(sampler.batch_size(b));
-    const auto r = runner_->step(shard, sampler.batch_size(b), epoch, lr_for(epoch), progress_.global_step + 1);
-    ++progress_.global_step;
+    const auto r = run_step(shard, sampler.batch_size(b), epoch);
     if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
     meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
     done.trained += global;

@@ -78,6 +78,7 @@ class Trainer {
     double trained = 0;      // samples this call trained in the epoch
   };
   EpochRun train_epoch(data::Sampler& sampler, int64_t epoch);
+  StepRunner::Result run_step(std::span<const int64_t> ids, int64_t global, int64_t epoch);
   EpochRecord finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done);
   bool apply_callbacks(const EpochRecord& r);  // true: stop
   void evaluate_into(EpochRecord& r);
@@ -111,7 +112,9 @@ class Trainer {
   std::unique_ptr<RunDirectory> dir_;
   EpochMeter meter_;
   ProgressDisplay display_;
-  io::TrainProgress progress_;        // position; the rest of the state lives in the pieces above
+  // The position (epoch, batch, global step); the callbacks' and meter's fields are filled in
+  // when a checkpoint is written: the pieces above hold the live values.
+  io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
   double full_loss_ = 0, full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
