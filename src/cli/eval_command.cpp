@@ -95,20 +95,24 @@ int report_loss_only(const std::string& path, const std::string& data, const std
   }
   std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f (%s)\n", path.c_str(), data.c_str(),
               split.c_str(), static_cast<long long>(e.samples), number_or_null(e.loss).c_str(), e.accuracy,
-              m.loss().probabilities() == ops::Probabilities::kSigmoid ? "fraction of labels right, p > 0.5"
-                                              : "argmax of output = argmax of target");
+              m.loss().probabilities() == ops::Probabilities::kSigmoid
+                  ? "fraction of labels right, p > 0.5"
+                  : "argmax of output = argmax of target");
   if (m.heads.size() > 1) print_head_losses(m, e);
   return 0;
 }
 
-}  // namespace
-
-int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
+// The values of tandem eval's options.
+struct EvalArgs {
   std::vector<std::string> checkpoints;
   std::string data, split, ensemble, confusion_csv;
   int64_t batch = 0, limit = 0;
   int threads = 0;
   bool json = false;
+};
+
+// The option table, bound to the fields of `a` (which must outlive it).
+po::options_description eval_description(EvalArgs& a) {
   po::options_description desc(
       "tandem eval [options]\n\nEvaluates saved models on a split of a dataset, exactly under any "
       "number of ranks: loss, accuracy, per-class precision and recall, confusion matrix. Several\n"
@@ -117,82 +121,111 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   desc.add_options()
     ("help,h", "show this help")
     ("config", po::value<std::string>(), "INI file with any of these options")
-    ("checkpoint", po::value(&checkpoints)->required()->composing(),
+    ("checkpoint", po::value(&a.checkpoints)->required()->composing(),
      "model file (final.h5, best.h5) or checkpoint; repeat for an ensemble")
-    ("ensemble", po::value(&ensemble)->default_value("mean"),
+    ("ensemble", po::value(&a.ensemble)->default_value("mean"),
      "with several checkpoints: mean (average probabilities) | vote (majority of predicted classes)")
-    ("data", po::value(&data)->required(), "HDF5 dataset")
-    ("split", po::value(&split)->default_value("test"), "split to evaluate: train | test | val")
-    ("batch", po::value(&batch)->default_value(1000), "rows per forward pass")
-    ("limit", po::value(&limit)->default_value(0), "use only the first N samples")
-    ("threads", po::value(&threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
-    ("confusion-csv", po::value(&confusion_csv), "also write the confusion matrix to this CSV file")
-    ("json", po::bool_switch(&json), "print one JSON object");
+    ("data", po::value(&a.data)->required(), "HDF5 dataset")
+    ("split", po::value(&a.split)->default_value("test"), "split to evaluate: train | test | val")
+    ("batch", po::value(&a.batch)->default_value(1000), "rows per forward pass")
+    ("limit", po::value(&a.limit)->default_value(0), "use only the first N samples")
+    ("threads", po::value(&a.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
+    ("confusion-csv", po::value(&a.confusion_csv), "also write the confusion matrix to this CSV file")
+    ("json", po::bool_switch(&a.json), "print one JSON object");
   // clang-format on
-  auto p = parse("eval", desc, args, true);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
-  TANDEM_USAGE_CHECK(batch > 0, "--batch must be positive, got ", batch);
-  const auto rule = train::parse_ensemble_rule(ensemble);
-  train::configure_threads(threads, comm);
-  auto d = data::Dataset::load(data, split, limit);
-  const auto share = train::rank_share(d.size(), comm);
-  std::vector<std::vector<float>> probs;
+  return desc;
+}
+
+// What the models of an ensemble (or the one model) give on this rank's share of the split.
+struct MemberOutputs {
+  std::vector<std::vector<float>> probs;  // per model, [share rows x classes]
   int64_t classes = 0;
-  train::Evaluation single;
+  train::Evaluation single;  // with one checkpoint: the model's own loss
   bool softmax_models = true;
   int label_field = -1;
-  for (const auto& path : checkpoints) {
-    model::BuildOptions build;
-    build.bn_comm = &comm;
-    auto m = io::load_model(path, build);
-    train::check_compatible(*m, d, "'" + data + "' /" + split);
-    label_field = train::target_field(*m, d, 0);
-    if (!d.targets()[label_field].is_labels()) {
-      // Float targets (multi-label, regression): the model's loss and accuracy, no classes.
-      TANDEM_USAGE_CHECK(checkpoints.size() == 1, "ensembles need class-index targets, but ",
-                         d.where(d.targets()[label_field], false),
-                         " holds float targets; evaluate one model");
-      m->graph.plan(batch);
-      return report_loss_only(path, data, split, *m, train::evaluate(*m, d, comm, batch), json, comm);
-    }
-    TANDEM_USAGE_CHECK(classes == 0 || m->outputs() == classes, "'", path, "' has ", m->outputs(),
-                       " outputs but the first model has ", classes, "; an ensemble needs the same classes");
-    classes = m->outputs();
-    softmax_models = softmax_models && train::output_kind(*m, 0) == ops::Probabilities::kSoftmax;
-    m->graph.plan(batch);
-    if (checkpoints.size() == 1) {
-      single = train::evaluate(*m, d, comm, batch);  // the model's own loss
-      if (comm.is_root() && m->heads.size() > 1 && !json) print_head_losses(*m, single);
-    }
-    probs.push_back(train::predict_share(*m, d, share, batch));
+};
+
+// Adds one class-index model to the ensemble: checks its classes against the first model's,
+// evaluates it on its own when it is the only one, and keeps its probabilities.
+void add_member(model::Model& m, const std::string& path, const EvalArgs& a, const data::Dataset& d,
+                train::Share share, dist::Comm& comm, MemberOutputs& out) {
+  TANDEM_USAGE_CHECK(out.classes == 0 || m.outputs() == out.classes, "'", path, "' has ", m.outputs(),
+                     " outputs but the first model has ", out.classes,
+                     "; an ensemble needs the same classes");
+  out.classes = m.outputs();
+  out.softmax_models = out.softmax_models && train::output_kind(m, 0) == ops::Probabilities::kSoftmax;
+  m.graph.plan(a.batch);
+  if (a.checkpoints.size() == 1) {
+    out.single = train::evaluate(m, d, comm, a.batch);  // the model's own loss
+    if (comm.is_root() && m.heads.size() > 1 && !a.json) print_head_losses(m, out.single);
   }
-  const auto& all_labels = d.labels(label_field);
-  const std::vector<int32_t> labels(all_labels.begin() + share.begin, all_labels.begin() + share.end);
-  const auto predicted = train::combine(probs, classes, rule);
-  const bool vote = checkpoints.size() > 1 && rule == train::EnsembleRule::kVote;
-  auto r = train::class_report(predicted, labels, train::mean_probabilities(probs), classes,
-                               softmax_models && !vote, comm);
-  if (checkpoints.size() == 1) r.loss = single.loss;
-  if (!comm.is_root()) return 0;
-  if (!confusion_csv.empty()) write_confusion_csv(confusion_csv, r);
+  out.probs.push_back(train::predict_share(m, d, share, a.batch));
+}
+
+// Rank 0 prints the class report (and writes the confusion CSV).
+void print_class_report(const EvalArgs& a, const train::ClassReport& r) {
+  if (!a.confusion_csv.empty()) write_confusion_csv(a.confusion_csv, r);
+  const auto& checkpoints = a.checkpoints;
   std::string what = checkpoints[0];
   for (size_t i = 1; i < checkpoints.size(); ++i) what += " + " + checkpoints[i];
-  if (checkpoints.size() > 1) what = "ensemble (" + ensemble + ") of " + what;
-  if (json) {
+  if (checkpoints.size() > 1) what = "ensemble (" + a.ensemble + ") of " + what;
+  if (a.json) {
     JsonObject o;
-    o.add("checkpoint", what).add("data", data).add("split", split).add("samples", r.samples);
+    o.add("checkpoint", what).add("data", a.data).add("split", a.split).add("samples", r.samples);
     o.add_raw("loss", number_or_null(r.loss)).add("accuracy", r.accuracy);
     o.add_raw("precision", json_array(r.precision)).add_raw("recall", json_array(r.recall));
     o.add_raw("confusion", confusion_json(r));
     std::cout << o.str() << std::endl;
   } else {
-    std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f\n", what.c_str(), data.c_str(),
-                split.c_str(), static_cast<long long>(r.samples), number_or_null(r.loss).c_str(), r.accuracy);
+    std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f\n", what.c_str(), a.data.c_str(),
+                a.split.c_str(), static_cast<long long>(r.samples), number_or_null(r.loss).c_str(),
+                r.accuracy);
     print_report(r);
   }
+}
+
+}  // namespace
+
+int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
+  EvalArgs a;
+  const auto desc = eval_description(a);
+  auto p = parse("eval", desc, args, true);
+  if (p.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
+  }
+  TANDEM_USAGE_CHECK(a.batch > 0, "--batch must be positive, got ", a.batch);
+  const auto rule = train::parse_ensemble_rule(a.ensemble);
+  train::configure_threads(a.threads, comm);
+  auto d = data::Dataset::load(a.data, a.split, a.limit);
+  const auto share = train::rank_share(d.size(), comm);
+  MemberOutputs members;
+  for (const auto& path : a.checkpoints) {
+    model::BuildOptions build;
+    build.bn_comm = &comm;
+    auto m = io::load_model(path, build);
+    train::check_compatible(*m, d, "'" + a.data + "' /" + a.split);
+    members.label_field = train::target_field(*m, d, 0);
+    if (!d.targets()[members.label_field].is_labels()) {
+      // Float targets (multi-label, regression): the model's loss and accuracy, no classes.
+      TANDEM_USAGE_CHECK(a.checkpoints.size() == 1, "ensembles need class-index targets, but ",
+                         d.where(d.targets()[members.label_field], false),
+                         " holds float targets; evaluate one model");
+      m->graph.plan(a.batch);
+      return report_loss_only(path, a.data, a.split, *m, train::evaluate(*m, d, comm, a.batch), a.json, comm);
+    }
+    add_member(*m, path, a, d, share, comm, members);
+  }
+  // The class report over all ranks: a collective, before only rank 0 goes on to print it.
+  const auto& all_labels = d.labels(members.label_field);
+  const std::vector<int32_t> labels(all_labels.begin() + share.begin, all_labels.begin() + share.end);
+  const auto predicted = train::combine(members.probs, members.classes, rule);
+  const bool vote = a.checkpoints.size() > 1 && rule == train::EnsembleRule::kVote;
+  auto r = train::class_report(predicted, labels, train::mean_probabilities(members.probs), members.classes,
+                               members.softmax_models && !vote, comm);
+  if (a.checkpoints.size() == 1) r.loss = members.single.loss;
+  if (!comm.is_root()) return 0;
+  print_class_report(a, r);
   return 0;
 }
 

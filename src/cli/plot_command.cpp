@@ -21,10 +21,13 @@ std::string quoted(const std::string& s) {
   return out + "'";
 }
 
-}  // namespace
-
-int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
+// The values of tandem plot's options.
+struct PlotArgs {
   std::string metrics, out, title;
+};
+
+// The option table, bound to the fields of `a` (which must outlive it).
+po::options_description plot_description(PlotArgs& a) {
   po::options_description desc(
       "tandem plot [options]\n\nRenders learning curves from metrics.jsonl with gnuplot: train / validation "
       "/ "
@@ -32,27 +35,26 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("metrics", po::value(&metrics)->required(), "metrics.jsonl written by tandem train --out DIR")
-    ("out", po::value(&out)->required(), "PNG file to write")
-    ("title", po::value(&title)->default_value(""), "title (default: the metrics file's directory)");
+    ("metrics", po::value(&a.metrics)->required(), "metrics.jsonl written by tandem train --out DIR")
+    ("out", po::value(&a.out)->required(), "PNG file to write")
+    ("title", po::value(&a.title)->default_value(""), "title (default: the metrics file's directory)");
   // clang-format on
-  auto p = parse("plot", desc, args, false);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
-  if (!comm.is_root()) return 0;
-  std::ifstream in(metrics);
-  TANDEM_USAGE_CHECK(in.good(), "cannot read --metrics '", metrics,
-                     "'; it is written by tandem train --out DIR");
-  const auto tmp = std::filesystem::temp_directory_path() / ("tandem_plot_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(tmp);
-  const std::string dat = (tmp / "metrics.dat").string(), script = (tmp / "plot.gp").string();
+  return desc;
+}
+
+// What the data file holds: one row per epoch, and whether any epoch has a validation loss.
+struct DataTable {
+  int64_t rows = 0;
+  bool has_val = false;
+};
+
+// The epoch lines of metrics.jsonl as gnuplot columns (epoch, losses, accuracies, lr; NaN
+// where missing) into `dat`.
+DataTable write_data(std::istream& in, const std::string& dat) {
   std::ofstream d(dat);
   const char* cols[] = {"epoch",          "train_loss",   "val_loss",      "test_loss",
                         "train_accuracy", "val_accuracy", "test_accuracy", "lr"};
-  int64_t rows = 0;
-  bool has_val = false;
+  DataTable t;
   for (std::string line; std::getline(in, line);) {
     if (line.find('{') == std::string::npos) continue;
     const auto v = train::parse_metrics_line(line);
@@ -62,17 +64,20 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
         << ' ';
     }
     d << '\n';
-    has_val = has_val || v.count("val_loss");
-    ++rows;
+    t.has_val = t.has_val || v.count("val_loss");
+    ++t.rows;
   }
   d.close();
-  TANDEM_USAGE_CHECK(rows > 0, "'", metrics, "' holds no epoch lines yet");
-  if (title.empty()) title = std::filesystem::path(metrics).parent_path().string();
+  return t;
+}
+
+// The gnuplot script: loss, accuracy and learning rate panels of one PNG.
+void write_script(const std::string& script, const std::string& dat, const PlotArgs& a, bool has_val) {
   std::ofstream gp(script);
   gp << "set terminal png size 1400,1000 font ',11'\n"
-     << "set output " << quoted(out) << "\n"
+     << "set output " << quoted(a.out) << "\n"
      << "set datafile missing 'NaN'\nset key top right\nset grid\nset xlabel 'epoch'\n"
-     << "set multiplot layout 2,2 title " << quoted(title) << "\n"
+     << "set multiplot layout 2,2 title " << quoted(a.title) << "\n"
      << "set title 'loss'\nplot " << quoted(dat) << " using 1:2 with linespoints title 'train'"
      << (has_val ? ", '' using 1:3 with linespoints title 'validation'" : "")
      << ", '' using 1:4 with linespoints title 'test'\n"
@@ -83,6 +88,11 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
      << "set title 'learning rate'\nset logscale y\nplot " << quoted(dat)
      << " using 1:8 with steps title 'lr'\nunset multiplot\n";
   gp.close();
+}
+
+// Runs gnuplot on the script, removes the temporary directory, then reports a missing or
+// failing gnuplot (with its error output).
+void run_gnuplot(const std::filesystem::path& tmp, const std::string& script, const std::string& out) {
   const int rc = std::system(("gnuplot " + quoted(script) + " 2> " + quoted((tmp / "err").string())).c_str());
   std::string err;
   if (rc != 0) {
@@ -93,8 +103,32 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
   TANDEM_CHECK(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) != 127,
                "gnuplot is not installed; install it (apt-get install gnuplot-nox) to draw learning curves");
   TANDEM_CHECK(rc == 0, "gnuplot failed drawing '", out, "': ", err);
-  std::printf("wrote %s: %lld epoch(s) from %s\n", out.c_str(), static_cast<long long>(rows),
-              metrics.c_str());
+}
+
+}  // namespace
+
+int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
+  PlotArgs a;
+  const auto desc = plot_description(a);
+  auto p = parse("plot", desc, args, false);
+  if (p.help) {
+    if (comm.is_root()) std::cout << desc << "\n";
+    return 0;
+  }
+  if (!comm.is_root()) return 0;
+  std::ifstream in(a.metrics);
+  TANDEM_USAGE_CHECK(in.good(), "cannot read --metrics '", a.metrics,
+                     "'; it is written by tandem train --out DIR");
+  const auto tmp = std::filesystem::temp_directory_path() / ("tandem_plot_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const std::string dat = (tmp / "metrics.dat").string(), script = (tmp / "plot.gp").string();
+  const auto table = write_data(in, dat);
+  TANDEM_USAGE_CHECK(table.rows > 0, "'", a.metrics, "' holds no epoch lines yet");
+  if (a.title.empty()) a.title = std::filesystem::path(a.metrics).parent_path().string();
+  write_script(script, dat, a, table.has_val);
+  run_gnuplot(tmp, script, a.out);
+  std::printf("wrote %s: %lld epoch(s) from %s\n", a.out.c_str(), static_cast<long long>(table.rows),
+              a.metrics.c_str());
   return 0;
 }
 

@@ -80,6 +80,20 @@ void RankSplitter::split(std::span<const int32_t> batch_counts, std::span<const 
 
 bool RankSplitter::round_within_bounds(std::span<const int32_t> batch_counts,
                                        std::span<const int64_t> slice_sizes, std::span<int32_t> counts) {
+  if (!start_at_floors(batch_counts, slice_sizes, counts)) return false;
+  fill_greedily(counts);  // greedy first: most of the remaining units go straight in
+  // Then augmenting paths (rank -> class with room, class -> rank holding more than its floor)
+  // move the rest: a bipartite flow, found breadth-first.
+  while (start_search()) {
+    const int found = search_path(counts);
+    if (found < 0) return false;
+    augment(found, counts);
+  }
+  return true;
+}
+
+bool RankSplitter::start_at_floors(std::span<const int32_t> batch_counts,
+                                   std::span<const int64_t> slice_sizes, std::span<int32_t> counts) {
   const int ranks = static_cast<int>(slice_sizes.size()), classes = static_cast<int>(batch_counts.size());
   auto at = [classes](int r, int c) { return static_cast<size_t>(r) * classes + c; };
   row_need_.assign(ranks, 0);
@@ -96,7 +110,12 @@ bool RankSplitter::round_within_bounds(std::span<const int32_t> batch_counts,
     if (v < 0) return false;
   for (int32_t v : col_need_)
     if (v < 0) return false;
-  // Greedy first: most of the remaining units go straight in.
+  return true;
+}
+
+void RankSplitter::fill_greedily(std::span<int32_t> counts) {
+  const int ranks = static_cast<int>(row_need_.size()), classes = static_cast<int>(col_need_.size());
+  auto at = [classes](int r, int c) { return static_cast<size_t>(r) * classes + c; };
   for (int r = 0; r < ranks; ++r)
     for (int c = 0; c < classes && row_need_[r] > 0; ++c)
       if (col_need_[c] > 0 && counts[at(r, c)] < hi_[at(r, c)]) {
@@ -104,48 +123,58 @@ bool RankSplitter::round_within_bounds(std::span<const int32_t> batch_counts,
         --row_need_[r];
         --col_need_[c];
       }
-  // Then augmenting paths (rank -> class with room, class -> rank holding more than its floor)
-  // move the rest: a bipartite flow, found breadth-first.
-  for (;;) {
-    from_row_.assign(ranks, -2);  // -2 unreached, -1 a start, else the class it was reached from
-    from_col_.assign(classes, -1);
-    queue_.clear();
-    for (int r = 0; r < ranks; ++r)
-      if (row_need_[r] > 0) {
-        from_row_[r] = -1;
-        queue_.push_back(r);
-      }
-    if (queue_.empty()) return true;
-    int found = -1;
-    for (size_t head = 0; head < queue_.size() && found < 0; ++head) {
-      const int r = queue_[head];
-      for (int c = 0; c < classes && found < 0; ++c) {
-        if (from_col_[c] >= 0 || counts[at(r, c)] >= hi_[at(r, c)]) continue;
-        from_col_[c] = r;
-        if (col_need_[c] > 0) {
-          found = c;
-          break;
-        }
-        for (int r2 = 0; r2 < ranks; ++r2)
-          if (from_row_[r2] == -2 && counts[at(r2, c)] > lo_[at(r2, c)]) {
-            from_row_[r2] = c;
-            queue_.push_back(r2);
-          }
-      }
+}
+
+bool RankSplitter::start_search() {
+  const int ranks = static_cast<int>(row_need_.size()), classes = static_cast<int>(col_need_.size());
+  from_row_.assign(ranks, -2);  // -2 unreached, -1 a start, else the class it was reached from
+  from_col_.assign(classes, -1);
+  queue_.clear();
+  for (int r = 0; r < ranks; ++r)
+    if (row_need_[r] > 0) {
+      from_row_[r] = -1;
+      queue_.push_back(r);
     }
-    if (found < 0) return false;
-    --col_need_[found];
-    for (int c = found;;) {
-      const int r = from_col_[c];
-      ++counts[at(r, c)];
-      const int prev = from_row_[r];
-      if (prev == -1) {
-        --row_need_[r];
+  return !queue_.empty();
+}
+
+int RankSplitter::search_path(std::span<const int32_t> counts) {
+  const int ranks = static_cast<int>(row_need_.size()), classes = static_cast<int>(col_need_.size());
+  auto at = [classes](int r, int c) { return static_cast<size_t>(r) * classes + c; };
+  int found = -1;
+  for (size_t head = 0; head < queue_.size() && found < 0; ++head) {
+    const int r = queue_[head];
+    for (int c = 0; c < classes && found < 0; ++c) {
+      if (from_col_[c] >= 0 || counts[at(r, c)] >= hi_[at(r, c)]) continue;
+      from_col_[c] = r;
+      if (col_need_[c] > 0) {
+        found = c;
         break;
       }
-      --counts[at(r, prev)];
-      c = prev;
+      for (int r2 = 0; r2 < ranks; ++r2)
+        if (from_row_[r2] == -2 && counts[at(r2, c)] > lo_[at(r2, c)]) {
+          from_row_[r2] = c;
+          queue_.push_back(r2);
+        }
     }
+  }
+  return found;
+}
+
+void RankSplitter::augment(int found, std::span<int32_t> counts) {
+  const int classes = static_cast<int>(col_need_.size());
+  auto at = [classes](int r, int c) { return static_cast<size_t>(r) * classes + c; };
+  --col_need_[found];
+  for (int c = found;;) {
+    const int r = from_col_[c];
+    ++counts[at(r, c)];
+    const int prev = from_row_[r];
+    if (prev == -1) {
+      --row_need_[r];
+      break;
+    }
+    --counts[at(r, prev)];
+    c = prev;
   }
 }
 

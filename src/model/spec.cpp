@@ -50,76 +50,100 @@ LossSpec parse_loss(const NodeSpec& node, const std::string& where) {
   return l;
 }
 
+// The "FILE:LINE: " that starts every message about a line of the spec.
+std::string where(const std::string& source, int line) {
+  return detail::concat(source, ":", line, ": ");
+}
+
+// One line, comment stripped: "NAME = OP ..." or "OP ..." with positional arguments and
+// key=value options after the op. Inputs are resolved later, by add_node.
+NodeSpec parse_node_line(const std::string& line, int line_no, const std::string& source) {
+  NodeSpec node;
+  node.line = line_no;
+  auto tokens = split(line, " \t");
+  // "NAME = OP ..." or "NAME=OP" is a named node; key=value after the op are options.
+  if (tokens.size() >= 2 && tokens[1] == "=") {
+    node.name = tokens[0];
+    tokens.erase(tokens.begin(), tokens.begin() + 2);
+  }
+  TANDEM_USAGE_CHECK(!tokens.empty(), where(source, line_no), "'", node.name,
+                     " =' names a node but gives no op");
+  node.op = tokens[0];
+  TANDEM_USAGE_CHECK(node.op.find('=') == std::string::npos, where(source, line_no), "expected an op, got '",
+                     node.op, "'; a named node is written 'NAME = OP ...' with spaces around '='");
+  for (size_t i = 1; i < tokens.size(); ++i) {
+    const auto eq = tokens[i].find('=');
+    if (eq == std::string::npos) {
+      node.args.push_back(tokens[i]);
+      continue;
+    }
+    const std::string key = tokens[i].substr(0, eq), value = tokens[i].substr(eq + 1);
+    TANDEM_USAGE_CHECK(!key.empty() && !value.empty(), where(source, line_no), "malformed option '",
+                       tokens[i], "'; write KEY=VALUE without spaces");
+    TANDEM_USAGE_CHECK(!node.options.count(key), where(source, line_no), "option '", key, "' given twice");
+    node.options[key] = value;
+  }
+  return node;
+}
+
+// The node names defined so far, and how many unnamed nodes of each op got a generated name.
+struct SpecNames {
+  std::set<std::string> defined;
+  std::map<std::string, int> counters;
+};
+
+// Names the node (generating "OP_N" when it has no name), resolves its inputs against the
+// nodes defined above it and appends it to the spec.
+void add_node(NodeSpec node, ModelSpec& spec, SpecNames& names) {
+  const std::string at = where(spec.source, node.line);
+  if (node.name.empty()) node.name = node.op + "_" + std::to_string(++names.counters[node.op]);
+  TANDEM_USAGE_CHECK(valid_name(node.name), at, "invalid node name '", node.name,
+                     "'; use letters, digits, '_', '-', '.'");
+  TANDEM_USAGE_CHECK(!names.defined.count(node.name), at, "node name '", node.name, "' is used twice");
+  // Resolve inputs: explicit names must be defined earlier (no cycles by construction).
+  std::vector<std::string> wanted;
+  if (args_are_inputs(node.op)) {
+    wanted = node.args;
+    node.args.clear();
+  } else if (node.options.count("in")) {
+    wanted = split(node.options["in"], ",");
+    node.options.erase("in");
+  } else if (node.op != "input") {
+    TANDEM_USAGE_CHECK(!spec.nodes.empty(), at, "'", node.op,
+                       "' has no input: the first node must be 'input'");
+    wanted = {spec.nodes.back().name};
+  }
+  for (const auto& w : wanted)
+    TANDEM_USAGE_CHECK(names.defined.count(w), at, "'", node.op, "' reads '", w,
+                       "', which is not defined above this line");
+  node.inputs = wanted;
+  names.defined.insert(node.name);
+  spec.nodes.push_back(std::move(node));
+}
+
 }  // namespace
 
 ModelSpec parse_spec(const std::string& text, const std::string& source) {
   ModelSpec spec;
   spec.source = source;
-  std::set<std::string> names;
-  std::map<std::string, int> counters;
+  SpecNames names;
   std::istringstream in(text);
   std::string raw;
   int line_no = 0;
-  auto where = [&](int line) { return detail::concat(source, ":", line, ": "); };
   while (std::getline(in, raw)) {
     ++line_no;
     const auto hash = raw.find('#');
     std::string line = trim(hash == std::string::npos ? raw : raw.substr(0, hash));
     if (line.empty()) continue;
-    NodeSpec node;
-    node.line = line_no;
-    auto tokens = split(line, " \t");
-    // "NAME = OP ..." or "NAME=OP" is a named node; key=value after the op are options.
-    if (tokens.size() >= 2 && tokens[1] == "=") {
-      node.name = tokens[0];
-      tokens.erase(tokens.begin(), tokens.begin() + 2);
-    }
-    TANDEM_USAGE_CHECK(!tokens.empty(), where(line_no), "'", node.name, " =' names a node but gives no op");
-    node.op = tokens[0];
-    TANDEM_USAGE_CHECK(node.op.find('=') == std::string::npos, where(line_no), "expected an op, got '",
-                       node.op, "'; a named node is written 'NAME = OP ...' with spaces around '='");
-    for (size_t i = 1; i < tokens.size(); ++i) {
-      const auto eq = tokens[i].find('=');
-      if (eq == std::string::npos) {
-        node.args.push_back(tokens[i]);
-        continue;
-      }
-      const std::string key = tokens[i].substr(0, eq), value = tokens[i].substr(eq + 1);
-      TANDEM_USAGE_CHECK(!key.empty() && !value.empty(), where(line_no), "malformed option '", tokens[i],
-                         "'; write KEY=VALUE without spaces");
-      TANDEM_USAGE_CHECK(!node.options.count(key), where(line_no), "option '", key, "' given twice");
-      node.options[key] = value;
-    }
+    NodeSpec node = parse_node_line(line, line_no, source);
     if (node.op == "loss") {
-      spec.losses.push_back(parse_loss(node, where(line_no)));
+      spec.losses.push_back(parse_loss(node, where(source, line_no)));
       continue;
     }
-    if (node.name.empty()) node.name = node.op + "_" + std::to_string(++counters[node.op]);
-    TANDEM_USAGE_CHECK(valid_name(node.name), where(line_no), "invalid node name '", node.name,
-                       "'; use letters, digits, '_', '-', '.'");
-    TANDEM_USAGE_CHECK(!names.count(node.name), where(line_no), "node name '", node.name, "' is used twice");
-    // Resolve inputs: explicit names must be defined earlier (no cycles by construction).
-    std::vector<std::string> wanted;
-    if (args_are_inputs(node.op)) {
-      wanted = node.args;
-      node.args.clear();
-    } else if (node.options.count("in")) {
-      wanted = split(node.options["in"], ",");
-      node.options.erase("in");
-    } else if (node.op != "input") {
-      TANDEM_USAGE_CHECK(!spec.nodes.empty(), where(line_no), "'", node.op,
-                         "' has no input: the first node must be 'input'");
-      wanted = {spec.nodes.back().name};
-    }
-    for (const auto& w : wanted)
-      TANDEM_USAGE_CHECK(names.count(w), where(line_no), "'", node.op, "' reads '", w,
-                         "', which is not defined above this line");
-    node.inputs = wanted;
-    names.insert(node.name);
-    spec.nodes.push_back(std::move(node));
+    add_node(std::move(node), spec, names);
   }
   TANDEM_USAGE_CHECK(!spec.nodes.empty(), source, ": the model spec defines no nodes");
-  TANDEM_USAGE_CHECK(spec.nodes.front().op == "input", where(spec.nodes.front().line),
+  TANDEM_USAGE_CHECK(spec.nodes.front().op == "input", where(source, spec.nodes.front().line),
                      "the first node must be 'input', got '", spec.nodes.front().op, "'");
   resolve_losses(spec);
   return spec;

@@ -62,48 +62,58 @@ void BatchNorm::global_means(const float* u, const float* xh, int64_t batch, dou
 }
 
 void BatchNorm::forward(graph::OpArgs& a) {
+  training_ = a.run->training;
+  if (!training_) {
+    forward_running(a);
+    return;
+  }
+  const double inv_count = batch_moments(a.in[0].data(), a.batch);
+  update_statistics(a, inv_count);
+  normalize_batch(a);
+}
+
+void BatchNorm::forward_running(graph::OpArgs& a) const {
   const float* x = a.in[0].data();
   float* y = a.out.data();
   const float* gamma = a.params[0].data();
   const float* beta = a.params[1].data();
-  float* rmean = a.state[0].data();
-  float* rvar = a.state[1].data();
+  const float* rmean = a.state[0].data();
+  const float* rvar = a.state[1].data();
   float* xh = xhat(a);
   float* istd = inv_std(a);
-  training_ = a.run->training;
-  if (!training_) {
-    for (int64_t n = 0; n < a.batch; ++n)
-      for (int64_t c = 0; c < c_; ++c) {
-        const float is = 1.0f / std::sqrt(rvar[c] + static_cast<float>(eps_));
-        const float* xp = x + (n * c_ + c) * inner_;
-        float* hp = xh + (n * c_ + c) * inner_;
-        float* yp = y + (n * c_ + c) * inner_;
-        for (int64_t i = 0; i < inner_; ++i) {
-          hp[i] = (xp[i] - rmean[c]) * is;
-          yp[i] = gamma[c] * hp[i] + beta[c];
-        }
-        istd[c] = is;
+  for (int64_t n = 0; n < a.batch; ++n)
+    for (int64_t c = 0; c < c_; ++c) {
+      const float is = 1.0f / std::sqrt(rvar[c] + static_cast<float>(eps_));
+      const float* xp = x + (n * c_ + c) * inner_;
+      float* hp = xh + (n * c_ + c) * inner_;
+      float* yp = y + (n * c_ + c) * inner_;
+      for (int64_t i = 0; i < inner_; ++i) {
+        hp[i] = (xp[i] - rmean[c]) * is;
+        yp[i] = gamma[c] * hp[i] + beta[c];
       }
-    return;
-  }
-  // Two passes over the global batch (mean, then squared deviations), in double: exact
-  // enough even when the mean is large compared with the spread.
+      istd[c] = is;
+    }
+}
+
+// Two passes over the global batch (mean, then squared deviations), in double: exact enough
+// even when the mean is large compared with the spread.
+double BatchNorm::batch_moments(const float* x, int64_t batch) {
   double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);
-  for (int64_t n = 0; n < a.batch; ++n)
+  for (int64_t n = 0; n < batch; ++n)
     for (int64_t c = 0; c < c_; ++c) {
       const float* xp = x + (n * c_ + c) * inner_;
       double acc = 0;
       for (int64_t i = 0; i < inner_; ++i) acc += xp[i];
       s[c] += acc;
     }
-  s[2 * c_] = static_cast<double>(a.batch * inner_);
+  s[2 * c_] = static_cast<double>(batch * inner_);
   if (comm_) comm_->allreduce_sum(s, 2 * c_ + 1);
   count_ = s[2 * c_];
   const double inv_count = count_ > 0 ? 1.0 / count_ : 0.0;
   for (int64_t c = 0; c < c_; ++c) s[c] *= inv_count;  // now the means
   for (int64_t c = 0; c < c_; ++c) s[c_ + c] = 0.0;
-  for (int64_t n = 0; n < a.batch; ++n)
+  for (int64_t n = 0; n < batch; ++n)
     for (int64_t c = 0; c < c_; ++c) {
       const float* xp = x + (n * c_ + c) * inner_;
       double acc = 0;
@@ -114,6 +124,14 @@ void BatchNorm::forward(graph::OpArgs& a) {
       s[c_ + c] += acc;
     }
   if (comm_) comm_->allreduce_sum(s + c_, c_);
+  return inv_count;
+}
+
+void BatchNorm::update_statistics(graph::OpArgs& a, double inv_count) {
+  const double* s = red_.data();
+  float* istd = inv_std(a);
+  float* rmean = a.state[0].data();
+  float* rvar = a.state[1].data();
   for (int64_t c = 0; c < c_; ++c) {
     const double var = s[c_ + c] * inv_count;
     istd[c] = static_cast<float>(1.0 / std::sqrt(var + eps_));
@@ -121,6 +139,16 @@ void BatchNorm::forward(graph::OpArgs& a) {
     rmean[c] = static_cast<float>((1 - momentum_) * rmean[c] + momentum_ * s[c]);
     rvar[c] = static_cast<float>((1 - momentum_) * rvar[c] + momentum_ * unbiased);
   }
+}
+
+void BatchNorm::normalize_batch(graph::OpArgs& a) const {
+  const double* s = red_.data();
+  const float* x = a.in[0].data();
+  float* y = a.out.data();
+  const float* gamma = a.params[0].data();
+  const float* beta = a.params[1].data();
+  float* xh = xhat(a);
+  const float* istd = inv_std(a);
   for (int64_t n = 0; n < a.batch; ++n)
     for (int64_t c = 0; c < c_; ++c) {
       const float m = static_cast<float>(s[c]);

@@ -37,6 +37,101 @@ double interpolate(double a, double fa, double ga, double b, double fb, double g
   return 0.5 * (lo + hi);
 }
 
+// phi(a) = f(x0 + a d) and its slope phi'(a) = g.d: the one-dimensional function the line
+// search minimizes. Each call is one evaluation of the objective and leaves x and g at the
+// new point.
+struct Line {
+  std::span<const float> x0, d;
+  std::span<float> x, g;
+  const Objective& objective;
+  int64_t& evaluations;
+
+  double operator()(double step, double& slope) const {
+    const auto n = static_cast<int64_t>(x.size());
+    for (int64_t i = 0; i < n; ++i) x[i] = x0[i] + static_cast<float>(step) * d[i];
+    ++evaluations;
+    const double v = objective(x, g);
+    slope = dot(g.data(), d.data(), n);
+    return v;
+  }
+};
+
+// A step tried by the line search: its length, phi and phi' there.
+struct Trial {
+  double a = 0, f = 0, slope = 0;
+};
+
+// Strong Wolfe line search (Nocedal & Wright, Algorithms 3.5 and 3.6): grow the step until an
+// interval brackets acceptable steps, then zoom into it. lo_ is the best step with sufficient
+// decrease so far, hi_ the other end of the bracket.
+class WolfeSearch {
+ public:
+  WolfeSearch(const Line& line, double f0, double dphi0)
+      : line_(line), f0_(f0), dphi0_(dphi0), lo_{0, f0, dphi0} {}
+
+  // From step a: true when a step meets both conditions (then a is that step, f its value and
+  // the line's x and g its point); false when max_evals ran out first.
+  bool run(double& a, double& f, int64_t max_evals) {
+    while (line_.evaluations < max_evals)
+      if (bracketed_ ? zoom(a, f) : widen(a, f)) return true;
+    return false;
+  }
+  // The step to fall back on when the search runs out (0: none decreased f enough).
+  double best_step() const { return lo_.a; }
+
+ private:
+  static constexpr double kC1 = 1e-4, kC2 = 0.9;
+
+  bool wolfe(double v, double step, double slope) const {
+    return v <= f0_ + kC1 * step * dphi0_ && std::abs(slope) <= -kC2 * dphi0_;
+  }
+
+  // Bracketing: tries a, then either accepts it, closes the bracket, or doubles a.
+  bool widen(double& a, double& f) {
+    double slope = 0;
+    const double v = line_(a, slope);
+    if (!std::isfinite(v) || v > f0_ + kC1 * a * dphi0_ || (line_.evaluations > 1 && v >= lo_.f)) {
+      hi_ = {a, v, slope};
+      bracketed_ = true;
+    } else if (std::abs(slope) <= -kC2 * dphi0_) {
+      f = v;
+      return true;
+    } else if (slope >= 0) {
+      hi_ = lo_;
+      lo_ = {a, v, slope};
+      bracketed_ = true;
+    } else {
+      lo_ = {a, v, slope};
+      a *= 2;
+    }
+    return false;
+  }
+
+  // Zoom: tries the interpolated step inside the bracket and shrinks the bracket around it.
+  bool zoom(double& a, double& f) {
+    a = std::isfinite(hi_.f) ? interpolate(lo_.a, lo_.f, lo_.slope, hi_.a, hi_.f, hi_.slope)
+                             : 0.5 * (lo_.a + hi_.a);
+    double slope = 0;
+    const double v = line_(a, slope);
+    if (!std::isfinite(v) || v > f0_ + kC1 * a * dphi0_ || v >= lo_.f) {
+      hi_ = {a, v, slope};
+      return false;
+    }
+    if (wolfe(v, a, slope)) {
+      f = v;
+      return true;
+    }
+    if (slope * (hi_.a - lo_.a) >= 0) hi_ = lo_;
+    lo_ = {a, v, slope};
+    return false;
+  }
+
+  const Line& line_;
+  const double f0_, dphi0_;
+  Trial lo_, hi_;
+  bool bracketed_ = false;
+};
+
 }  // namespace
 
 Lbfgs::Lbfgs(const OptimizerConfig& c) : Optimizer(c) {}  // validate(c) checks the ranges
@@ -117,57 +212,13 @@ LbfgsIteration Lbfgs::iterate(std::span<float> x, double& f, std::span<float> g,
   }
   std::copy(x.begin(), x.end(), x0_.begin());
   std::copy(g.begin(), g.end(), g0_.begin());
-  const double f0 = f, c1 = 1e-4, c2 = 0.9;
   // First iteration: a step of length ~1 along -g; afterwards the quasi-Newton step a = 1.
   double a = pairs_[0] == 0 ? std::min(1.0, 1.0 / std::sqrt(dot(g.data(), g.data(), n_))) : 1.0;
-
-  auto phi = [&](double step, double& slope) {
-    for (int64_t i = 0; i < n_; ++i) x[i] = x0_[i] + static_cast<float>(step) * d_[i];
-    ++it.evaluations;
-    const double v = objective(x, g);
-    slope = dot(g.data(), d_.data(), n_);
-    return v;
-  };
-  auto wolfe = [&](double v, double step, double slope) {
-    return v <= f0 + c1 * step * dphi0 && std::abs(slope) <= -c2 * dphi0;
-  };
-  // Strong Wolfe line search: bracket, then zoom.
-  double a_lo = 0, f_lo = f0, s_lo = dphi0, a_hi = 0, f_hi = 0, s_hi = 0;
-  bool bracketed = false, done = false;
-  while (!done && it.evaluations < config_.max_evals) {
-    if (!bracketed) {
-      double slope = 0;
-      const double v = phi(a, slope);
-      if (!std::isfinite(v) || v > f0 + c1 * a * dphi0 || (it.evaluations > 1 && v >= f_lo)) {
-        a_hi = a, f_hi = v, s_hi = slope, bracketed = true;
-      } else if (std::abs(slope) <= -c2 * dphi0) {
-        f = v, done = true;
-      } else if (slope >= 0) {
-        a_hi = a_lo, f_hi = f_lo, s_hi = s_lo;
-        a_lo = a, f_lo = v, s_lo = slope, bracketed = true;
-      } else {
-        a_lo = a, f_lo = v, s_lo = slope;
-        a *= 2;
-      }
-      continue;
-    }
-    a = std::isfinite(f_hi) ? interpolate(a_lo, f_lo, s_lo, a_hi, f_hi, s_hi) : 0.5 * (a_lo + a_hi);
-    double slope = 0;
-    const double v = phi(a, slope);
-    if (!std::isfinite(v) || v > f0 + c1 * a * dphi0 || v >= f_lo) {
-      a_hi = a, f_hi = v, s_hi = slope;
-    } else {
-      if (wolfe(v, a, slope)) {
-        f = v, done = true;
-        break;
-      }
-      if (slope * (a_hi - a_lo) >= 0) a_hi = a_lo, f_hi = f_lo, s_hi = s_lo;
-      a_lo = a, f_lo = v, s_lo = slope;
-    }
-  }
-  if (!done) {
+  const Line line{x0_, d_, x, g, objective, it.evaluations};
+  WolfeSearch search(line, f, dphi0);
+  if (!search.run(a, f, config_.max_evals)) {
     // Out of evaluations: take the best point with sufficient decrease, if there is one.
-    a = a_lo;
+    a = search.best_step();
     if (a == 0) {
       std::copy(x0_.begin(), x0_.end(), x.begin());
       std::copy(g0_.begin(), g0_.end(), g.begin());
@@ -177,7 +228,7 @@ LbfgsIteration Lbfgs::iterate(std::span<float> x, double& f, std::span<float> g,
       return it;
     }
     double slope = 0;
-    f = phi(a, slope);
+    f = line(a, slope);
   }
   remember(x, g);
   ++steps_;

@@ -30,6 +30,16 @@ class RankSplitter {
   // Fills counts between lo_ and hi_ meeting both sums; false if no such matrix exists.
   bool round_within_bounds(std::span<const int32_t> batch_counts, std::span<const int64_t> slice_sizes,
                            std::span<int32_t> counts);
+  // Its steps. Every count starts at its floor; false if the floors already overshoot a sum.
+  bool start_at_floors(std::span<const int32_t> batch_counts, std::span<const int64_t> slice_sizes,
+                       std::span<int32_t> counts);
+  // Most of the remaining units go straight in, wherever a rank and a class both need one.
+  void fill_greedily(std::span<int32_t> counts);
+  // An augmenting path, breadth-first from the ranks that still need units (none: false) to
+  // a class that needs one (returned; -1 when there is no path); augment() moves a unit along it.
+  bool start_search();
+  int search_path(std::span<const int32_t> counts);
+  void augment(int found, std::span<int32_t> counts);
 
   std::vector<int64_t> class_sizes_;
   int64_t total_ = 0;

@@ -28,6 +28,15 @@ class BatchNorm final : public graph::Op {
   void jvp(graph::OpArgs& a) override;
 
  private:
+  // Evaluation: normalizes with the running statistics; x [batch, C, inner] -> y, xhat, 1/sigma.
+  void forward_running(graph::OpArgs& a) const;
+  // Training, in three steps that allocate nothing: the global batch moments of x [batch, C,
+  // inner] into red_ (mean [C], then sum of squared deviations [C]; count_), returning
+  // 1 / count_ (0 for an empty batch); 1/sigma [C] and the running statistics from them; then
+  // xhat and y.
+  double batch_moments(const float* x, int64_t batch);
+  void update_statistics(graph::OpArgs& a, double inv_count);
+  void normalize_batch(graph::OpArgs& a) const;
   // Per-channel global means of u and of u * xhat, reduced across ranks; u [batch, C, inner].
   void global_means(const float* u, const float* xhat, int64_t batch, double* mean_u, double* mean_uxhat);
   float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
