@@ -34,6 +34,18 @@ tandem_build() {
   cmake --build "$TANDEM_BUILD" -j "$(nproc)"
 }
 
+# Every C++ file of the tree formatted as .clang-format says; prints the offenders and the fix.
+tandem_check_format() {
+  local files
+  mapfile -t files < <(cd "$TANDEM_ROOT" && git ls-files '*.cpp' '*.hpp' 2> /dev/null ||
+    find src include tests launch -name '*.cpp' -o -name '*.hpp')
+  (cd "$TANDEM_ROOT" && clang-format --dry-run -Werror "${files[@]}") || {
+    echo "== formatting differs from .clang-format: run 'clang-format -i' on the files above"
+    return 1
+  }
+  echo "== ${#files[@]} C++ files formatted as .clang-format says"
+}
+
 # Open MPI on one machine (root allowed, loopback, shared memory without CMA): the settings
 # and why each is needed are in launch/openmpi.env, which the tests read too.
 set -a

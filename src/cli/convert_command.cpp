@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 
 #include "commands.hpp"
 #include "options.hpp"
@@ -45,7 +46,7 @@ po::options_description convert_description(ConvertArgs& a) {
 }
 
 // tandem convert pairs: rank 0 writes, every rank waits for it.
-int convert_pairs(const ConvertArgs& a, dist::Comm& comm) {
+int convert_pairs(ConvertArgs& a, dist::Comm& comm) {
   TANDEM_USAGE_CHECK(!a.from.empty(),
                      "convert pairs needs --from DATASET.h5 (an image dataset with class labels)");
   if (comm.is_root()) {
@@ -78,6 +79,10 @@ int convert_idx(ConvertArgs& a, dist::Comm& comm) {
   return 0;
 }
 
+// The input formats, by name: one line each.
+using ConvertFn = int (*)(ConvertArgs&, dist::Comm&);
+const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx}, {"pairs", convert_pairs}};
+
 }  // namespace
 
 int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
@@ -90,9 +95,13 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
     if (comm.is_root()) std::cout << desc << "\n";
     return 0;
   }
-  TANDEM_USAGE_CHECK(a.format == "idx" || a.format == "pairs", "unknown input format '", a.format,
-                     "'; known: idx, pairs");
-  return a.format == "pairs" ? convert_pairs(a, comm) : convert_idx(a, comm);
+  const auto format = kFormats.find(a.format);
+  if (format == kFormats.end()) {
+    std::vector<std::string> known;
+    for (const auto& [name, fn] : kFormats) known.push_back(name);
+    throw UsageError("unknown input format '" + a.format + "'; known: " + join(known, ", "));
+  }
+  return format->second(a, comm);
 }
 
 }  // namespace tandem::cli

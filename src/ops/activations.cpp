@@ -4,11 +4,30 @@
 #include <cmath>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::ops {
 
 using graph::store_grad;
+
+namespace {
+
+// ReLU's loops, outside the (virtual) op methods so that they can be compiled for several
+// instruction sets (core/multiversion.hpp): they are a tenth of a training step.
+TANDEM_MULTIVERSION void relu(const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
+}
+
+TANDEM_MULTIVERSION void relu_backward(const float* __restrict y, const float* __restrict dy, float* __restrict dx,
+                                       int64_t n, bool accumulate) {
+  if (accumulate)
+    for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+  else
+    for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+}  // namespace
 
 std::string Elementwise::type() const {
   switch (kind_) {
@@ -34,7 +53,7 @@ void Elementwise::forward(graph::OpArgs& a) {
   const int64_t n = a.out.numel();
   switch (kind_) {
     case Kind::kRelu:
-      for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
+      relu(x, y, n);
       break;
     case Kind::kSigmoid:
       for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
@@ -52,13 +71,7 @@ void Elementwise::backward(graph::OpArgs& a) {
   float* __restrict dx = a.in_grad[0].data();
   const int64_t n = a.out.numel();
   const bool acc = a.accumulate[0];
-  if (kind_ == Kind::kRelu) {  // the hot case, kept branch-light
-    if (acc)
-      for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
-    else
-      for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-    return;
-  }
+  if (kind_ == Kind::kRelu) return relu_backward(y, dy, dx, n, acc);  // the hot case
   for (int64_t i = 0; i < n; ++i) store_grad(dx[i], dy[i] * slope(y[i]), acc);
 }
 

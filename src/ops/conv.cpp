@@ -1,3 +1,4 @@
+#include "tandem/core/multiversion.hpp"
 #include "tandem/ops/conv.hpp"
 
 #include <algorithm>
@@ -73,7 +74,7 @@ static void valid_columns(int64_t kj, int64_t stride, int64_t pad, int64_t w, in
   lo = std::min(lo, hi);
 }
 
-void Conv2d::im2col(const float* x, int64_t batch, float* col) const {
+TANDEM_MULTIVERSION void Conv2d::im2col(const float* x, int64_t batch, float* col) const {
   const int64_t cols = batch * plane();
   for (int64_t c = 0; c < c_; ++c)
     for (int64_t ki = 0; ki < k_; ++ki)
@@ -103,7 +104,7 @@ void Conv2d::im2col(const float* x, int64_t batch, float* col) const {
       }
 }
 
-void Conv2d::col2im(const float* col, int64_t batch, float* dx, bool accumulate) const {
+TANDEM_MULTIVERSION void Conv2d::col2im(const float* col, int64_t batch, float* dx, bool accumulate) const {
   if (!accumulate) kernels::fill(dx, batch * c_ * h_ * w_, 0.0f);
   const int64_t cols = batch * plane();
   for (int64_t c = 0; c < c_; ++c)
@@ -129,7 +130,7 @@ void Conv2d::col2im(const float* col, int64_t batch, float* dx, bool accumulate)
       }
 }
 
-void Conv2d::scatter_output(const float* m, const float* bias, int64_t batch, float* y) const {
+TANDEM_MULTIVERSION void Conv2d::scatter_output(const float* m, const float* bias, int64_t batch, float* y) const {
   const int64_t p = plane(), cols = batch * p;
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t f = 0; f < f_; ++f) {
@@ -140,7 +141,7 @@ void Conv2d::scatter_output(const float* m, const float* bias, int64_t batch, fl
     }
 }
 
-void Conv2d::gather_output(const float* dy, int64_t batch, float* m) const {
+TANDEM_MULTIVERSION void Conv2d::gather_output(const float* dy, int64_t batch, float* m) const {
   const int64_t p = plane(), cols = batch * p;
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t f = 0; f < f_; ++f)

@@ -1,3 +1,4 @@
+#include "tandem/core/multiversion.hpp"
 #include "tandem/ops/pool.hpp"
 
 #include "tandem/core/error.hpp"
@@ -27,7 +28,7 @@ int64_t Pool2d::workspace_floats(int64_t batch) const {
   return kind_ == Kind::kMax ? batch * c_ * oh_ * ow_ : 0;
 }
 
-void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const {
+TANDEM_MULTIVERSION void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const {
   const float inv = 1.0f / static_cast<float>(k_ * k_);
   for (int64_t p = 0; p < batch * c_; ++p) {
     const float* xp = x + p * h_ * w_;

@@ -1,10 +1,21 @@
 #include <cmath>
 
 #include "factories.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
 
 namespace tandem::optim {
 namespace {
+
+// s <- keep s + add g^2; p <- p - lr g / (sqrt(s) + eps) (outside the class: compiled for
+// several instruction sets).
+TANDEM_MULTIVERSION void scaled_step(float* p, float* s, const float* g, int64_t b, int64_t e, float keep, float add,
+                                     float l, float eps) {
+  for (int64_t i = b; i < e; ++i) {
+    s[i] = keep * s[i] + add * g[i] * g[i];
+    p[i] -= l * g[i] / (std::sqrt(s[i]) + eps);
+  }
+}
 
 // Adagrad (Duchi et al.): G <- G + g^2; p <- p - lr g / (sqrt(G) + eps).
 // RMSprop (Hinton): G <- rho G + (1 - rho) g^2; p <- p - lr g / (sqrt(G) + eps).
@@ -22,11 +33,7 @@ class SquaredGradientScaling final : public Optimizer {
     const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
     const float keep = rmsprop_ ? static_cast<float>(config_.rho) : 1.0f;
     const float add = rmsprop_ ? 1.0f - keep : 1.0f;
-    float* s = sum_sq_.data();
-    for (int64_t i = b; i < e; ++i) {
-      s[i] = keep * s[i] + add * g[i] * g[i];
-      p[i] -= l * g[i] / (std::sqrt(s[i]) + eps);
-    }
+    scaled_step(p, sum_sq_.data(), g, b, e, keep, add, l, eps);
   }
 
  private:

@@ -1,10 +1,22 @@
 #include <cmath>
 
 #include "factories.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
 
 namespace tandem::optim {
 namespace {
+
+// m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; p <- p - lr (m c1) / (sqrt(v c2) + eps), with
+// the bias corrections c1, c2 (outside the class: compiled for several instruction sets).
+TANDEM_MULTIVERSION void adam_step(float* p, float* m, float* v, const float* g, int64_t b, int64_t e, float b1,
+                                   float b2, float c1, float c2, float l, float eps) {
+  for (int64_t i = b; i < e; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    p[i] -= l * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
+  }
+}
 
 // Adam (Kingma & Ba) with bias correction; AdamW (Loshchilov & Hutter) decouples the decay.
 class Adam final : public Optimizer {
@@ -27,13 +39,7 @@ class Adam final : public Optimizer {
     const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta1, t)));
     const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta2, t)));
     const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
-    float* m = m_.data();
-    float* v = v_.data();
-    for (int64_t i = b; i < e; ++i) {
-      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-      p[i] -= l * (m[i] * c1) / (std::sqrt(v[i] * c2) + eps);
-    }
+    adam_step(p, m_.data(), v_.data(), g, b, e, b1, b2, c1, c2, l, eps);
   }
 
  private:

@@ -1,3 +1,4 @@
+#include "tandem/core/multiversion.hpp"
 #include "tandem/optim/optimizer.hpp"
 
 #include <cmath>
@@ -14,7 +15,7 @@ void Optimizer::set_groups(std::vector<ParamGroup> groups) {
   groups_ = std::move(groups);
 }
 
-void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
+TANDEM_MULTIVERSION void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
   TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
                " gradients");
   const int64_t n = static_cast<int64_t>(params.size());

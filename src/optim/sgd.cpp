@@ -1,10 +1,32 @@
 #include <cmath>
 
 #include "factories.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
 
 namespace tandem::optim {
 namespace {
+
+// The update loops, outside the class so that they can be compiled for several instruction
+// sets (core/multiversion.hpp): v <- mu v + g; p <- p - lr v, or p <- p - lr (g + mu v).
+TANDEM_MULTIVERSION void plain_step(float* p, const float* g, int64_t b, int64_t e, float l) {
+  for (int64_t i = b; i < e; ++i) p[i] -= l * g[i];
+}
+
+TANDEM_MULTIVERSION void momentum_step(float* p, float* v, const float* g, int64_t b, int64_t e, float l, float mu,
+                                       bool nesterov) {
+  if (nesterov) {
+    for (int64_t i = b; i < e; ++i) {
+      v[i] = mu * v[i] + g[i];
+      p[i] -= l * (g[i] + mu * v[i]);
+    }
+  } else {
+    for (int64_t i = b; i < e; ++i) {
+      v[i] = mu * v[i] + g[i];
+      p[i] -= l * v[i];
+    }
+  }
+}
 
 // Plain SGD, heavy-ball momentum and Nesterov momentum, in PyTorch's formulation:
 // v <- mu v + g; p <- p - lr v (heavy ball) or p <- p - lr (g + mu v) (Nesterov).
@@ -24,22 +46,10 @@ class Sgd final : public Optimizer {
   }
   void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
     const float l = static_cast<float>(lr), mu = static_cast<float>(config_.momentum);
-    if (!momentum_) {
-      for (int64_t i = b; i < e; ++i) p[i] -= l * g[i];
-      return;
-    }
-    float* v = v_.data();
-    if (nesterov_) {
-      for (int64_t i = b; i < e; ++i) {
-        v[i] = mu * v[i] + g[i];
-        p[i] -= l * (g[i] + mu * v[i]);
-      }
-    } else {
-      for (int64_t i = b; i < e; ++i) {
-        v[i] = mu * v[i] + g[i];
-        p[i] -= l * v[i];
-      }
-    }
+    if (momentum_)
+      momentum_step(p, v_.data(), g, b, e, l, mu, nesterov_);
+    else
+      plain_step(p, g, b, e, l);
   }
 
  private:

@@ -1,3 +1,4 @@
+#include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 #include <algorithm>
@@ -5,34 +6,34 @@
 
 namespace tandem::kernels {
 
-void fill(float* x, int64_t n, float value) {
+TANDEM_MULTIVERSION void fill(float* x, int64_t n, float value) {
   std::fill(x, x + n, value);
 }
 
-void copy(const float* x, float* y, int64_t n) {
+TANDEM_MULTIVERSION void copy(const float* x, float* y, int64_t n) {
   if (n > 0) std::memcpy(y, x, static_cast<size_t>(n) * sizeof(float));
 }
 
-void add(const float* x, float* y, int64_t n) {
+TANDEM_MULTIVERSION void add(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-void scale(float* x, int64_t n, float alpha) {
+TANDEM_MULTIVERSION void scale(float* x, int64_t n, float alpha) {
   for (int64_t i = 0; i < n; ++i) x[i] *= alpha;
 }
 
-void broadcast_rows(const float* row, float* y, int64_t rows, int64_t cols) {
+TANDEM_MULTIVERSION void broadcast_rows(const float* row, float* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) copy(row, y + r * cols, cols);
 }
 
-void sum_rows(const float* x, float* col, int64_t rows, int64_t cols) {
+TANDEM_MULTIVERSION void sum_rows(const float* x, float* col, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     for (int64_t j = 0; j < cols; ++j) col[j] += xr[j];
   }
 }
 
-void u8_to_float(const uint8_t* x, float* y, int64_t n, float scale) {
+TANDEM_MULTIVERSION void u8_to_float(const uint8_t* x, float* y, int64_t n, float scale) {
   for (int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i]) * scale;
 }
 
@@ -60,7 +61,7 @@ double sum_squares(const float* x, int64_t n) {
   return s;
 }
 
-void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
+TANDEM_MULTIVERSION void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     out[r] = static_cast<int32_t>(std::max_element(xr, xr + cols) - xr);

@@ -1,0 +1,14 @@
+#pragma once
+// TANDEM_MULTIVERSION before a function definition compiles it for several instruction sets
+// (AVX-512, AVX2, baseline x86-64) and picks the best one for the CPU when the program loads.
+// It marks the memory-bound loops around the BLAS calls (activations, pooling, im2col,
+// optimizer updates, kernels): a portable build (TANDEM_NATIVE off, which must not die of
+// SIGILL on an older node) then runs them as fast as a -march=native build. The clones
+// compute the same bits, because the build turns off floating-point contraction
+// (-ffp-contract=off): vectorized elementwise loops do per element what scalar ones do.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TANDEM_NATIVE_BUILD) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define TANDEM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define TANDEM_MULTIVERSION
+#endif
