@@ -5,6 +5,8 @@
 namespace tandem::cli {
 
 const Registry<CommandInfo>& command_registry() {
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<CommandInfo> registry("command", "commands", {
       {"train", {}, "train a model (under mpirun: data-parallel over the ranks)", train_command},
       {"eval", {}, "evaluate saved models (or their ensemble) on a dataset split", eval_command},
@@ -17,6 +19,7 @@ const Registry<CommandInfo>& command_registry() {
        convert_command},
       {"list", {}, "list the ops, losses, optimizers, schedules, initializers or train options", list_command},
   });
+  // clang-format on
   return registry;
 }
 

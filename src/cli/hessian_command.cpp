@@ -51,7 +51,8 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
               data.c_str(), split.c_str(), static_cast<long long>(d.size()), comm.size(), r.loss,
               static_cast<long long>(m->graph.param_count()));
   std::printf("Hessian-vector products: %s; %lld products, %s\n", r.product_method.c_str(),
-              static_cast<long long>(r.products), o.method == train::EigenMethod::kLanczos ? "Lanczos" : "power iteration");
+              static_cast<long long>(r.products),
+              o.method == train::EigenMethod::kLanczos ? "Lanczos" : "power iteration");
   std::printf("%4s %16s %14s\n", "rank", "eigenvalue", "residual");
   for (size_t i = 0; i < r.eigenvalues.size(); ++i)
     std::printf("%4zu %16.8g %14.3e\n", i + 1, r.eigenvalues[i], r.residuals[i]);

@@ -85,8 +85,12 @@ Table commands_table() {
 }
 
 const std::map<std::string, Table (*)()> kTables = {
-    {"ops", ops_table},         {"losses", losses_table},         {"optimizers", optimizers_table},
-    {"schedules", schedules_table}, {"initializers", initializers_table}, {"options", options_table},
+    {"ops", ops_table},
+    {"losses", losses_table},
+    {"optimizers", optimizers_table},
+    {"schedules", schedules_table},
+    {"initializers", initializers_table},
+    {"options", options_table},
     {"commands", commands_table},
 };
 

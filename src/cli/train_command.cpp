@@ -12,9 +12,10 @@ namespace {
 // by the table, which also gives the defaults shown by --help.
 po::options_description train_description() {
   po::options_description desc(
-      "tandem train [options]\n\nTrains a model on an HDF5 dataset under any number of MPI ranks.\n\nOptions");
+      "tandem train [options]\n\nTrains a model on an HDF5 dataset under any number of MPI "
+      "ranks.\n\nOptions");
   desc.add_options()("help,h", "show this help")("config", po::value<std::string>(),
-                                                  "INI file with any of these options (command line wins)");
+                                                 "INI file with any of these options (command line wins)");
   for (const auto& o : train::train_options()) {
     const std::string fallback = o.default_text();
     if (o.is_switch) {

@@ -65,7 +65,10 @@ std::string format_number(double v) {
   if (e != std::string::npos) {
     size_t digits = e + 1;
     if (digits < s.size() && (s[digits] == '-' || s[digits] == '+')) {
-      if (s[digits] == '+') s.erase(digits, 1); else ++digits;
+      if (s[digits] == '+')
+        s.erase(digits, 1);
+      else
+        ++digits;
     }
     while (digits + 1 < s.size() && s[digits] == '0') s.erase(digits, 1);
   }

@@ -16,7 +16,8 @@ std::string where_of(const ModelSpec& spec, int line) {
 
 // The op of one spec line, from the op registry; errors carry the spec's file and line, also
 // those the op's constructor raises.
-std::unique_ptr<graph::Op> make_op(const NodeSpec& n, const ops::OpContext& context, const std::string& where) {
+std::unique_ptr<graph::Op> make_op(const NodeSpec& n, const ops::OpContext& context,
+                                   const std::string& where) {
   const auto* info = ops::op_registry().find(n.op);
   if (!info) {
     std::vector<std::string> known{"input"};
@@ -65,9 +66,9 @@ void check_every_node_used(const ModelSpec& spec, const Model& m) {
   for (const auto& n : spec.nodes) {
     const bool head =
         std::any_of(m.heads.begin(), m.heads.end(), [&](const Head& h) { return h.name == n.name; });
-    TANDEM_USAGE_CHECK(head || consumers[n.name] > 0, where_of(spec, n.line), "'", n.name,
-                       "' is not used: no node reads it and no loss is on it; remove it or add 'loss NAME in=",
-                       n.name, "'");
+    TANDEM_USAGE_CHECK(
+        head || consumers[n.name] > 0, where_of(spec, n.line), "'", n.name,
+        "' is not used: no node reads it and no loss is on it; remove it or add 'loss NAME in=", n.name, "'");
   }
 }
 

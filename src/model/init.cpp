@@ -36,7 +36,8 @@ void orthogonal(float* x, int64_t rows, int64_t cols, double gain, Philox& rng) 
 }
 
 void fill_uniform(Tensor t, double limit, Philox& rng) {
-  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t.data()[i] = static_cast<float>((2.0 * rng.uniform() - 1.0) * limit);
 }
 
 void fill_normal(Tensor t, double stddev, Philox& rng) {
@@ -59,6 +60,8 @@ double fan_in(const graph::InitSpec& s) {
 
 const Registry<InitializerInfo>& initializer_registry() {
   using Spec = const graph::InitSpec&;
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<InitializerInfo> registry("initializer", "initializers", {
       {"zeros", {}, "0", [](Spec, Tensor t, Philox&) { std::fill(t.data(), t.data() + t.numel(), 0.0f); }, true},
       {"constant", {}, "`constant:V`: V everywhere (e.g. `bias_init=constant:0.01` for ReLU units)",
@@ -88,6 +91,7 @@ const Registry<InitializerInfo>& initializer_registry() {
       {"uniform", {}, "`uniform[:LIMIT]`: U(±LIMIT), LIMIT 1 by default",
        [](Spec s, Tensor t, Philox& r) { fill_uniform(t, value_or_one(s), r); }},
   });
+  // clang-format on
   return registry;
 }
 

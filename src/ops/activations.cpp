@@ -19,8 +19,8 @@ TANDEM_MULTIVERSION void relu(const float* __restrict x, float* __restrict y, in
   for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
 }
 
-TANDEM_MULTIVERSION void relu_backward(const float* __restrict y, const float* __restrict dy, float* __restrict dx,
-                                       int64_t n, bool accumulate) {
+TANDEM_MULTIVERSION void relu_backward(const float* __restrict y, const float* __restrict dy,
+                                       float* __restrict dx, int64_t n, bool accumulate) {
   if (accumulate)
     for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
   else
@@ -52,9 +52,7 @@ void Elementwise::forward(graph::OpArgs& a) {
   float* __restrict y = a.out.data();
   const int64_t n = a.out.numel();
   switch (kind_) {
-    case Kind::kRelu:
-      relu(x, y, n);
-      break;
+    case Kind::kRelu: relu(x, y, n); break;
     case Kind::kSigmoid:
       for (int64_t i = 0; i < n; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
       break;

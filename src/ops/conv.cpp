@@ -1,5 +1,5 @@
-#include "tandem/core/multiversion.hpp"
 #include "tandem/ops/conv.hpp"
+#include "tandem/core/multiversion.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -130,7 +130,8 @@ TANDEM_MULTIVERSION void Conv2d::col2im(const float* col, int64_t batch, float* 
       }
 }
 
-TANDEM_MULTIVERSION void Conv2d::scatter_output(const float* m, const float* bias, int64_t batch, float* y) const {
+TANDEM_MULTIVERSION void Conv2d::scatter_output(const float* m, const float* bias, int64_t batch,
+                                                float* y) const {
   const int64_t p = plane(), cols = batch * p;
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t f = 0; f < f_; ++f) {
@@ -196,8 +197,9 @@ void Conv2d::jvp(graph::OpArgs& a) {
 std::unique_ptr<graph::Op> make_conv2d(SpecArgs& a, const OpContext&) {
   const int64_t filters = a.arg_int(0, "filters", 0);
   TANDEM_USAGE_CHECK(filters > 0, a.where(), "conv2d needs the number of filters, e.g. 'conv2d 32 kernel=3'");
-  return std::make_unique<Conv2d>(filters, a.integer("kernel", 3), a.integer("stride", 1), a.integer("pad", 0),
-                                  a.flag("bias", true), a.init("init", "he_normal"), a.init("bias_init", "zeros"));
+  return std::make_unique<Conv2d>(filters, a.integer("kernel", 3), a.integer("stride", 1),
+                                  a.integer("pad", 0), a.flag("bias", true), a.init("init", "he_normal"),
+                                  a.init("bias_init", "zeros"));
 }
 
 }  // namespace tandem::ops

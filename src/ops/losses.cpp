@@ -249,6 +249,8 @@ std::optional<double> SoftmaxCrossEntropy::untrained_loss(int64_t classes) const
 }
 
 const Registry<LossInfo>& loss_registry() {
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<LossInfo> registry("loss", "losses", {
       {"softmax_cross_entropy", {"cross_entropy"},
        "log-sum-exp(z) − z_y, fused and stable (the maximum subtracted); gradient softmax(z) − e_y",
@@ -265,6 +267,7 @@ const Registry<LossInfo>& loss_registry() {
       {"squared_hinge", {}, "the hinge's terms squared",
        []() -> std::unique_ptr<Loss> { return std::make_unique<MulticlassHinge>(true); }},
   });
+  // clang-format on
   return registry;
 }
 

@@ -1,5 +1,5 @@
-#include "tandem/core/multiversion.hpp"
 #include "tandem/ops/pool.hpp"
+#include "tandem/core/multiversion.hpp"
 
 #include "tandem/core/error.hpp"
 #include "tandem/tensor/kernels.hpp"

@@ -15,6 +15,8 @@
 namespace tandem::ops {
 
 const Registry<OpInfo>& op_registry() {
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<OpInfo> registry("op", "ops", {
       {"dense", {}, "fully connected: `[in]` → `[UNITS]`, weight `[UNITS, in]`",
        "`UNITS` `bias=true init=he_normal bias_init=zeros`", make_dense},
@@ -51,6 +53,7 @@ const Registry<OpInfo>& op_registry() {
       {"concat", {}, "concatenation along the first axis (features or channels)", "`A B ...` (input nodes)",
        make_concat, true},
   });
+  // clang-format on
   return registry;
 }
 

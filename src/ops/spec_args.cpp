@@ -28,8 +28,8 @@ double SpecArgs::number(const std::string& key, double fallback) {
 
 bool SpecArgs::flag(const std::string& key, bool fallback) {
   const auto s = text(key, fallback ? "true" : "false");
-  TANDEM_USAGE_CHECK(s == "true" || s == "false", where_, op_, " option '", key, "' must be true or false, got '",
-                     s, "'");
+  TANDEM_USAGE_CHECK(s == "true" || s == "false", where_, op_, " option '", key,
+                     "' must be true or false, got '", s, "'");
   return s == "true";
 }
 

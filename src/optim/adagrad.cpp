@@ -1,16 +1,16 @@
 #include <cmath>
 
 #include "factories.hpp"
-#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 
 namespace tandem::optim {
 namespace {
 
 // s <- keep s + add g^2; p <- p - lr g / (sqrt(s) + eps) (outside the class: compiled for
 // several instruction sets).
-TANDEM_MULTIVERSION void scaled_step(float* p, float* s, const float* g, int64_t b, int64_t e, float keep, float add,
-                                     float l, float eps) {
+TANDEM_MULTIVERSION void scaled_step(float* p, float* s, const float* g, int64_t b, int64_t e, float keep,
+                                     float add, float l, float eps) {
   for (int64_t i = b; i < e; ++i) {
     s[i] = keep * s[i] + add * g[i] * g[i];
     p[i] -= l * g[i] / (std::sqrt(s[i]) + eps);

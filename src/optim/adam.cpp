@@ -1,16 +1,16 @@
 #include <cmath>
 
 #include "factories.hpp"
-#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 
 namespace tandem::optim {
 namespace {
 
 // m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2; p <- p - lr (m c1) / (sqrt(v c2) + eps), with
 // the bias corrections c1, c2 (outside the class: compiled for several instruction sets).
-TANDEM_MULTIVERSION void adam_step(float* p, float* m, float* v, const float* g, int64_t b, int64_t e, float b1,
-                                   float b2, float c1, float c2, float l, float eps) {
+TANDEM_MULTIVERSION void adam_step(float* p, float* m, float* v, const float* g, int64_t b, int64_t e,
+                                   float b1, float b2, float c1, float c2, float l, float eps) {
   for (int64_t i = b; i < e; ++i) {
     m[i] = b1 * m[i] + (1.0f - b1) * g[i];
     v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];

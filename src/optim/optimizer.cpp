@@ -1,5 +1,5 @@
-#include "tandem/core/multiversion.hpp"
 #include "tandem/optim/optimizer.hpp"
+#include "tandem/core/multiversion.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -77,8 +77,8 @@ void validate(const OptimizerConfig& c) {
   TANDEM_USAGE_CHECK(c.l1 >= 0, "--l1 must be >= 0, got ", c.l1);
   TANDEM_USAGE_CHECK(c.history >= 1, "--lbfgs-history must be >= 1, got ", c.history);
   TANDEM_USAGE_CHECK(c.tolerance >= 0, "--lbfgs-tol must be >= 0, got ", c.tolerance);
-  TANDEM_USAGE_CHECK(c.max_evals >= 2, "--lbfgs-max-evals must be >= 2 (a line search compares two points), got ",
-                     c.max_evals);
+  TANDEM_USAGE_CHECK(c.max_evals >= 2,
+                     "--lbfgs-max-evals must be >= 2 (a line search compares two points), got ", c.max_evals);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c) {

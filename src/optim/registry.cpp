@@ -6,6 +6,8 @@
 namespace tandem::optim {
 
 const Registry<OptimizerInfo>& optimizer_registry() {
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<OptimizerInfo> registry("optimizer", "optimizers", {
       {"sgd", {}, "p ← p − η·g", make_sgd},
       {"momentum", {}, "heavy ball, PyTorch's form: v ← μv + g; p ← p − η·v (`--momentum` μ)",
@@ -23,6 +25,7 @@ const Registry<OptimizerInfo>& optimizer_registry() {
       {"lbfgs", {}, "full batch: two-loop recursion, strong-Wolfe line search (`--lbfgs-*`)",
        make_lbfgs, true},
   });
+  // clang-format on
   return registry;
 }
 

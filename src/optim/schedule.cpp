@@ -37,6 +37,8 @@ class RegisteredSchedule final : public Schedule {
 
 const Registry<ScheduleInfo>& schedule_registry() {
   using C = const ScheduleConfig&;
+  // A table: one registration per entry, formatted by hand.
+  // clang-format off
   static const Registry<ScheduleInfo> registry("learning-rate schedule", "schedules", {
       {"constant", {}, "η₀", [](C, double eta0, double, double) { return eta0; }},
       {"step", {}, "η₀·γ^⌊epoch/`--lr-step-epochs`⌋ (`--lr-gamma` γ)",
@@ -57,6 +59,7 @@ const Registry<ScheduleInfo>& schedule_registry() {
          return low + (eta0 - low) * std::pow(1.0 - t, c.power);
        }},
   });
+  // clang-format on
   return registry;
 }
 
@@ -66,8 +69,8 @@ void validate(const ScheduleConfig& c) {
   TANDEM_USAGE_CHECK(c.gamma > 0, "--lr-gamma must be positive, got ", c.gamma);
   TANDEM_USAGE_CHECK(c.decay >= 0, "--lr-decay must be >= 0, got ", c.decay);
   TANDEM_USAGE_CHECK(c.tau >= 0, "--lr-tau must be >= 0 (0: the whole run), got ", c.tau);
-  TANDEM_USAGE_CHECK(c.final_fraction >= 0 && c.final_fraction <= 1, "--lr-final-fraction must be in [0, 1], got ",
-                     c.final_fraction);
+  TANDEM_USAGE_CHECK(c.final_fraction >= 0 && c.final_fraction <= 1,
+                     "--lr-final-fraction must be in [0, 1], got ", c.final_fraction);
   TANDEM_USAGE_CHECK(c.power > 0, "--lr-power must be positive, got ", c.power);
   TANDEM_USAGE_CHECK(c.warmup_steps >= 0, "--warmup-steps must be >= 0, got ", c.warmup_steps);
 }

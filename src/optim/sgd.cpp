@@ -1,8 +1,8 @@
 #include <cmath>
 
 #include "factories.hpp"
-#include "tandem/core/multiversion.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 
 namespace tandem::optim {
 namespace {
@@ -13,8 +13,8 @@ TANDEM_MULTIVERSION void plain_step(float* p, const float* g, int64_t b, int64_t
   for (int64_t i = b; i < e; ++i) p[i] -= l * g[i];
 }
 
-TANDEM_MULTIVERSION void momentum_step(float* p, float* v, const float* g, int64_t b, int64_t e, float l, float mu,
-                                       bool nesterov) {
+TANDEM_MULTIVERSION void momentum_step(float* p, float* v, const float* g, int64_t b, int64_t e, float l,
+                                       float mu, bool nesterov) {
   if (nesterov) {
     for (int64_t i = b; i < e; ++i) {
       v[i] = mu * v[i] + g[i];

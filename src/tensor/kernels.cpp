@@ -1,5 +1,5 @@
-#include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/kernels.hpp"
+#include "tandem/core/multiversion.hpp"
 
 #include <algorithm>
 #include <cstring>

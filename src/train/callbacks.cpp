@@ -53,19 +53,21 @@ EpochDecision EpochCallbacks::after(int64_t epoch, double value, graph::Graph& g
   }
   if (d.cut_lr) {
     lr_scale_ *= plateau_factor_;
-    log::infof(m, " has not improved for ", config_.plateau_patience, " epoch(s): learning rate x", plateau_factor_);
+    log::infof(m, " has not improved for ", config_.plateau_patience, " epoch(s): learning rate x",
+               plateau_factor_);
   }
   if (d.stop) {
     char best[32];
     std::snprintf(best, sizeof best, "%.4f", state_.best);
     log::infof("early stopping: ", m, " has not improved by more than ", config_.min_delta, " for ",
-               config_.early_stop_patience, " epoch(s); restoring the weights of epoch ", state_.best_epoch, " (", m,
-               " ", best, ")");
+               config_.early_stop_patience, " epoch(s); restoring the weights of epoch ", state_.best_epoch,
+               " (", m, " ", best, ")");
     if (best_params_.size() == g.params().size()) {
       std::copy(best_params_.begin(), best_params_.end(), g.params().begin());
       std::copy(best_state_.begin(), best_state_.end(), g.state().begin());
     } else {
-      log::warnf("the weights of epoch ", state_.best_epoch, " are not at hand (early stopping was turned on "
+      log::warnf("the weights of epoch ", state_.best_epoch,
+                 " are not at hand (early stopping was turned on "
                  "when resuming): keeping the last epoch's; best.h5 holds the best model");
     }
   }
@@ -82,7 +84,8 @@ void EpochCallbacks::save(io::TrainProgress& p, std::vector<io::RunArray>& array
   if (!best_state_.empty()) arrays.push_back({"best_state", best_state_, {}});
 }
 
-void EpochCallbacks::restore(const io::TrainProgress& p, const std::string& checkpoint, const graph::Graph& g) {
+void EpochCallbacks::restore(const io::TrainProgress& p, const std::string& checkpoint,
+                             const graph::Graph& g) {
   lr_scale_ = p.lr_scale;
   state_ = {p.best_metric, p.best_epoch, p.bad_epochs};
   if (config_.early_stop_patience == 0 || p.best_epoch == 0) return;

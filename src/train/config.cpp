@@ -12,7 +12,8 @@ void check_data_options(const TrainConfig& c) {
   TANDEM_USAGE_CHECK(!c.data.empty(), "no dataset given; pass --data FILE.h5");
   TANDEM_USAGE_CHECK(c.train_limit >= 0, "--train-limit must be >= 0 (0: all), got ", c.train_limit);
   TANDEM_USAGE_CHECK(c.test_limit >= 0, "--test-limit must be >= 0 (0: all), got ", c.test_limit);
-  TANDEM_USAGE_CHECK(c.eval_batch >= 0, "--eval-batch must be >= 0 (0: the per-rank batch), got ", c.eval_batch);
+  TANDEM_USAGE_CHECK(c.eval_batch >= 0, "--eval-batch must be >= 0 (0: the per-rank batch), got ",
+                     c.eval_batch);
   TANDEM_USAGE_CHECK(c.val_split >= 0 && c.val_split < 1, "--val-split must be in [0, 1), got ", c.val_split);
   TANDEM_USAGE_CHECK(c.whiten_eps >= 0, "--whiten-eps must be >= 0, got ", c.whiten_eps);
   TANDEM_USAGE_CHECK(c.hard_examples >= 0 && c.hard_examples <= 1, "--hard-examples must be in [0, 1], got ",
@@ -53,7 +54,8 @@ void check_lifecycle_options(const TrainConfig& c) {
                      c.plateau_factor);
   TANDEM_USAGE_CHECK(c.stop_after_steps >= 0, "--stop-after-steps must be >= 0 (0: off), got ",
                      c.stop_after_steps);
-  TANDEM_USAGE_CHECK(c.log_every_steps >= 0, "--log-every-steps must be >= 0 (0: off), got ", c.log_every_steps);
+  TANDEM_USAGE_CHECK(c.log_every_steps >= 0, "--log-every-steps must be >= 0 (0: off), got ",
+                     c.log_every_steps);
 }
 
 }  // namespace

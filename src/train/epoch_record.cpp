@@ -33,14 +33,15 @@ std::string EpochRecord::summary(int64_t epochs) const {
   if (val) s += "  val_loss " + fixed(val->loss, 4) + "  val_acc " + fixed(val->accuracy, 4);
   char lr_text[32];
   std::snprintf(lr_text, sizeof lr_text, "%g", lr);
-  return s + "  test_loss " + fixed(test_loss, 4) + "  test_acc " + fixed(test_accuracy, 4) + "  lr " + lr_text +
-         "  " + fixed(seconds, 2) + "s  " + fixed(samples_per_s, 0) + " samples/s  grad wait " +
+  return s + "  test_loss " + fixed(test_loss, 4) + "  test_acc " + fixed(test_accuracy, 4) + "  lr " +
+         lr_text + "  " + fixed(seconds, 2) + "s  " + fixed(samples_per_s, 0) + " samples/s  grad wait " +
          fixed(100.0 * grad_wait_s / seconds, 1) + "%";
 }
 
 double metric_value(const EpochRecord& r, Metric metric) {
   const bool needs_val = metric == Metric::kValLoss || metric == Metric::kValAccuracy;
-  TANDEM_USAGE_CHECK(!needs_val || r.val, "--monitor ", enum_name(metric), " needs a validation set: add --val-split F");
+  TANDEM_USAGE_CHECK(!needs_val || r.val, "--monitor ", enum_name(metric),
+                     " needs a validation set: add --val-split F");
   switch (metric) {
     case Metric::kValLoss: return r.val->loss;
     case Metric::kValAccuracy: return r.val->accuracy;

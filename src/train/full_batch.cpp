@@ -24,12 +24,13 @@ void Trainer::check_full_batch_setup() const {
     const auto& n = model_->graph.node(id);
     if (n.is_input()) continue;
     TANDEM_USAGE_CHECK(!n.op->stochastic_in_training() && !n.op->uses_batch_statistics(),
-                       "--optimizer lbfgs needs a deterministic full-batch objective, but node '", n.name, "' is ",
-                       n.op->type(), "; remove it from the model or use a stochastic optimizer");
+                       "--optimizer lbfgs needs a deterministic full-batch objective, but node '", n.name,
+                       "' is ", n.op->type(), "; remove it from the model or use a stochastic optimizer");
   }
   TANDEM_USAGE_CHECK(!augmenter_->active(), "--optimizer lbfgs needs a fixed training set; drop --augment");
   for (const auto& grp : optimizer_->groups())
-    TANDEM_USAGE_CHECK(grp.l1 == 0, "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
+    TANDEM_USAGE_CHECK(grp.l1 == 0,
+                       "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
   TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0,
                      "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate and "
                      "--overfit-batches");
@@ -89,7 +90,8 @@ std::vector<EpochRecord> Trainer::run_full_batch() {
     const bool last = epoch + 1 == config_.epochs || stop || it.converged || it.failed || signalled;
     if (last || stop_->checkpoint_after_epoch(epoch + 1)) write_checkpoint();
     if (it.converged)
-      log::infof("lbfgs converged: max |gradient| ", it.grad_max, " <= --lbfgs-tol ", config_.optimizer.tolerance);
+      log::infof("lbfgs converged: max |gradient| ", it.grad_max, " <= --lbfgs-tol ",
+                 config_.optimizer.tolerance);
     if (it.failed)
       log::warnf("lbfgs: the line search found no decrease along the search direction in ",
                  config_.optimizer.max_evals,

@@ -43,7 +43,8 @@ void HardExampleTable::restore(const std::string& checkpoint) {
                      io::read_run_array(checkpoint, "hard_examples_epoch_loss", epoch);
   if (!found) return;  // written without --hard-examples: start from an empty table
   TANDEM_CHECK(recent.size() == recent_.size() && epoch.size() == epoch_.size(), "'", checkpoint,
-               "': the hard-example tables hold ", recent.size(), " samples, the training split ", recent_.size());
+               "': the hard-example tables hold ", recent.size(), " samples, the training split ",
+               recent_.size());
   recent_ = std::move(recent);
   epoch_ = std::move(epoch);
 }

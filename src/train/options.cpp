@@ -72,7 +72,10 @@ OptionDef option(std::string name, Access access, std::string help, OnResume on_
   return o;
 }
 
-#define TANDEM_FIELD(path) [](TrainConfig& c) -> auto& { return c.path; }
+#define TANDEM_FIELD(path)       \
+  [](TrainConfig & c) -> auto& { \
+    return c.path;               \
+  }
 
 std::vector<OptionDef> make_table() {
   const auto changeable = OnResume::kChangeable;

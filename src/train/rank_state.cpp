@@ -21,8 +21,8 @@ void restore_rank_state(const std::string& checkpoint, int64_t written_ranks, st
   std::vector<float> all;
   if (state.empty() || !io::read_run_array(checkpoint, "rank_state", all)) return;
   const auto n = static_cast<int64_t>(state.size());
-  TANDEM_CHECK(static_cast<int64_t>(all.size()) == n * written_ranks, "'", checkpoint, "': /run/rank_state holds ",
-               all.size(), " values, expected ", n * written_ranks);
+  TANDEM_CHECK(static_cast<int64_t>(all.size()) == n * written_ranks, "'", checkpoint,
+               "': /run/rank_state holds ", all.size(), " values, expected ", n * written_ranks);
   if (written_ranks == comm.size()) {
     std::copy(all.begin() + n * comm.rank(), all.begin() + n * (comm.rank() + 1), state.begin());
     return;

@@ -54,7 +54,8 @@ void RunDirectory::open(const std::vector<std::string>& history, bool steps_log,
   // Checkpoints already in OUT (a resumed run) are rotated like new ones.
   for (const auto& entry : std::filesystem::directory_iterator(out_)) {
     const auto name = entry.path().filename().string();
-    if (name.rfind("ckpt-", 0) == 0 && entry.path().extension() == ".h5") kept_.push_back(entry.path().string());
+    if (name.rfind("ckpt-", 0) == 0 && entry.path().extension() == ".h5")
+      kept_.push_back(entry.path().string());
   }
   std::sort(kept_.begin(), kept_.end());
 }

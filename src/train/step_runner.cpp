@@ -6,9 +6,9 @@
 
 namespace tandem::train {
 
-StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter, optim::Optimizer& optimizer,
-                       dist::GradientSync& sync, const StepOptions& options, ops::Loss* weighted_first,
-                       HardExampleTable* hard)
+StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter,
+                       optim::Optimizer& optimizer, dist::GradientSync& sync, const StepOptions& options,
+                       ops::Loss* weighted_first, HardExampleTable* hard)
     : model_(model),
       feed_(feed),
       augmenter_(augmenter),
@@ -26,7 +26,8 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
   sample_loss_.resize(static_cast<size_t>(model.graph.max_batch()));
 }
 
-StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last) {
+StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch,
+                                          bool last) {
   auto& g = model_.graph;
   const auto count = static_cast<int64_t>(ids.size());
   feed_.gather(ids.data(), count, augmenter_, static_cast<uint32_t>(epoch));

@@ -15,7 +15,10 @@ double now() {
 }  // namespace
 
 StopPolicy::StopPolicy(const TrainConfig& c, dist::Comm& comm)
-    : every_(c.checkpoint_every), stop_after_steps_(c.stop_after_steps), comm_(comm), last_checkpoint_(now()) {}
+    : every_(c.checkpoint_every),
+      stop_after_steps_(c.stop_after_steps),
+      comm_(comm),
+      last_checkpoint_(now()) {}
 
 StopPolicy::Decision StopPolicy::after_step(int64_t step) {
   Decision d;

@@ -166,7 +166,10 @@ bool Trainer::apply_callbacks(const EpochRecord& r) {
 void Trainer::log_steps(int64_t epoch) {
   const double mean = meter_.take_window_mean(comm_);
   JsonObject o;
-  o.add("epoch", epoch + 1).add("step", progress_.global_step).add("train_loss", mean).add("lr", lr_for(epoch));
+  o.add("epoch", epoch + 1)
+      .add("step", progress_.global_step)
+      .add("train_loss", mean)
+      .add("lr", lr_for(epoch));
   dir_->append_step(o.str());
 }
 
@@ -178,12 +181,13 @@ void Trainer::check_initial_loss(double loss_sum, double samples) {
   // With small random outputs every class is about equally likely.
   const double mean = v[0] / v[1];
   if (std::abs(mean - *expected) > 0.5 * *expected)
-    log::warnf("the first step's loss is ", fixed(mean, 3), ", far from ln(", model_->outputs(), ") = ",
-               fixed(*expected, 3),
+    log::warnf("the first step's loss is ", fixed(mean, 3), ", far from ln(", model_->outputs(),
+               ") = ", fixed(*expected, 3),
                " expected from an untrained classifier: the initial logits are too large "
                "(initialization scale) or the labels do not match the outputs");
   else
-    log::infof("first step: loss ", fixed(mean, 3), " (ln(", model_->outputs(), ") = ", fixed(*expected, 3), ")");
+    log::infof("first step: loss ", fixed(mean, 3), " (ln(", model_->outputs(), ") = ", fixed(*expected, 3),
+               ")");
 }
 
 void Trainer::write_checkpoint() {
@@ -198,7 +202,8 @@ void Trainer::write_checkpoint() {
     arrays.push_back({"rank_state", rank_states, {}});
   }
   dir_->save_checkpoint(progress_.global_step, [&](const std::string& path) {
-    io::save_checkpoint(path, *model_, *optimizer_, stored_options_, progress_, data_shape(), history_, arrays);
+    io::save_checkpoint(path, *model_, *optimizer_, stored_options_, progress_, data_shape(), history_,
+                        arrays);
   });
   stop_->checkpoint_written();
 }

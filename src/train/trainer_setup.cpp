@@ -72,7 +72,8 @@ void Trainer::load_data() {
         ops::parse_class_weights(config_.class_weights, class_labels(*model_, train_), model_->outputs()));
   }
   // --overfit-batches fits fixed batches: no augmentation either.
-  const auto augment = config_.overfit_batches > 0 ? data::AugmentConfig{} : data::parse_augment(config_.augment);
+  const auto augment =
+      config_.overfit_batches > 0 ? data::AugmentConfig{} : data::parse_augment(config_.augment);
   augmenter_ = std::make_unique<data::Augmenter>(augment, model_->input_shape(), config_.seed);
   // Fitted on the training part only; a resumed run reads the fitted statistics back instead.
   if (config_.resume.empty())
@@ -99,7 +100,8 @@ void Trainer::build_training_parts() {
   model_->graph.plan(std::max(micro_batch_, eval_chunk_));
   feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config_.data + "' /train");
   optimizer_ = optim::make_optimizer(config_.optimizer);
-  optimizer_->set_groups(parameter_groups(model_->graph, config_.optimizer, config_.param_groups, comm_.is_root()));
+  optimizer_->set_groups(
+      parameter_groups(model_->graph, config_.optimizer, config_.param_groups, comm_.is_root()));
   if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) check_full_batch_setup();
   const int64_t step_batch = config_.step_batch();
   const int64_t per_epoch =
@@ -175,9 +177,10 @@ void Trainer::restore(const std::string& path) {
   callbacks_->restore(progress_, path, model_->graph);
   meter_.restore(progress_, comm_);
   if (hard_examples_) hard_examples_->restore(path);
-  if (config_.bn_sync == BnSync::kLocal) restore_rank_state(path, progress_.ranks, model_->graph.state(), comm_);
-  log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ", progress_.epoch + 1,
-             ", batch ", progress_.batch, ", global step ", progress_.global_step);
+  if (config_.bn_sync == BnSync::kLocal)
+    restore_rank_state(path, progress_.ranks, model_->graph.state(), comm_);
+  log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ",
+             progress_.epoch + 1, ", batch ", progress_.batch, ", global step ", progress_.global_step);
   progress_.ranks = comm_.size();
 }
 
@@ -189,10 +192,12 @@ void Trainer::describe_layout() const {
                                           std::to_string(micro_batch_)
                                     : std::string());
   log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
-             model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ", enum_name(config_.bn_sync));
-  log::infof("model ", config_.model.empty() ? spec_.source : config_.model, ": ", model_->graph.param_count(),
-             " parameters; data ", config_.data, ": ", train_.size(), " train / ", val_.size(), " validation / ",
-             test_.size(), " test samples of shape ", data_shape().sample_shape);
+             model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ",
+             enum_name(config_.bn_sync));
+  log::infof("model ", config_.model.empty() ? spec_.source : config_.model, ": ",
+             model_->graph.param_count(), " parameters; data ", config_.data, ": ", train_.size(),
+             " train / ", val_.size(), " validation / ", test_.size(), " test samples of shape ",
+             data_shape().sample_shape);
 }
 
 }  // namespace tandem::train

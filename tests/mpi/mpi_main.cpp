@@ -19,6 +19,7 @@
 // tests/mpi/harness_selftest.cpp checks all this on tests that fail on purpose.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -28,7 +29,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 #include "mpi_env.hpp"
@@ -259,7 +259,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-  std::unique_ptr<::testing::TestEventListener> printer(listeners.Release(listeners.default_result_printer()));
+  std::unique_ptr<::testing::TestEventListener> printer(
+      listeners.Release(listeners.default_result_printer()));
   if (world->rank() != 0) printer.reset();
   listeners.Append(new tt::MpiHarness(*world, std::move(printer), timeout_s));
   const int failed = RUN_ALL_TESTS();

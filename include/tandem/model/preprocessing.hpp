@@ -27,8 +27,10 @@ inline constexpr EnumName<PreprocessMode> kPreprocessModeNames[] = {
     {PreprocessMode::kCenter, "center", "subtract the per-feature mean"},
     {PreprocessMode::kStandardize, "standardize", "per-feature mean and standard deviation"},
     {PreprocessMode::kStandardizeGlobal, "standardize_global", "one mean and deviation over all features"},
-    {PreprocessMode::kStandardizeChannel, "standardize_channel", "one mean and deviation per channel of [C, H, W]"},
-    {PreprocessMode::kPcaWhiten, "pca_whiten", "(L + eps)^-1/2 U^T (x - mean), components by decreasing variance"},
+    {PreprocessMode::kStandardizeChannel, "standardize_channel",
+     "one mean and deviation per channel of [C, H, W]"},
+    {PreprocessMode::kPcaWhiten, "pca_whiten",
+     "(L + eps)^-1/2 U^T (x - mean), components by decreasing variance"},
     {PreprocessMode::kZcaWhiten, "zca_whiten", "U (L + eps)^-1/2 U^T (x - mean), stays in pixel space"},
 };
 constexpr std::span<const EnumName<PreprocessMode>> enum_names(PreprocessMode) {

@@ -114,7 +114,9 @@ class ClassWeighted final : public Loss {
   double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
   Kind targets() const override { return Kind::kLabels; }
   Probabilities probabilities() const override { return inner_->probabilities(); }
-  std::optional<double> untrained_loss(int64_t classes) const override { return inner_->untrained_loss(classes); }
+  std::optional<double> untrained_loss(int64_t classes) const override {
+    return inner_->untrained_loss(classes);
+  }
 
  private:
   std::unique_ptr<Loss> inner_;

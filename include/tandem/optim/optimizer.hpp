@@ -14,8 +14,8 @@ namespace tandem::optim {
 
 // Defaults here are the defaults of `tandem train` (its option table reads them).
 struct OptimizerConfig {
-  std::string name = "momentum";  // a key of optimizer_registry()
-  double momentum = 0.9;          // momentum and nesterov
+  std::string name = "momentum";                  // a key of optimizer_registry()
+  double momentum = 0.9;                          // momentum and nesterov
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw (eps also adagrad and rmsprop)
   double rho = 0.99;                              // rmsprop: decay of the squared-gradient average
   // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.

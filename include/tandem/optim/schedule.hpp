@@ -23,12 +23,12 @@ namespace tandem::optim {
 // Defaults here are the defaults of `tandem train` (its option table reads them).
 struct ScheduleConfig {
   std::string name = "constant";  // a key of schedule_registry()
-  double step_epochs = 10;       // step
-  double gamma = 0.1;            // step, exponential
-  double decay = 0.1;            // inverse_time
-  int64_t tau = 0;               // linear, cosine, polynomial: steps (0: total_steps)
-  double final_fraction = 0.01;  // eta_tau / eta0
-  double power = 2.0;            // polynomial
+  double step_epochs = 10;        // step
+  double gamma = 0.1;             // step, exponential
+  double decay = 0.1;             // inverse_time
+  int64_t tau = 0;                // linear, cosine, polynomial: steps (0: total_steps)
+  double final_fraction = 0.01;   // eta_tau / eta0
+  double power = 2.0;             // polynomial
   int64_t warmup_steps = 0;
   int64_t total_steps = 0;  // set by the trainer: steps of the whole run
 };

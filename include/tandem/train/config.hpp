@@ -56,10 +56,10 @@ struct TrainConfig {
   bool drop_last = false;  // skip the smaller last batch of an epoch
   double val_split = 0;    // fraction of the training split held out (stratified) for validation
   model::PreprocessMode preprocess = model::PreprocessMode::kNone;  // fitted on the training split
-  double whiten_eps = 0.01;   // added to the covariance eigenvalues when whitening
-  std::string class_weights;  // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
-  double hard_examples = 0;   // mix of loss-proportional sampling (data/hard_examples.hpp), 0: off
-  double hard_cap = 5;        // no sample's loss counts more than this x its class mean
+  double whiten_eps = 0.01;      // added to the covariance eigenvalues when whitening
+  std::string class_weights;     // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
+  double hard_examples = 0;      // mix of loss-proportional sampling (data/hard_examples.hpp), 0: off
+  double hard_cap = 5;           // no sample's loss counts more than this x its class mean
   std::string augment = "none";  // data::parse_augment(): training batches only
   // Data parallelism.
   int64_t accumulate = 1;  // micro-batches per rank per optimizer step
@@ -76,12 +76,12 @@ struct TrainConfig {
   Every checkpoint_every{Every::Unit::kEpochs, 1};
   int64_t keep_last = 2;  // checkpoints kept in OUT (oldest removed)
   Metric monitor = Metric::kAuto;
-  double min_delta = 0;              // improvement needed to count
-  int64_t early_stop_patience = 0;   // epochs without improvement before stopping (0: off)
-  int64_t plateau_patience = 0;      // epochs without improvement before cutting the lr (0: off)
-  double plateau_factor = 0.1;       // lr multiplier on a plateau
-  int64_t stop_after_steps = 0;      // checkpoint and stop after this global step (0: off)
-  int64_t log_every_steps = 0;       // also write a metrics line every N steps (0: per epoch only)
+  double min_delta = 0;             // improvement needed to count
+  int64_t early_stop_patience = 0;  // epochs without improvement before stopping (0: off)
+  int64_t plateau_patience = 0;     // epochs without improvement before cutting the lr (0: off)
+  double plateau_factor = 0.1;      // lr multiplier on a plateau
+  int64_t stop_after_steps = 0;     // checkpoint and stop after this global step (0: off)
+  int64_t log_every_steps = 0;      // also write a metrics line every N steps (0: per epoch only)
 
   // Samples per optimizer step: the global batch times the micro-batches.
   int64_t step_batch() const { return batch_size * accumulate; }

@@ -28,13 +28,13 @@ constexpr std::span<const EnumName<EigenMethod>> enum_names(EigenMethod) {
 }
 
 struct HessianOptions {
-  int64_t samples = 1000;          // first rows of the split (0: all)
-  int64_t top = 3;                 // eigenvalues reported
-  int64_t iterations = 30;         // Lanczos steps, or power iterations per eigenvalue
+  int64_t samples = 1000;   // first rows of the split (0: all)
+  int64_t top = 3;          // eigenvalues reported
+  int64_t iterations = 30;  // Lanczos steps, or power iterations per eigenvalue
   EigenMethod method = EigenMethod::kLanczos;
-  double fd_step = 1e-3;           // e, relative to max(1, |w| / sqrt(P))
-  uint64_t seed = 0;               // start vector
-  int64_t chunk = 256;             // rows per forward pass
+  double fd_step = 1e-3;  // e, relative to max(1, |w| / sqrt(P))
+  uint64_t seed = 0;      // start vector
+  int64_t chunk = 256;    // rows per forward pass
 };
 
 struct HessianResult {

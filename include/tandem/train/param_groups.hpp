@@ -12,7 +12,8 @@ namespace tandem::train {
 
 // UsageError for a rule that matches no parameter (listing the parameter names). With `report`,
 // logs the tensors the rules changed.
-std::vector<optim::ParamGroup> parameter_groups(const graph::Graph& graph, const optim::OptimizerConfig& config,
+std::vector<optim::ParamGroup> parameter_groups(const graph::Graph& graph,
+                                                const optim::OptimizerConfig& config,
                                                 const std::string& rules, bool report);
 
 }  // namespace tandem::train

@@ -20,10 +20,10 @@
 namespace tandem::train {
 
 struct StepOptions {
-  int64_t accumulate = 1;  // micro-batches per step (every rank runs all, some maybe empty)
-  uint64_t seed = 0;       // keys dropout masks with (epoch, sample, node)
-  bool dropout = true;     // false: dropout is the identity (--overfit-batches)
-  double max_norm = 0;     // 0: no constraint
+  int64_t accumulate = 1;     // micro-batches per step (every rank runs all, some maybe empty)
+  uint64_t seed = 0;          // keys dropout masks with (epoch, sample, node)
+  bool dropout = true;        // false: dropout is the identity (--overfit-batches)
+  double max_norm = 0;        // 0: no constraint
   bool overlap_sync = false;  // start bucket allreduces during backward (bucketed, several ranks)
 };
 

@@ -93,7 +93,7 @@ class Trainer {
   double full_batch_objective();
   void check_full_batch_setup() const;
 
-  TrainConfig config_;  // as used (--overfit-batches turns regularization off)
+  TrainConfig config_;                                 // as used (--overfit-batches turns regularization off)
   std::map<std::string, std::string> stored_options_;  // as given, threads resolved: saved with models
   dist::Comm& comm_;
   model::ModelSpec spec_;
@@ -117,7 +117,8 @@ class Trainer {
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
-  double full_loss_ = 0, full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
+  double full_loss_ = 0,
+         full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
 };
 
 }  // namespace tandem::train

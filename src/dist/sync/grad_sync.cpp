@@ -29,7 +29,7 @@ GradientSync::GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode
     : comm_(comm), grads_(grads), mode_(resolve(mode, comm.node_count())) {
   const auto floats = static_cast<int64_t>(grads.size());
   buckets_ = mode_ == GradSyncMode::kBlocking ? plan_buckets(floats, floats * 4 + 4, floats * 4 + 4)
-                                             : plan_buckets(floats, cap_bytes, first_cap_bytes);
+                                              : plan_buckets(floats, cap_bytes, first_cap_bytes);
   pending_.resize(buckets_.size());
 }
 

@@ -14,7 +14,8 @@ TEST(Check, FailingCheckThrowsErrorWithTheConcatenatedMessage) {
   const int rank = 3;
   const double lr = 0.25;
   try {
-    TANDEM_CHECK(rank < 2, "rank ", rank, " of ", 2, " (lr ", lr, ", file '", std::string("d.h5"), "'); fix it");
+    TANDEM_CHECK(rank < 2, "rank ", rank, " of ", 2, " (lr ", lr, ", file '", std::string("d.h5"),
+                 "'); fix it");
     FAIL() << "no exception";
   } catch (const UsageError&) {
     FAIL() << "TANDEM_CHECK threw a UsageError";

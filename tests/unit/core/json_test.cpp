@@ -201,7 +201,8 @@ TEST(Json, FlatObjectTextKeepsInsertionOrder) {
   JsonObject o;
   o.add("epoch", 3).add("step", int64_t{87}).add("train_loss", 0.5).add("name", "mlp").add("ok", true);
   o.add("bad", false);
-  EXPECT_EQ(o.str(), R"({"epoch": 3, "step": 87, "train_loss": 0.5, "name": "mlp", "ok": true, "bad": false})");
+  EXPECT_EQ(o.str(),
+            R"({"epoch": 3, "step": 87, "train_loss": 0.5, "name": "mlp", "ok": true, "bad": false})");
   const auto p = parse_object(o.str());
   ASSERT_EQ(p.size(), 6u);
   EXPECT_EQ(p[0].first, "epoch");

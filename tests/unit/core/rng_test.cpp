@@ -54,7 +54,8 @@ std::vector<uint32_t> draw(Philox rng, int n) {
 }
 
 TEST(Philox, SameCoordinatesSameStream) {
-  EXPECT_EQ(draw(Philox(42, RngPurpose::kDropout, 1, 2, 3), 1000), draw(Philox(42, RngPurpose::kDropout, 1, 2, 3), 1000));
+  EXPECT_EQ(draw(Philox(42, RngPurpose::kDropout, 1, 2, 3), 1000),
+            draw(Philox(42, RngPurpose::kDropout, 1, 2, 3), 1000));
 }
 
 TEST(Philox, EachCoordinateNamesADifferentStream) {
@@ -79,13 +80,14 @@ TEST(Philox, EachCoordinateNamesADifferentStream) {
       const double a = base[i] / 4294967296.0, b = others[s][i] / 4294967296.0;
       sa += a, sb += b, saa += a * a, sbb += b * b, sab += a * b;
     }
-    const double r = (sab / n - sa / n * sb / n) /
-                     std::sqrt((saa / n - sa * sa / n / n) * (sbb / n - sb * sb / n / n));
+    const double r =
+        (sab / n - sa / n * sb / n) / std::sqrt((saa / n - sa * sa / n / n) * (sbb / n - sb * sb / n / n));
     EXPECT_LT(std::fabs(r), 5 / std::sqrt(n)) << "stream " << s;
   }
   // All purposes give distinct first blocks.
   std::set<uint32_t> firsts;
-  for (auto p : {RngPurpose::kInit, RngPurpose::kShuffle, RngPurpose::kDropout, RngPurpose::kAugment, RngPurpose::kSplit})
+  for (auto p : {RngPurpose::kInit, RngPurpose::kShuffle, RngPurpose::kDropout, RngPurpose::kAugment,
+                 RngPurpose::kSplit})
     firsts.insert(Philox(7, p).next_u32());
   EXPECT_EQ(firsts.size(), 5u);
 }

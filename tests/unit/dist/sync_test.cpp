@@ -50,7 +50,7 @@ TEST(Checksum, SeedContinuesAHashAndEveryByteCounts) {
   float b[3];
   std::memcpy(b, a, sizeof a);
   EXPECT_EQ(dist::checksum(a, sizeof a), dist::checksum(b, sizeof b));  // the default seed
-  b[2] = std::nextafter(3.0f, 4.0f);  // one bit of one float
+  b[2] = std::nextafter(3.0f, 4.0f);                                    // one bit of one float
   EXPECT_NE(dist::checksum(a, sizeof a), dist::checksum(b, sizeof b));
   EXPECT_NE(fnv("ab"), fnv("ba"));
 }
@@ -144,12 +144,12 @@ TEST(RequireSame, AgreementPassesOnEveryRank) {
 }
 
 TEST(RequireSame, ADifferingRankStopsEveryRankNamingIt) {
-  const auto errors = on_ranks(3, [](dist::Comm& c) {
-    dist::require_same(c, c.rank() == 2 ? 7 : 42, "the model spec");
-  });
+  const auto errors =
+      on_ranks(3, [](dist::Comm& c) { dist::require_same(c, c.rank() == 2 ? 7 : 42, "the model spec"); });
   for (int r = 0; r < 3; ++r)
-    EXPECT_EQ(errors[r], "ranks disagree on the model spec: rank 2 differs from rank 0; every rank must be started "
-                         "with the same files and options")
+    EXPECT_EQ(errors[r],
+              "ranks disagree on the model spec: rank 2 differs from rank 0; every rank must be started "
+              "with the same files and options")
         << "rank " << r;
 }
 
@@ -158,8 +158,9 @@ TEST(RequireSameOptions, ADifferingValueIsNamedWithEachRanksOwnValue) {
     dist::require_same_options(c, {{"epochs", "3"}, {"lr", c.rank() == 1 ? "0.2" : "0.1"}, {"seed", "3"}});
   });
   for (int r = 0; r < 3; ++r)
-    EXPECT_EQ(errors[r], "ranks disagree on option --lr: rank 1 differs from rank 0 (rank " + std::to_string(r) +
-                             " has '" + (r == 1 ? "0.2" : "0.1") + "'); start every rank with the same options and files")
+    EXPECT_EQ(errors[r], "ranks disagree on option --lr: rank 1 differs from rank 0 (rank " +
+                             std::to_string(r) + " has '" + (r == 1 ? "0.2" : "0.1") +
+                             "'); start every rank with the same options and files")
         << "rank " << r;
 }
 
@@ -170,7 +171,8 @@ TEST(RequireSameOptions, DifferentSetsOfOptionsAreRefused) {
     dist::require_same_options(c, o);
   });
   for (int r = 0; r < 2; ++r)
-    EXPECT_NE(errors[r].find("ranks disagree on the set of options: rank 1 differs from rank 0"), std::string::npos)
+    EXPECT_NE(errors[r].find("ranks disagree on the set of options: rank 1 differs from rank 0"),
+              std::string::npos)
         << "rank " << r << ": " << errors[r];
 }
 

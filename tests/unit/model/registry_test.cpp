@@ -20,8 +20,9 @@ std::string spec_for(const ops::OpInfo& op) {
   const std::string in = "x = input 4 6 6\n";
   if (op.inputs_as_arguments) return in + "y = relu in=x\nz = " + op.name + " x y\nflatten\ndense 3\n";
   static const std::map<std::string, std::string> args = {
-      {"dense", "flatten\ndense 5"}, {"rbf", "flatten\nrbf 5"}, {"conv2d", "conv2d 2"}, {"maxout", "maxout 2"},
-      {"maxpool", "maxpool 2"},      {"avgpool", "avgpool 2"},  {"dropout", "dropout 0.3"}};
+      {"dense", "flatten\ndense 5"}, {"rbf", "flatten\nrbf 5"}, {"conv2d", "conv2d 2"},
+      {"maxout", "maxout 2"},        {"maxpool", "maxpool 2"},  {"avgpool", "avgpool 2"},
+      {"dropout", "dropout 0.3"}};
   const auto it = args.find(op.name);
   return in + (it != args.end() ? it->second : op.name) + "\nflatten\ndense 3\n";
 }
@@ -47,8 +48,9 @@ TEST(OpRegistry, UnknownOpsListTheKnownOnesWithFileLineAndASuggestion) {
 }
 
 TEST(OpRegistry, ErrorsFromAnOpConstructorCarryTheSpecLine) {
-  for (const auto* text : {"input 1 6 6\nconv2d 2 kernel=0\nflatten\ndense 2\n", "input 1 6 6\nmaxpool 2 stride=-1\n"
-                                                                                  "flatten\ndense 2\n",
+  for (const auto* text : {"input 1 6 6\nconv2d 2 kernel=0\nflatten\ndense 2\n",
+                           "input 1 6 6\nmaxpool 2 stride=-1\n"
+                           "flatten\ndense 2\n",
                            "input 4\ndropout 1.5\ndense 2\n"}) {
     try {
       model::build_model(model::parse_spec(text, "bad.model"));

@@ -25,9 +25,10 @@ std::vector<float> random_floats(size_t n, uint32_t stream) {
 
 // C[m,n] = alpha op(A) op(B) + beta C, row-major with leading dimensions, in double.
 // Also returns, per element, alpha * sum |a||b| + |beta c|: the scale of the rounding error.
-void reference_gemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, double alpha, const std::vector<float>& a,
-                    int64_t lda, const std::vector<float>& b, int64_t ldb, double beta, const std::vector<float>& c0,
-                    int64_t ldc, std::vector<double>& c, std::vector<double>& scale) {
+void reference_gemm(Trans ta, Trans tb, int64_t m, int64_t n, int64_t k, double alpha,
+                    const std::vector<float>& a, int64_t lda, const std::vector<float>& b, int64_t ldb,
+                    double beta, const std::vector<float>& c0, int64_t ldc, std::vector<double>& c,
+                    std::vector<double>& scale) {
   c.assign(c0.begin(), c0.end());
   scale.assign(c0.size(), 0.0);
   for (int64_t i = 0; i < m; ++i)
@@ -77,11 +78,12 @@ TEST(Blas, GemmMatchesANaiveDoubleLoopForAllTransposesAlphasAndBetas) {
                   continue;
                 }
                 // float accumulation: a few k ulps of the magnitudes involved
-                const double tol = 4.0 * (d.k + 2) * std::numeric_limits<float>::epsilon() * scale[at] + 1e-30;
-                ASSERT_NEAR(c[at], want[at], tol) << "m,n,k " << d.m << "," << d.n << "," << d.k << " ta "
-                                                  << (ta == Trans::kYes) << " tb " << (tb == Trans::kYes)
-                                                  << " alpha " << alpha << " beta " << beta << " at (" << i
-                                                  << ", " << j << ")";
+                const double tol =
+                    4.0 * (d.k + 2) * std::numeric_limits<float>::epsilon() * scale[at] + 1e-30;
+                ASSERT_NEAR(c[at], want[at], tol)
+                    << "m,n,k " << d.m << "," << d.n << "," << d.k << " ta " << (ta == Trans::kYes) << " tb "
+                    << (tb == Trans::kYes) << " alpha " << alpha << " beta " << beta << " at (" << i << ", "
+                    << j << ")";
               }
             ++cases;
           }
@@ -122,7 +124,8 @@ TEST(Blas, AxpyAndDotMatchDoubleLoops) {
     auto y = random_floats(static_cast<size_t>(n), 5);
     const auto y0 = y;
     double want_dot = 0, scale = 0;
-    for (int64_t i = 0; i < n; ++i) want_dot += double(x[i]) * y0[i], scale += std::fabs(double(x[i]) * y0[i]);
+    for (int64_t i = 0; i < n; ++i)
+      want_dot += double(x[i]) * y0[i], scale += std::fabs(double(x[i]) * y0[i]);
     EXPECT_NEAR(blas::dot(n, x.data(), y.data()), want_dot,
                 4.0 * (n + 1) * std::numeric_limits<float>::epsilon() * scale + 1e-30)
         << n;

@@ -78,7 +78,8 @@ TEST(Kernels, SumCountsEveryElementOnce) {
   for (int64_t n : kSizes) {
     std::vector<float> x(static_cast<size_t>(n));
     double want = 0;
-    for (int64_t i = 0; i < n; ++i) want += x[i] = static_cast<float>(i % 7) - 3.0f + (i % 16 == 15 ? 100.0f : 0.0f);
+    for (int64_t i = 0; i < n; ++i)
+      want += x[i] = static_cast<float>(i % 7) - 3.0f + (i % 16 == 15 ? 100.0f : 0.0f);
     EXPECT_EQ(kernels::sum(x.data(), n), want) << n;
   }
 }
@@ -89,7 +90,8 @@ TEST(Kernels, SumAndSumSquaresMatchDoubleLoops) {
     double want = 0, abs = 0, squares = 0;
     for (float v : x) want += v, abs += std::fabs(v), squares += double(v) * v;
     // Each float lane sums at most 4096 / 16 = 256 values before joining the double total.
-    EXPECT_NEAR(kernels::sum(x.data(), n), want, 256 * std::numeric_limits<float>::epsilon() * abs + 1e-30) << n;
+    EXPECT_NEAR(kernels::sum(x.data(), n), want, 256 * std::numeric_limits<float>::epsilon() * abs + 1e-30)
+        << n;
     EXPECT_NEAR(kernels::sum_squares(x.data(), n), squares, 1e-12 * squares + 1e-30) << n;
   }
 }

@@ -63,11 +63,15 @@ TEST(Shape, BatchDimensionAddedAndDropped) {
 
 TEST(Shape, RefusesTooManyDimensionsAndNegativeExtents) {
   EXPECT_EQ(error_of([] { (void)Shape{1, 2, 3, 4, 5, 6, 7}; }), "tensor rank 7 exceeds the maximum of 6");
-  EXPECT_EQ(error_of([] { (void)Shape(std::vector<int64_t>(7, 1)); }), "tensor rank 7 exceeds the maximum of 6");
+  EXPECT_EQ(error_of([] { (void)Shape(std::vector<int64_t>(7, 1)); }),
+            "tensor rank 7 exceeds the maximum of 6");
   EXPECT_EQ(error_of([] { (void)Shape{2, -1}; }), "negative extent -1 in a shape");
-  EXPECT_NE(error_of([] { (void)Shape{1, 2, 3, 4, 5, 6}.with_batch(2); }).find("cannot add a batch dimension to [1, 2, 3, 4, 5, 6]"),
+  EXPECT_NE(error_of([] {
+              (void)Shape{1, 2, 3, 4, 5, 6}.with_batch(2);
+            }).find("cannot add a batch dimension to [1, 2, 3, 4, 5, 6]"),
             std::string::npos);
-  EXPECT_EQ(error_of([] { (void)Shape().drop_front(); }), "cannot drop the first dimension of a scalar shape");
+  EXPECT_EQ(error_of([] { (void)Shape().drop_front(); }),
+            "cannot drop the first dimension of a scalar shape");
   EXPECT_EQ((Shape{1, 2, 3, 4, 5, 6}.rank()), Shape::kMaxRank);
 }
 
@@ -132,7 +136,10 @@ TEST(Buffer, AlignedZeroedGrowsOnlyWhenNeededAndViews) {
   for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(b.data()[i], 0.0f) << i;
   const Tensor v = b.view(Shape{2, 5}, 990);
   EXPECT_EQ(v.data(), b.data() + 990);
-  EXPECT_EQ(error_of([&] { (void)b.view(Shape{2, 5}, 991); }), "view of [2, 5] at offset 991 exceeds a buffer of 1000 floats");
+  EXPECT_EQ(error_of([&] {
+              (void)b.view(Shape{2, 5}, 991);
+            }),
+            "view of [2, 5] at offset 991 exceeds a buffer of 1000 floats");
 }
 
 }  // namespace

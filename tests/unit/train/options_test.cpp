@@ -87,12 +87,21 @@ TEST(TrainOptions, TextIsParsedIntoTypedFields) {
 
 TEST(TrainOptions, BadTextNamesTheOptionAndTheChoices) {
   TrainConfig c;
-  EXPECT_EQ(message_of([&] { apply_options(c, {{"bn-sync", "none"}}); }),
+  EXPECT_EQ(message_of([&] {
+              apply_options(c, {{"bn-sync", "none"}});
+            }),
             "unknown --bn-sync 'none'; use global or local");
-  EXPECT_EQ(message_of([&] { apply_options(c, {{"grad-sync", "fast"}}); }),
+  EXPECT_EQ(message_of([&] {
+              apply_options(c, {{"grad-sync", "fast"}});
+            }),
             "unknown --grad-sync 'fast'; use auto, blocking or bucketed");
-  EXPECT_EQ(message_of([&] { apply_options(c, {{"epochs", "ten"}}); }), "--epochs: expected an integer, got 'ten'");
-  EXPECT_EQ(message_of([&] { apply_options(c, {{"epoch", "3"}}); }),
+  EXPECT_EQ(message_of([&] {
+              apply_options(c, {{"epochs", "ten"}});
+            }),
+            "--epochs: expected an integer, got 'ten'");
+  EXPECT_EQ(message_of([&] {
+              apply_options(c, {{"epoch", "3"}});
+            }),
             "unknown option --epoch; did you mean --epochs?");
   EXPECT_NE(message_of([&] { apply_options(c, {{"seed", "-1"}}); }).find("--seed"), std::string::npos);
 }
@@ -144,7 +153,7 @@ class ResumeOptions : public ::testing::Test {
     stored.stop_after_steps = 40;
     auto texts = option_texts(stored);
     texts["lr"] = "0.020000000000000000";  // older tandems wrote 17 digits
-    texts.erase("keep-last");               // and lacked options added since: their default applies
+    texts.erase("keep-last");              // and lacked options added since: their default applies
     io::save_checkpoint(path_, *m, *opt, texts, {}, {}, {});
   }
   void TearDown() override { std::filesystem::remove(path_); }
@@ -165,7 +174,9 @@ TEST_F(ResumeOptions, ChangeableOptionsAreReportedAndOthersRefusedTogether) {
   auto r = resolve_options({{"resume", path_}, {"lr", "0.005"}, {"epochs", "4"}, {"batch-size", "64"}});
   EXPECT_EQ(r.config.lr, 0.005);
   EXPECT_EQ(r.changes, (std::vector<std::string>{"--epochs: 10 -> 4", "--lr: 0.02 -> 0.005"}));
-  const auto msg = message_of([&] { resolve_options({{"resume", path_}, {"batch-size", "32"}, {"seed", "5"}}); });
+  const auto msg = message_of([&] {
+    resolve_options({{"resume", path_}, {"batch-size", "32"}, {"seed", "5"}});
+  });
   EXPECT_NE(msg.find("--batch-size (checkpoint 64, now 32)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("--seed (checkpoint 0, now 5)"), std::string::npos) << msg;
   // The same value in another spelling is no change.
