@@ -91,10 +91,7 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
   po::positional_options_description pos;
   pos.add("format", 1);
   auto p = parse("convert", desc, args, false, &pos);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   const auto format = kFormats.find(a.format);
   if (format == kFormats.end()) {
     std::vector<std::string> known;

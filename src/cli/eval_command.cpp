@@ -190,10 +190,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   EvalArgs a;
   const auto desc = eval_description(a);
   auto p = parse("eval", desc, args, true);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   TANDEM_USAGE_CHECK(a.batch > 0, "--batch must be positive, got ", a.batch);
   const auto rule = train::parse_ensemble_rule(a.ensemble);
   train::configure_threads(a.threads, comm);

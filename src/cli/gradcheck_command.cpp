@@ -87,10 +87,7 @@ int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm) {
   GradcheckArgs a;
   const auto desc = gradcheck_description(a);
   auto p = parse("gradcheck", desc, args, false);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   const auto& o = a.o;
   TANDEM_USAGE_CHECK(o.samples > 0 && o.directions > 0 && o.step > 0,
                      "--samples, --directions and --step must be positive");

@@ -36,10 +36,7 @@ int hessian_command(const std::vector<std::string>& args, dist::Comm& comm) {
     ("threads", po::value(&threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)");
   // clang-format on
   auto p = parse("hessian", desc, args, true);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   o.method = parse_enum<train::EigenMethod>(method, "--method");
   train::configure_threads(threads, comm);
   auto m = io::load_model(path);

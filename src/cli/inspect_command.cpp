@@ -92,10 +92,7 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm) {
   po::positional_options_description pos;
   pos.add("file", 1);
   auto p = parse("inspect", desc, args, false, &pos);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   TANDEM_USAGE_CHECK(!path.empty(), "no file given: tandem inspect FILE (a model file or checkpoint)");
   if (!comm.is_root()) return 0;
   auto m = io::load_model(path);

@@ -131,10 +131,7 @@ int list_command(const std::vector<std::string>& args, dist::Comm& comm) {
   po::positional_options_description positional;
   positional.add("kind", 1);
   const auto p = parse("list", desc, args, false, &positional);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   const auto it = kTables.find(kind);
   if (it == kTables.end()) {
     std::vector<std::string> kinds;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
@@ -47,6 +48,11 @@ Parsed parse(const std::string& command, const po::options_description& desc,
     throw UsageError(std::string(e.what()) + " (" + hint + ")");
   }
   return p;
+}
+
+int print_help(const po::options_description& desc, const dist::Comm& comm) {
+  if (comm.is_root()) std::cout << desc << "\n";
+  return 0;
 }
 
 po::typed_value<double>* number(double* target, double fallback) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tandem/dist/comm.hpp"
+
 namespace tandem::cli {
 
 namespace po = boost::program_options;
@@ -20,6 +22,9 @@ struct Parsed {
 Parsed parse(const std::string& command, const po::options_description& desc,
              const std::vector<std::string>& args, bool allow_config,
              const po::positional_options_description* positional = nullptr);
+
+// --help: rank 0 prints the options; returns the exit code 0.
+int print_help(const po::options_description& desc, const dist::Comm& comm);
 
 // A floating-point option whose --help shows its default as a person writes it ("0.05", not
 // "0.050000000000000003").

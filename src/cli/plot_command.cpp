@@ -111,10 +111,7 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
   PlotArgs a;
   const auto desc = plot_description(a);
   auto p = parse("plot", desc, args, false);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   if (!comm.is_root()) return 0;
   std::ifstream in(a.metrics);
   TANDEM_USAGE_CHECK(in.good(), "cannot read --metrics '", a.metrics,

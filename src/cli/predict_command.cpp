@@ -90,10 +90,7 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
   PredictArgs a;
   const auto desc = predict_description(a);
   auto p = parse("predict", desc, args, true);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   TANDEM_USAGE_CHECK(a.batch > 0, "--batch must be positive, got ", a.batch);
   train::configure_threads(a.threads, comm);
   model::BuildOptions build;

@@ -48,10 +48,7 @@ std::map<std::string, std::string> given_options(const po::variables_map& vm) {
 int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
   const auto desc = train_description();
   const auto p = parse("train", desc, args, true);
-  if (p.help) {
-    if (comm.is_root()) std::cout << desc << "\n";
-    return 0;
-  }
+  if (p.help) return print_help(desc, comm);
   const auto resolved = train::resolve_options(given_options(p.vm));
   if (comm.is_root())
     for (const auto& change : resolved.changes) std::cerr << "tandem: resume changes " << change << "\n";
