@@ -1,10 +1,10 @@
 #include "tandem/ops/conv.hpp"
-#include "tandem/core/multiversion.hpp"
 
 #include <algorithm>
 #include <cstring>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/blas.hpp"
 #include "tandem/tensor/kernels.hpp"
 

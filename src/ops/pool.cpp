@@ -1,7 +1,7 @@
 #include "tandem/ops/pool.hpp"
-#include "tandem/core/multiversion.hpp"
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::ops {

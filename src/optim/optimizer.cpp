@@ -1,10 +1,10 @@
 #include "tandem/optim/optimizer.hpp"
-#include "tandem/core/multiversion.hpp"
 
 #include <cmath>
 #include <cstdlib>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
 
 namespace tandem::optim {
 

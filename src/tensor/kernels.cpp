@@ -1,8 +1,9 @@
 #include "tandem/tensor/kernels.hpp"
-#include "tandem/core/multiversion.hpp"
 
 #include <algorithm>
 #include <cstring>
+
+#include "tandem/core/multiversion.hpp"
 
 namespace tandem::kernels {
 
