@@ -29,11 +29,11 @@ class SquaredGradientScaling final : public Optimizer {
   void prepare(int64_t n) override {
     if (static_cast<int64_t>(sum_sq_.size()) != n) sum_sq_.assign(n, 0.0f);
   }
-  void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
-    const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
+  void update(float* p, const float* g, const UpdateSlice& s) override {
+    const float l = static_cast<float>(s.lr), eps = static_cast<float>(config_.eps);
     const float keep = rmsprop_ ? static_cast<float>(config_.rho) : 1.0f;
     const float add = rmsprop_ ? 1.0f - keep : 1.0f;
-    scaled_step(p, sum_sq_.data(), g, b, e, keep, add, l, eps);
+    scaled_step(p, sum_sq_.data(), g, s.begin, s.end, keep, add, l, eps);
   }
 
  private:

@@ -23,7 +23,7 @@ class Adam final : public Optimizer {
  public:
   Adam(const OptimizerConfig& c, bool decoupled) : Optimizer(c), decoupled_(decoupled) {}
   std::string name() const override { return decoupled_ ? "adamw" : "adam"; }
-  bool decoupled_decay() const override { return decoupled_; }
+  DecayRule decay_rule() const override { return decoupled_ ? DecayRule::kDecoupled : DecayRule::kGradient; }
   std::vector<StateArray> state() override { return {{"m", &m_}, {"v", &v_}}; }
 
  protected:
@@ -33,13 +33,13 @@ class Adam final : public Optimizer {
       v_.assign(n, 0.0f);
     }
   }
-  void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
+  void update(float* p, const float* g, const UpdateSlice& s) override {
     const double t = static_cast<double>(steps_ + 1);
     const float b1 = static_cast<float>(config_.beta1), b2 = static_cast<float>(config_.beta2);
     const float c1 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta1, t)));
     const float c2 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta2, t)));
-    const float l = static_cast<float>(lr), eps = static_cast<float>(config_.eps);
-    adam_step(p, m_.data(), v_.data(), g, b, e, b1, b2, c1, c2, l, eps);
+    const float l = static_cast<float>(s.lr), eps = static_cast<float>(config_.eps);
+    adam_step(p, m_.data(), v_.data(), g, s.begin, s.end, b1, b2, c1, c2, l, eps);
   }
 
  private:

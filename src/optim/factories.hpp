@@ -13,6 +13,8 @@ std::unique_ptr<Optimizer> make_adam(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_adamw(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_adagrad(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_rmsprop(const OptimizerConfig& config);
+std::unique_ptr<Optimizer> make_lars(const OptimizerConfig& config);
+std::unique_ptr<Optimizer> make_lamb(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_lbfgs(const OptimizerConfig& config);
 
 }  // namespace tandem::optim

@@ -136,7 +136,7 @@ class WolfeSearch {
 
 Lbfgs::Lbfgs(const OptimizerConfig& c) : Optimizer(c) {}  // validate(c) checks the ranges
 
-void Lbfgs::update(float*, const float*, int64_t, int64_t, double) {
+void Lbfgs::update(float*, const float*, const UpdateSlice&) {
   throw Error(
       "lbfgs takes no stochastic steps: the trainer runs it through Lbfgs::iterate on the full batch");
 }

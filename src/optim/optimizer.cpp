@@ -21,20 +21,21 @@ TANDEM_MULTIVERSION void Optimizer::step(std::span<float> params, std::span<cons
   const int64_t n = static_cast<int64_t>(params.size());
   prepare(n);
   const float* g = grads.data();
-  const bool decoupled = decoupled_decay();
+  const bool decoupled = decay_rule() == DecayRule::kDecoupled;
+  const bool in_gradient = decay_rule() == DecayRule::kGradient;
   bool penalized = false;
   for (const auto& grp : groups_) {
     if (decoupled && grp.weight_decay != 0.0) {  // AdamW: p <- p (1 - lr wd), outside the gradient
       const auto shrink = static_cast<float>(1.0 - lr * grp.lr_scale * grp.weight_decay);
       for (int64_t i = grp.begin; i < grp.end; ++i) params[i] *= shrink;
     }
-    penalized = penalized || grp.l1 != 0.0 || (!decoupled && grp.weight_decay != 0.0);
+    penalized = penalized || grp.l1 != 0.0 || (in_gradient && grp.weight_decay != 0.0);
   }
   if (penalized) {
     if (static_cast<int64_t>(decayed_.size()) != n) decayed_.assign(n, 0.0f);
     std::copy(grads.begin(), grads.end(), decayed_.begin());
     for (const auto& grp : groups_) {
-      const float wd = decoupled ? 0.0f : static_cast<float>(grp.weight_decay),
+      const float wd = in_gradient ? static_cast<float>(grp.weight_decay) : 0.0f,
                   l1 = static_cast<float>(grp.l1);
       if (wd == 0.0f && l1 == 0.0f) continue;
       for (int64_t i = grp.begin; i < grp.end; ++i)
@@ -45,11 +46,12 @@ TANDEM_MULTIVERSION void Optimizer::step(std::span<float> params, std::span<cons
   // Each group at its own rate; the gaps between groups at lr.
   int64_t done = 0;
   for (const auto& grp : groups_) {
-    if (grp.begin > done) update(params.data(), g, done, grp.begin, lr);
-    if (grp.end > grp.begin) update(params.data(), g, grp.begin, grp.end, lr * grp.lr_scale);
+    if (grp.begin > done) update(params.data(), g, {done, grp.begin, lr, 0.0, true});
+    if (grp.end > grp.begin)
+      update(params.data(), g, {grp.begin, grp.end, lr * grp.lr_scale, grp.weight_decay, grp.adapt});
     done = grp.end;
   }
-  if (done < n) update(params.data(), g, done, n, lr);
+  if (done < n) update(params.data(), g, {done, n, lr, 0.0, true});
   ++steps_;
 }
 
@@ -75,6 +77,8 @@ void validate(const OptimizerConfig& c) {
   TANDEM_USAGE_CHECK(c.rho > 0 && c.rho < 1, "--rho must be in (0, 1), got ", c.rho);
   TANDEM_USAGE_CHECK(c.weight_decay >= 0, "--weight-decay must be >= 0, got ", c.weight_decay);
   TANDEM_USAGE_CHECK(c.l1 >= 0, "--l1 must be >= 0, got ", c.l1);
+  TANDEM_USAGE_CHECK(c.trust_coefficient > 0, "--trust-coefficient must be positive, got ",
+                     c.trust_coefficient);
   TANDEM_USAGE_CHECK(c.history >= 1, "--lbfgs-history must be >= 1, got ", c.history);
   TANDEM_USAGE_CHECK(c.tolerance >= 0, "--lbfgs-tol must be >= 0, got ", c.tolerance);
   TANDEM_USAGE_CHECK(c.max_evals >= 2,

@@ -1,4 +1,5 @@
 // --param-groups rules and the glob patterns they match parameter names with.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -6,6 +7,25 @@
 #include "tandem/optim/optimizer.hpp"
 
 namespace tandem::optim {
+namespace {
+
+// The keys a rule may set, and the field of GroupRule each one sets.
+struct Key {
+  const char* name;
+  double GroupRule::*field;
+};
+constexpr Key kKeys[] = {{"weight_decay", &GroupRule::weight_decay},
+                         {"l1", &GroupRule::l1},
+                         {"lr_scale", &GroupRule::lr_scale},
+                         {"adapt", &GroupRule::adapt}};
+
+std::string known_keys() {
+  std::string s;
+  for (const auto& k : kKeys) s += (s.empty() ? "" : ", ") + std::string(k.name);
+  return s;
+}
+
+}  // namespace
 
 std::vector<GroupRule> parse_group_rules(const std::string& text) {
   std::vector<GroupRule> rules;
@@ -28,22 +48,20 @@ std::vector<GroupRule> parse_group_rules(const std::string& text) {
       const size_t eq = kv.find('=');
       const std::string key = kv.substr(0, eq);
       TANDEM_USAGE_CHECK(eq != std::string::npos, "--param-groups rule '", rule, "': '", kv,
-                         "' is not key=value (keys: weight_decay, l1, lr_scale)");
+                         "' is not key=value (keys: ", known_keys(), ")");
       char* end = nullptr;
       const std::string value = kv.substr(eq + 1);
       const double v = std::strtod(value.c_str(), &end);
       TANDEM_USAGE_CHECK(!value.empty() && *end == '\0' && std::isfinite(v) && v >= 0,
                          "--param-groups rule '", rule, "': ", key, " needs a non-negative number, got '",
                          value, "'");
-      if (key == "weight_decay")
-        r.weight_decay = v;
-      else if (key == "l1")
-        r.l1 = v;
-      else if (key == "lr_scale")
-        r.lr_scale = v;
-      else
-        throw UsageError("--param-groups rule '" + rule + "': unknown key '" + key +
-                         "'; keys: weight_decay, l1, lr_scale");
+      const auto field =
+          std::find_if(std::begin(kKeys), std::end(kKeys), [&](const Key& k) { return key == k.name; });
+      TANDEM_USAGE_CHECK(field != std::end(kKeys), "--param-groups rule '", rule, "': unknown key '", key,
+                         "'; keys: ", known_keys());
+      TANDEM_USAGE_CHECK(field->field != &GroupRule::adapt || v == 0 || v == 1, "--param-groups rule '", rule,
+                         "': adapt is 0 or 1, got '", value, "'");
+      r.*(field->field) = v;
     }
     rules.push_back(r);
   }

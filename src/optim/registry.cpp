@@ -22,6 +22,10 @@ const Registry<OptimizerInfo>& optimizer_registry() {
        make_adagrad},
       {"rmsprop", {}, "G ← ρG + (1 − ρ)g²; p ← p − η·g/(√G + ε) (`--rho` ρ)",
        make_rmsprop},
+      {"lars", {}, "layer-wise trust ratio λ = η·‖w‖/(‖g‖ + wd·‖w‖) (`--trust-coefficient` η); v ← μv + lr·λ·(g + wd·w); w ← w − v",
+       make_lars},
+      {"lamb", {}, "Adam moments, u = m̂/(√v̂ + ε) + wd·w, w ← w − lr·‖w‖/‖u‖·u per tensor",
+       make_lamb},
       {"lbfgs", {}, "full batch: two-loop recursion, strong-Wolfe line search (`--lbfgs-*`)",
        make_lbfgs, true},
   });

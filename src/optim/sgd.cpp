@@ -44,12 +44,12 @@ class Sgd final : public Optimizer {
   void prepare(int64_t n) override {
     if (momentum_ && static_cast<int64_t>(v_.size()) != n) v_.assign(n, 0.0f);
   }
-  void update(float* p, const float* g, int64_t b, int64_t e, double lr) override {
-    const float l = static_cast<float>(lr), mu = static_cast<float>(config_.momentum);
+  void update(float* p, const float* g, const UpdateSlice& s) override {
+    const float l = static_cast<float>(s.lr), mu = static_cast<float>(config_.momentum);
     if (momentum_)
-      momentum_step(p, v_.data(), g, b, e, l, mu, nesterov_);
+      momentum_step(p, v_.data(), g, s.begin, s.end, l, mu, nesterov_);
     else
-      plain_step(p, g, b, e, l);
+      plain_step(p, g, s.begin, s.end, l);
   }
 
  private:

@@ -90,10 +90,11 @@ std::vector<OptionDef> make_table() {
            "samples, so results do not depend on the number of ranks"),
     option("lr", TANDEM_FIELD(lr), "learning rate", changeable),
     option("optimizer", TANDEM_FIELD(optimizer.name), optim::optimizer_registry().names(" | ")),
-    option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient mu: v <- mu v + g; p <- p - lr v (nesterov: p <- p - lr (g + mu v))"),
-    option("beta1", TANDEM_FIELD(optimizer.beta1), "adam, adamw: first-moment decay"),
-    option("beta2", TANDEM_FIELD(optimizer.beta2), "adam, adamw: second-moment decay"),
-    option("adam-eps", TANDEM_FIELD(optimizer.eps), "epsilon of adam, adamw, adagrad, rmsprop"),
+    option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient mu: v <- mu v + g; p <- p - lr v (nesterov: p <- p - lr (g + mu v); lars: "
+           "v <- mu v + lr lambda (g + wd w))"),
+    option("beta1", TANDEM_FIELD(optimizer.beta1), "adam, adamw, lamb: first-moment decay"),
+    option("beta2", TANDEM_FIELD(optimizer.beta2), "adam, adamw, lamb: second-moment decay"),
+    option("adam-eps", TANDEM_FIELD(optimizer.eps), "epsilon of adam, adamw, adagrad, rmsprop, lamb"),
     option("rho", TANDEM_FIELD(optimizer.rho), "rmsprop: decay of the squared-gradient average"),
     option("lbfgs-history", TANDEM_FIELD(optimizer.history), "lbfgs: curvature pairs kept"),
     option("lbfgs-tol", TANDEM_FIELD(optimizer.tolerance),
@@ -103,10 +104,13 @@ std::vector<OptionDef> make_table() {
            "L2 penalty: g <- g + wd w on weights (dense and conv kernels), not on biases or batch-norm "
            "gamma, beta; adamw: decoupled, p <- p - lr wd p"),
     option("l1", TANDEM_FIELD(optimizer.l1), "L1 penalty on weights: g += l1 sign(w)"),
+    option("trust-coefficient", TANDEM_FIELD(optimizer.trust_coefficient),
+           "lars: eta in the layer-wise trust ratio eta |w| / (|g| + wd |w|)"),
     option("param-groups", TANDEM_FIELD(param_groups),
            "per-tensor options overriding the defaults (weights: --weight-decay, --l1; biases and batch-norm: "
            "none), 'PATTERN:key=value,...;...' with PATTERN a glob over NODE.PARAM names and keys weight_decay, "
-           "l1, lr_scale; e.g. 'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'"),
+           "l1, lr_scale, adapt (0 or 1: lars and lamb scale by the trust ratio; weights 1, others 0); e.g. "
+           "'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'"),
     option("max-norm", TANDEM_FIELD(max_norm),
            "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)"),
     option("overfit-batches", TANDEM_FIELD(overfit_batches),

@@ -23,10 +23,12 @@ std::vector<optim::ParamGroup> parameter_groups(const graph::Graph& graph, const
       if (rules[r].weight_decay >= 0) g.weight_decay = rules[r].weight_decay;
       if (rules[r].l1 >= 0) g.l1 = rules[r].l1;
       if (rules[r].lr_scale >= 0) g.lr_scale = rules[r].lr_scale;
+      if (rules[r].adapt >= 0) g.adapt = rules[r].adapt > 0;
     }
     if (changed)
       custom += "\n  " + ref.name + ": weight_decay " + format_number(g.weight_decay) + ", l1 " +
-                format_number(g.l1) + ", lr_scale " + format_number(g.lr_scale);
+                format_number(g.l1) + ", lr_scale " + format_number(g.lr_scale) + ", adapt " +
+                (g.adapt ? "1" : "0");
     groups.push_back(g);
   }
   for (size_t r = 0; r < rules.size(); ++r) {

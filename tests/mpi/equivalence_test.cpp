@@ -201,6 +201,27 @@ TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRankOver20Steps) {
   expect_equivalent(fx.config(12), fx.config(12), 20, {1e-5, 1e-4});
 }
 
+// Layer-wise trust ratios come from the synchronized gradient: every rank computes the same
+// ratios, and N ranks step as one rank does. The CNN with batch norm has weights (adapted,
+// decayed) and biases and batch-norm parameters (neither).
+TEST(Equivalence, LarsAndLambMatchOneRankOver10Steps) {
+  Fixture fx(kCnnBn);
+  for (const char* name : {"lars", "lamb"}) {
+    SCOPED_TRACE(name);
+    auto c = fx.config(16);
+    c.optimizer.name = name;
+    c.optimizer.weight_decay = 1e-3;
+    c.optimizer.trust_coefficient = 0.02;
+    // Adam-type steps are ~g / |g| per element: a gradient that is zero up to rounding (which
+    // differs with the rank count) would take a full step either way, and did (5.7e-4 after 10
+    // steps with eps 1e-4). An eps far above rounding keeps such elements still (2e-6), so the
+    // comparison measures the optimizer, not that noise.
+    c.optimizer.eps = 1e-3;
+    c.lr = std::string(name) == "lars" ? 1.0 : 0.02;
+    expect_equivalent(c, c, 10, {1e-5, 1e-4});
+  }
+}
+
 TEST(Equivalence, BatchNormWithRanksHoldingNoSampleMatchesOneRank) {
   // A global batch equal to the rank count leaves 70 % ranks samples in the last batch (3 ranks:
   // 1, 4 ranks: 2), so the other ranks hold nothing there and still take part in the

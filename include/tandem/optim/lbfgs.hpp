@@ -36,7 +36,7 @@ class Lbfgs final : public Optimizer {
   LbfgsIteration iterate(std::span<float> x, double& f, std::span<float> g, const Objective& objective);
 
  protected:
-  void update(float*, const float*, int64_t, int64_t, double) override;
+  void update(float*, const float*, const UpdateSlice&) override;
   void prepare(int64_t n) override;
 
  private:

@@ -21,6 +21,8 @@ struct OptimizerConfig {
   // L2 penalty (wd/2)|w|^2 added to the loss (g += wd w); for adamw decoupled: p -= lr wd p.
   double weight_decay = 0.0;
   double l1 = 0.0;  // L1 penalty l1 |w| added to the loss: g += l1 sign(w)
+  // lars: the trust coefficient eta of lambda = eta |w| / (|g| + wd |w|) (You et al. 2017).
+  double trust_coefficient = 0.001;
   // lbfgs (full batch): curvature pairs kept, gradient tolerance, evaluations per line search.
   int64_t history = 10;
   double tolerance = 1e-5;  // stop when max |gradient component| falls below this
@@ -34,6 +36,23 @@ struct ParamGroup {
   double weight_decay = 0;  // L2 (or AdamW's decoupled decay)
   double l1 = 0;
   double lr_scale = 1;
+  bool adapt = true;  // lars, lamb: scale the step by the group's trust ratio (weights: yes)
+};
+
+// What one update call covers: a group's range of the arena, its rate (lr x lr_scale), its
+// weight decay (for optimizers that apply it themselves) and whether it adapts.
+struct UpdateSlice {
+  int64_t begin = 0, end = 0;
+  double lr = 0;
+  double weight_decay = 0;
+  bool adapt = true;
+};
+
+// Where an optimizer's weight decay goes.
+enum class DecayRule {
+  kGradient,   // L2: g <- g + wd w before the update (SGD, Adam, ...)
+  kDecoupled,  // p <- p (1 - lr wd) apart from the gradient (AdamW)
+  kInUpdate,   // the update uses UpdateSlice::weight_decay itself (LARS, LAMB)
 };
 
 // A weight tensor seen as rows (output units or filters) for the max-norm constraint.
@@ -55,8 +74,8 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   virtual std::string name() const = 0;
-  // One update with learning rate lr, each group with its own decay, L1 and lr multiplier;
-  // parameters outside every group get plain steps at lr.
+  // One update with learning rate lr, each group with its own decay, L1, lr multiplier and
+  // adaptation; parameters outside every group are one more slice, at lr without decay.
   void step(std::span<float> params, std::span<const float> grads, double lr);
   int64_t steps() const { return steps_; }
   void set_steps(int64_t steps) { steps_ = steps; }
@@ -69,10 +88,9 @@ class Optimizer {
 
  protected:
   explicit Optimizer(const OptimizerConfig& c) : config_(c) {}
-  // AdamW: weight decay shrinks the parameters directly instead of entering the gradient.
-  virtual bool decoupled_decay() const { return false; }
-  // Applies the update to [begin, end) with g already including weight decay.
-  virtual void update(float* p, const float* g, int64_t begin, int64_t end, double lr) = 0;
+  virtual DecayRule decay_rule() const { return DecayRule::kGradient; }
+  // Applies the update to [s.begin, s.end); g includes L1, and L2 decay under kGradient.
+  virtual void update(float* p, const float* g, const UpdateSlice& s) = 0;
   virtual void prepare(int64_t n) = 0;  // size the state once
   OptimizerConfig config_;
   int64_t steps_ = 0;
@@ -83,10 +101,11 @@ class Optimizer {
 };
 
 // --param-groups: "PATTERN:key=value,...;PATTERN:..." where PATTERN globs parameter names
-// (NODE.PARAM, * and ?) and keys are weight_decay, l1 and lr_scale. Later rules win.
+// (NODE.PARAM, * and ?) and keys are weight_decay, l1, lr_scale and adapt (0 or 1). Later
+// rules win.
 struct GroupRule {
   std::string pattern;
-  double weight_decay = -1, l1 = -1, lr_scale = -1;  // -1: not set by this rule
+  double weight_decay = -1, l1 = -1, lr_scale = -1, adapt = -1;  // -1: not set by this rule
 };
 std::vector<GroupRule> parse_group_rules(const std::string& text);
 bool glob_match(const std::string& pattern, const std::string& name);
