@@ -18,6 +18,11 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/progress", "epoch_seen", p.epoch_seen);
   v("/progress", "window_loss_sum", p.window_loss_sum);
   v("/progress", "window_seen", p.window_seen);
+  v("/progress", "epoch_grad_norm_sum", p.epoch_grad_norm_sum);
+  v("/progress", "epoch_grad_norm_steps", p.epoch_grad_norm_steps);
+  v("/progress", "epoch_clipped", p.epoch_clipped);
+  v("/progress", "window_grad_norm_sum", p.window_grad_norm_sum);
+  v("/progress", "window_grad_norm_steps", p.window_grad_norm_steps);
   v("/progress", "lr_scale", p.lr_scale);
   v("/progress", "best_metric", p.best_metric);
   v("/progress", "best_epoch", p.best_epoch);

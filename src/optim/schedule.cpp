@@ -21,8 +21,10 @@ class RegisteredSchedule final : public Schedule {
   }
   std::string name() const override { return info_.name; }
   double lr(double base, int64_t epoch, int64_t step) const override {
-    if (step < c_.warmup_steps)
-      return base * static_cast<double>(step + 1) / static_cast<double>(c_.warmup_steps);
+    if (step < c_.warmup_steps) {
+      const double ramp = static_cast<double>(step + 1) / static_cast<double>(c_.warmup_steps);
+      return base * (c_.warmup_start + (1.0 - c_.warmup_start) * ramp);
+    }
     const double t = std::min(1.0, static_cast<double>(step - c_.warmup_steps) / static_cast<double>(tau_));
     return info_.rate(c_, base, static_cast<double>(epoch), t);
   }
@@ -73,6 +75,17 @@ void validate(const ScheduleConfig& c) {
                      "--lr-final-fraction must be in [0, 1], got ", c.final_fraction);
   TANDEM_USAGE_CHECK(c.power > 0, "--lr-power must be positive, got ", c.power);
   TANDEM_USAGE_CHECK(c.warmup_steps >= 0, "--warmup-steps must be >= 0, got ", c.warmup_steps);
+  TANDEM_CHECK(c.warmup_start >= 0 && c.warmup_start <= 1, "warmup must start within [0, eta0]");
+}
+
+double scaled_lr(double lr, int64_t batch, LrScaling scaling, int64_t base_batch) {
+  const double k = static_cast<double>(batch) / static_cast<double>(base_batch);
+  switch (scaling) {
+    case LrScaling::kNone: return lr;
+    case LrScaling::kLinear: return lr * k;
+    case LrScaling::kSqrt: return lr * std::sqrt(k);
+  }
+  return lr;
 }
 
 std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& c) {

@@ -40,6 +40,11 @@ void check_optimization_options(const TrainConfig& c) {
   optim::validate(c.schedule);
   optim::parse_group_rules(c.param_groups);
   TANDEM_USAGE_CHECK(c.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", c.max_norm);
+  TANDEM_USAGE_CHECK(c.clip_grad_norm >= 0, "--clip-grad-norm must be >= 0 (0: off), got ", c.clip_grad_norm);
+  TANDEM_USAGE_CHECK(c.base_batch >= 1, "--base-batch must be >= 1, got ", c.base_batch);
+  TANDEM_USAGE_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
+  TANDEM_USAGE_CHECK(c.warmup_epochs == 0 || c.schedule.warmup_steps == 0,
+                     "give --warmup-epochs or --warmup-steps, not both");
   TANDEM_USAGE_CHECK(c.overfit_batches >= 0, "--overfit-batches must be >= 0, got ", c.overfit_batches);
 }
 

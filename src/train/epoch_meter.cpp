@@ -23,6 +23,11 @@ void EpochMeter::save(io::TrainProgress& p, dist::Comm& comm) const {
   p.epoch_seen = seen_;
   p.window_loss_sum = sums[2];
   p.window_seen = sums[3];
+  p.epoch_grad_norm_sum = norms_.sum;
+  p.epoch_grad_norm_steps = norms_.steps;
+  p.epoch_clipped = norms_.clipped;
+  p.window_grad_norm_sum = window_norms_.sum;
+  p.window_grad_norm_steps = window_norms_.steps;
 }
 
 void EpochMeter::restore(const io::TrainProgress& p, const dist::Comm& comm) {
@@ -32,6 +37,8 @@ void EpochMeter::restore(const io::TrainProgress& p, const dist::Comm& comm) {
   correct_ = root ? p.epoch_correct : 0;
   window_loss_ = root ? p.window_loss_sum : 0;
   window_seen_ = root ? p.window_seen : 0;
+  norms_ = {p.epoch_grad_norm_sum, p.epoch_grad_norm_steps, p.epoch_clipped};  // every rank's own
+  window_norms_ = {p.window_grad_norm_sum, p.window_grad_norm_steps, 0};
 }
 
 }  // namespace tandem::train

@@ -113,6 +113,9 @@ std::vector<OptionDef> make_table() {
            "'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'"),
     option("max-norm", TANDEM_FIELD(max_norm),
            "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)"),
+    option("clip-grad-norm", TANDEM_FIELD(clip_grad_norm),
+           "scale the gradient (synchronized, all parameters) down to this norm when above it; the norm "
+           "before clipping goes to the metrics and step lines (0: off)"),
     option("overfit-batches", TANDEM_FIELD(overfit_batches),
            "sanity check: train on the first N batches only, every epoch, without weight decay, L1, max-norm, "
            "augmentation or dropout; the training loss should go to ~0 (0: off)"),
@@ -127,6 +130,15 @@ std::vector<OptionDef> make_table() {
     option("lr-power", TANDEM_FIELD(schedule.power), "polynomial: exponent", changeable),
     option("warmup-steps", TANDEM_FIELD(schedule.warmup_steps),
            "linear warmup from --lr/N to --lr over the first N steps, before any schedule", changeable),
+    option("lr-scaling", TANDEM_FIELD(lr_scaling),
+           "the rate for the global batch B (x --accumulate) from --lr, tuned at --base-batch B0: " +
+               enum_help(optim::LrScaling{}), changeable),
+    option("base-batch", TANDEM_FIELD(base_batch), "--lr-scaling: the global batch B0 --lr is meant for",
+           changeable),
+    option("warmup-epochs", TANDEM_FIELD(warmup_epochs),
+           "gradual warmup (Goyal et al.): linear from --lr to the --lr-scaling rate over the first E epochs "
+           "(fractions allowed), before any schedule; without scaling, from --lr/W as --warmup-steps",
+           changeable),
     option("seed", TANDEM_FIELD(seed), "seeds initialization, shuffling, the validation split, dropout masks and augmentation"),
     option("threads", TANDEM_FIELD(threads), "OpenBLAS threads per rank; 0 divides the node's cores among the ranks on that node (found "
            "with MPI_Comm_split_type); may differ between nodes", changeable),

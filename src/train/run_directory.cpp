@@ -18,12 +18,27 @@ void write_line(std::ofstream& jsonl, std::ofstream& csv, const std::string& lin
   csv.flush();
 }
 
+constexpr const char* kStepColumns[] = {"epoch", "step", "train_loss", "lr", "grad_norm"};
+
+// A steps.csv row: the columns above, empty where the line lacks one.
 std::string step_csv_row(const std::string& line) {
   const auto v = parse_metrics_line(line);
-  char row[160];
-  std::snprintf(row, sizeof row, "%.0f,%.0f,%.10g,%.10g", v.at("epoch"), v.at("step"), v.at("train_loss"),
-                v.at("lr"));
+  std::string row;
+  for (const char* column : kStepColumns) {
+    if (!row.empty() || column != kStepColumns[0]) row += ",";
+    if (const auto it = v.find(column); it != v.end()) {
+      char value[40];
+      std::snprintf(value, sizeof value, "%.10g", it->second);
+      row += value;
+    }
+  }
   return row;
+}
+
+std::string step_csv_header() {
+  std::string h;
+  for (const char* column : kStepColumns) h += (h.empty() ? "" : ",") + std::string(column);
+  return h;
 }
 
 }  // namespace
@@ -48,7 +63,7 @@ void RunDirectory::open(const std::vector<std::string>& history, bool steps_log,
     old.close();
     steps_.open(out_ + "/steps.jsonl", std::ios::trunc);
     steps_csv_.open(out_ + "/steps.csv", std::ios::trunc);
-    steps_csv_ << "epoch,step,train_loss,lr\n";
+    steps_csv_ << step_csv_header() << "\n";
     for (const auto& line : kept) append_step(line);
   }
   // Checkpoints already in OUT (a resumed run) are rotated like new ones.

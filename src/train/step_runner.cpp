@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
 
 namespace tandem::train {
 
@@ -49,6 +50,19 @@ StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t 
   return r;
 }
 
+void StepRunner::clip(Result& r, int64_t step) {
+  // The synchronized gradient: the same norm, and the same clipping, on every rank.
+  auto grads = model_.graph.grads();
+  const auto n = static_cast<int64_t>(grads.size());
+  r.grad_norm = std::sqrt(kernels::sum_squares(grads.data(), n));
+  TANDEM_CHECK(std::isfinite(r.grad_norm), "the gradient norm became ", r.grad_norm, " at global step ", step,
+               "; lower --lr, or clip with --clip-grad-norm");
+  if (options_.clip_grad_norm > 0 && r.grad_norm > options_.clip_grad_norm) {
+    kernels::scale(grads.data(), n, static_cast<float>(options_.clip_grad_norm / r.grad_norm));
+    r.clipped = true;
+  }
+}
+
 StepRunner::Result StepRunner::step(std::span<const int64_t> ids, int64_t global, int64_t epoch, double lr,
                                     int64_t step) {
   auto& g = model_.graph;
@@ -66,6 +80,7 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, int64_t global
   sync_.finish();
   TANDEM_CHECK(std::isfinite(total.loss), "the training loss became ", total.loss, " at global step ", step,
                " (epoch ", epoch + 1, "); lower --lr or check the data");
+  if (options_.measure_grad_norm) clip(total, step);
   optimizer_.step(g.params(), g.grads(), lr);
   if (options_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, options_.max_norm);
   return total;

@@ -31,7 +31,7 @@ std::string fixed(double v, int digits) {
 }  // namespace
 
 double Trainer::lr_for(int64_t epoch) const {
-  return schedule_->lr(config_.lr, epoch, progress_.global_step) * callbacks_->lr_scale();
+  return schedule_->lr(base_lr_, epoch, progress_.global_step) * callbacks_->lr_scale();
 }
 
 StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
@@ -95,6 +95,7 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
     const auto r = run_step(shard, sampler.batch_size(b), epoch);
     if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
     meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
+    meter_.add_grad_norm(r.grad_norm, r.clipped);
     done.trained += global;
     progress_.batch = b + 1;
     display_.update(b + 1, done.trained / (now() - t0), meter_.running_loss(comm_.size()));
@@ -129,6 +130,10 @@ EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const E
   r.seconds = done.seconds;
   r.samples_per_s = done.trained / done.seconds;
   r.grad_wait_s = sync_->wait_seconds();
+  if (const auto& norms = meter_.epoch_grad_norms(); norms.steps > 0) {
+    r.grad_norm = norms.mean();
+    r.clipped = norms.clipped / norms.steps;
+  }
   return r;
 }
 
@@ -170,6 +175,7 @@ void Trainer::log_steps(int64_t epoch) {
       .add("step", progress_.global_step)
       .add("train_loss", mean)
       .add("lr", lr_for(epoch));
+  if (const auto norms = meter_.take_window_grad_norms(); norms.steps > 0) o.add("grad_norm", norms.mean());
   dir_->append_step(o.str());
 }
 

@@ -1,9 +1,11 @@
 // Trainer setup: data and model loaded and checked against each other and across ranks, the
 // training parts built, and a checkpoint restored.
 #include <algorithm>
+#include <cmath>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/log.hpp"
+#include "tandem/core/strings.hpp"
 #include "tandem/data/preprocess.hpp"
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
@@ -107,6 +109,15 @@ void Trainer::build_training_parts() {
   const int64_t per_epoch =
       config_.drop_last ? train_.size() / step_batch : (train_.size() + step_batch - 1) / step_batch;
   config_.schedule.total_steps = per_epoch * config_.epochs;
+  // The rate for this batch; Goyal's warmup climbs to it from --lr over --warmup-epochs.
+  base_lr_ = optim::scaled_lr(config_.lr, step_batch, config_.lr_scaling, config_.base_batch);
+  if (config_.warmup_epochs > 0) {
+    config_.schedule.warmup_steps =
+        std::max<int64_t>(1, std::llround(config_.warmup_epochs * static_cast<double>(per_epoch)));
+    // From the unscaled rate (Goyal et al.); without scaling, from --lr / W as --warmup-steps does.
+    config_.schedule.warmup_start =
+        config_.lr_scaling == optim::LrScaling::kNone ? 0.0 : std::min(1.0, config_.lr / base_lr_);
+  }
   schedule_ = optim::make_schedule(config_.schedule);
 
   const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
@@ -122,6 +133,8 @@ void Trainer::build_training_parts() {
   step.dropout = config_.overfit_batches == 0;
   step.max_norm = config_.max_norm;
   step.overlap_sync = comm_.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed;
+  step.clip_grad_norm = config_.clip_grad_norm;
+  step.measure_grad_norm = config_.clip_grad_norm > 0;
   runner_ = std::make_unique<StepRunner>(*model_, *feed_, *augmenter_, *optimizer_, *sync_, step,
                                          weighted_loss_.get(), hard_examples_.get());
   const Metric monitor = config_.monitor != Metric::kAuto ? config_.monitor
@@ -194,6 +207,13 @@ void Trainer::describe_layout() const {
   log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
              model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ",
              enum_name(config_.bn_sync));
+  if (config_.lr_scaling != optim::LrScaling::kNone || config_.warmup_epochs > 0)
+    log::infof("learning rate ", base_lr_, " (--lr ", config_.lr, ", ", enum_name(config_.lr_scaling),
+               " scaling for global batch ", config_.step_batch(), " from --base-batch ", config_.base_batch,
+               ")",
+               config_.warmup_epochs > 0 ? "; warmup from " + format_number(config_.lr) + " over " +
+                                               std::to_string(config_.schedule.warmup_steps) + " steps"
+                                         : std::string());
   log::infof("model ", config_.model.empty() ? spec_.source : config_.model, ": ",
              model_->graph.param_count(), " parameters; data ", config_.data, ": ", train_.size(),
              " train / ", val_.size(), " validation / ", test_.size(), " test samples of shape ",

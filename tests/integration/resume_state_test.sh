@@ -5,7 +5,8 @@
 #   - early stopping's best weights (restored when it stops: final.h5 must equal best.h5);
 #   - the --hard-examples loss tables (they decide which samples later batches draw);
 #   - each rank's own running statistics under --bn-sync local (averaged only at epoch end);
-#   - the --log-every-steps window when the checkpoint falls between two step lines.
+#   - the --log-every-steps window when the checkpoint falls between two step lines (its loss
+#     and, with --clip-grad-norm, its gradient norms).
 # Before these went into checkpoints, every case below ended differently after a resume.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
@@ -76,7 +77,7 @@ done
 # 2,000 samples in batches of 64: the checkpoint at step 45 falls mid-epoch 2 and between the
 # step lines of 40 and 50.
 local_bn=(--data "$data" --model "$src/launch/models/mlp-bn.model" --train-limit 2000 --test-limit 500
-          --bn-sync local --log-every-steps 10 --lr 0.05 --epochs 3 --batch-size 64 --threads 1)
+          --bn-sync local --log-every-steps 10 --clip-grad-norm 1 --lr 0.05 --epochs 3 --batch-size 64 --threads 1)
 name=local_bn_np2 dir=$work/local_bn_np2
 stop_and_resume "$name" 2 45 "${local_bn[@]}"
 check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params

@@ -222,6 +222,14 @@ TEST(Equivalence, LarsAndLambMatchOneRankOver10Steps) {
   }
 }
 
+// The global gradient norm is that of the synchronized gradient: every rank clips alike.
+TEST(Equivalence, ClippedStepsMatchOneRank) {
+  Fixture fx(kMlp);
+  auto c = fx.config(16);
+  c.clip_grad_norm = 1e-3;  // far below the gradient norm of an untrained net: every step clipped
+  expect_equivalent(c, c, 5, {});
+}
+
 TEST(Equivalence, BatchNormWithRanksHoldingNoSampleMatchesOneRank) {
   // A global batch equal to the rank count leaves 70 % ranks samples in the last batch (3 ranks:
   // 1, 4 ranks: 2), so the other ranks hold nothing there and still take part in the

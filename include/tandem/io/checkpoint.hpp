@@ -34,6 +34,10 @@ struct TrainProgress {
   double epoch_loss_sum = 0, epoch_correct = 0, epoch_seen = 0;
   // --log-every-steps: the training-loss sum and samples since the last step line (all ranks).
   double window_loss_sum = 0, window_seen = 0;
+  // Gradient norms (--clip-grad-norm): their sum, the steps measured and clipped, for the epoch
+  // and the window (the same on every rank).
+  double epoch_grad_norm_sum = 0, epoch_grad_norm_steps = 0, epoch_clipped = 0;
+  double window_grad_norm_sum = 0, window_grad_norm_steps = 0;
   double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
   double best_metric = 0;
   int64_t best_epoch = 0;  // 0: none yet

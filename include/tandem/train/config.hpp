@@ -69,8 +69,12 @@ struct TrainConfig {
   optim::OptimizerConfig optimizer;
   std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)
+  double clip_grad_norm = 0;    // global gradient-norm clipping (0: off)
   int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)
   optim::ScheduleConfig schedule;
+  optim::LrScaling lr_scaling = optim::LrScaling::kNone;  // the rate follows the global batch
+  int64_t base_batch = 256;                               // the batch --lr is meant for
+  double warmup_epochs = 0;  // Goyal's gradual warmup: from --lr to the scaled rate over E epochs
   // Lifecycle.
   std::string resume;  // checkpoint to continue from ("" starts afresh)
   Every checkpoint_every{Every::Unit::kEpochs, 1};

@@ -22,6 +22,9 @@ struct EpochRecord {
   double seconds = 0;  // training time of the epoch, evaluation excluded
   double samples_per_s = 0;
   double grad_wait_s = 0;  // time steps waited for gradient synchronization (this rank)
+  // With --clip-grad-norm: the mean global gradient norm before clipping, and the fraction of
+  // the epoch's steps it clipped.
+  std::optional<double> grad_norm, clipped;
 
   // The metrics.jsonl line.
   std::string json() const;

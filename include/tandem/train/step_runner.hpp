@@ -20,11 +20,13 @@
 namespace tandem::train {
 
 struct StepOptions {
-  int64_t accumulate = 1;     // micro-batches per step (every rank runs all, some maybe empty)
-  uint64_t seed = 0;          // keys dropout masks with (epoch, sample, node)
-  bool dropout = true;        // false: dropout is the identity (--overfit-batches)
-  double max_norm = 0;        // 0: no constraint
-  bool overlap_sync = false;  // start bucket allreduces during backward (bucketed, several ranks)
+  int64_t accumulate = 1;          // micro-batches per step (every rank runs all, some maybe empty)
+  uint64_t seed = 0;               // keys dropout masks with (epoch, sample, node)
+  bool dropout = true;             // false: dropout is the identity (--overfit-batches)
+  double max_norm = 0;             // 0: no constraint
+  bool overlap_sync = false;       // start bucket allreduces during backward (bucketed, several ranks)
+  bool measure_grad_norm = false;  // the global gradient norm of every step (costs a pass over it)
+  double clip_grad_norm = 0;       // scale the gradient down to this norm when above (0: off)
 };
 
 class StepRunner {
@@ -36,8 +38,10 @@ class StepRunner {
              HardExampleTable* hard);
 
   struct Result {
-    double loss = 0;     // this rank's summed loss
-    double correct = 0;  // this rank's correct predictions
+    double loss = 0;        // this rank's summed loss
+    double correct = 0;     // this rank's correct predictions
+    double grad_norm = -1;  // of the synchronized gradient, before clipping (-1: not measured)
+    bool clipped = false;
   };
   // One step on this rank's rows `ids` of a global batch of `global` samples, during `epoch`
   // (0-based), at learning rate lr; `step` (1-based) names the step in messages. All ranks call it.
@@ -50,6 +54,8 @@ class StepRunner {
 
  private:
   Result micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last);
+  // The global gradient norm into r, and --clip-grad-norm applied.
+  void clip(Result& r, int64_t step);
 
   model::Model& model_;
   DataFeed& feed_;

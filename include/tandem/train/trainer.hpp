@@ -117,6 +117,7 @@ class Trainer {
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
+  double base_lr_ = 0;  // --lr scaled for the global batch (--lr-scaling)
   double full_loss_ = 0,
          full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
 };

@@ -171,6 +171,26 @@ TEST(Schedules, FormulasAtKnownPoints) {
   EXPECT_NEAR(at("linear", 0, 5), 0.101, 1e-15);
 }
 
+// Goyal et al.: the rate scales with the batch, and the warmup climbs from the unscaled rate.
+TEST(Schedules, LinearAndSquareRootScalingWithGradualWarmup) {
+  using optim::LrScaling;
+  EXPECT_DOUBLE_EQ(optim::scaled_lr(0.1, 8192, LrScaling::kLinear, 256), 3.2);
+  EXPECT_DOUBLE_EQ(optim::scaled_lr(0.1, 1024, LrScaling::kSqrt, 256), 0.2);
+  EXPECT_DOUBLE_EQ(optim::scaled_lr(0.1, 64, LrScaling::kLinear, 256), 0.025);
+  EXPECT_DOUBLE_EQ(optim::scaled_lr(0.1, 8192, LrScaling::kNone, 256), 0.1);
+  optim::ScheduleConfig c;
+  c.total_steps = 100;
+  c.warmup_steps = 20;
+  c.warmup_start = 0.25;  // from 0.1 to the 4x scaled 0.4
+  auto s = optim::make_schedule(c);
+  EXPECT_NEAR(s->lr(0.4, 0, 0), 0.4 * (0.25 + 0.75 * 1 / 20.0), 1e-15);
+  EXPECT_NEAR(s->lr(0.4, 0, 9), 0.4 * (0.25 + 0.75 * 10 / 20.0), 1e-15);
+  EXPECT_NEAR(s->lr(0.4, 0, 19), 0.4, 1e-15);
+  EXPECT_NEAR(s->lr(0.4, 1, 20), 0.4, 1e-15);
+  for (int64_t step = 1; step < 20; ++step)  // linear: equal increments
+    EXPECT_NEAR(s->lr(0.4, 0, step) - s->lr(0.4, 0, step - 1), 0.4 * 0.75 / 20, 1e-15);
+}
+
 TEST(Schedules, WarmupIsALinearPrefix) {
   optim::ScheduleConfig c;
   c.name = "cosine";
