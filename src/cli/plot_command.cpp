@@ -46,6 +46,7 @@ po::options_description plot_description(PlotArgs& a) {
 struct DataTable {
   int64_t rows = 0;
   bool has_val = false;
+  bool has_gns = false;  // the gradient noise scale was measured (--gns-every)
 };
 
 // The epoch lines of metrics.jsonl as gnuplot columns (epoch, losses, accuracies, lr; NaN
@@ -53,7 +54,7 @@ struct DataTable {
 DataTable write_data(std::istream& in, const std::string& dat) {
   std::ofstream d(dat);
   const char* cols[] = {"epoch",          "train_loss",   "val_loss",      "test_loss",
-                        "train_accuracy", "val_accuracy", "test_accuracy", "lr"};
+                        "train_accuracy", "val_accuracy", "test_accuracy", "lr", "gns", "grad_norm"};
   DataTable t;
   for (std::string line; std::getline(in, line);) {
     if (line.find('{') == std::string::npos) continue;
@@ -65,6 +66,7 @@ DataTable write_data(std::istream& in, const std::string& dat) {
     }
     d << '\n';
     t.has_val = t.has_val || v.count("val_loss");
+    t.has_gns = t.has_gns || v.count("gns");
     ++t.rows;
   }
   d.close();
@@ -72,7 +74,8 @@ DataTable write_data(std::istream& in, const std::string& dat) {
 }
 
 // The gnuplot script: loss, accuracy and learning rate panels of one PNG.
-void write_script(const std::string& script, const std::string& dat, const PlotArgs& a, bool has_val) {
+void write_script(const std::string& script, const std::string& dat, const PlotArgs& a, const DataTable& t) {
+  const bool has_val = t.has_val;
   std::ofstream gp(script);
   gp << "set terminal png size 1400,1000 font ',11'\n"
      << "set output " << quoted(a.out) << "\n"
@@ -86,7 +89,11 @@ void write_script(const std::string& script, const std::string& dat, const PlotA
      << (has_val ? ", '' using 1:6 with linespoints title 'validation'" : "")
      << ", '' using 1:7 with linespoints title 'test'\n"
      << "set title 'learning rate'\nset logscale y\nplot " << quoted(dat)
-     << " using 1:8 with steps title 'lr'\nunset multiplot\n";
+     << " using 1:8 with steps title 'lr'\n";
+  if (t.has_gns)  // McCandlish et al.: B_simple predicts the critical batch size
+    gp << "set title 'gradient noise scale B_{simple} = tr(Σ)/|G|^2'\nset key top left\nplot " << quoted(dat)
+       << " using 1:9 with linespoints title 'B_{simple} (samples)'\n";
+  gp << "unset multiplot\n";
   gp.close();
 }
 
@@ -122,7 +129,7 @@ int plot_command(const std::vector<std::string>& args, dist::Comm& comm) {
   const auto table = write_data(in, dat);
   TANDEM_USAGE_CHECK(table.rows > 0, "'", a.metrics, "' holds no epoch lines yet");
   if (a.title.empty()) a.title = std::filesystem::path(a.metrics).parent_path().string();
-  write_script(script, dat, a, table.has_val);
+  write_script(script, dat, a, table);
   run_gnuplot(tmp, script, a.out);
   std::printf("wrote %s: %lld epoch(s) from %s\n", a.out.c_str(), static_cast<long long>(table.rows),
               a.metrics.c_str());

@@ -106,23 +106,47 @@ std::span<const int32_t> Sampler::batch_counts(int64_t b) const {
   return {epoch_counts_.data() + b * classes(), static_cast<size_t>(classes())};
 }
 
+void Sampler::deal(int64_t b, int64_t shares) {
+  slice_sizes_.resize(static_cast<size_t>(shares));
+  for (int64_t r = 0; r < shares; ++r)
+    slice_sizes_[r] = slice_size(batch_size(b), static_cast<int>(r), static_cast<int>(shares));
+  split_.resize(static_cast<size_t>(shares * classes()));
+  splitter_.split(batch_counts(b), slice_sizes_, split_);
+}
+
 std::span<const int64_t> Sampler::shard(int64_t b, int rank, int ranks) {
   TANDEM_CHECK(ranks > 0 && rank >= 0 && rank < ranks, "shard: rank ", rank, " of ", ranks);
+  deal(b, ranks);
+  shard_.clear();
+  append_share(b, rank);
+  return shard_;
+}
+
+std::span<const int64_t> Sampler::micro_shards(int64_t b, int rank, int ranks, int64_t k,
+                                               std::vector<int64_t>& bounds) {
+  TANDEM_CHECK(ranks > 0 && rank >= 0 && rank < ranks && k >= 1, "micro_shards: rank ", rank, " of ", ranks,
+               ", ", k, " micro-batches");
+  deal(b, ranks * k);
+  shard_.clear();
+  bounds.resize(static_cast<size_t>(k + 1));
+  bounds[0] = 0;
+  for (int64_t m = 0; m < k; ++m) {
+    append_share(b, rank * k + m);
+    bounds[m + 1] = static_cast<int64_t>(shard_.size());
+  }
+  return shard_;
+}
+
+void Sampler::append_share(int64_t b, int64_t share) {
   const int64_t classes = this->classes();
   const auto counts = batch_counts(b);
-  slice_sizes_.resize(ranks);
-  for (int r = 0; r < ranks; ++r) slice_sizes_[r] = slice_size(batch_size(b), r, ranks);
-  split_.resize(static_cast<size_t>(ranks) * classes);
-  splitter_.split(counts, slice_sizes_, split_);
-  shard_.clear();
   const int64_t* group = order_.data() + batch_begin_[b];  // class c's group starts here
   for (int64_t c = 0; c < classes; ++c) {
     int64_t skip = 0;
-    for (int r = 0; r < rank; ++r) skip += split_[r * classes + c];
-    shard_.insert(shard_.end(), group + skip, group + skip + split_[rank * classes + c]);
+    for (int64_t r = 0; r < share; ++r) skip += split_[r * classes + c];
+    shard_.insert(shard_.end(), group + skip, group + skip + split_[share * classes + c]);
     group += counts[c];
   }
-  return shard_;
 }
 
 }  // namespace tandem::data

@@ -23,6 +23,9 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/progress", "epoch_clipped", p.epoch_clipped);
   v("/progress", "window_grad_norm_sum", p.window_grad_norm_sum);
   v("/progress", "window_grad_norm_steps", p.window_grad_norm_steps);
+  v("/progress", "gns_ema_g2", p.gns_ema_g2);
+  v("/progress", "gns_ema_trace", p.gns_ema_trace);
+  v("/progress", "gns_steps", p.gns_steps);
   v("/progress", "lr_scale", p.lr_scale);
   v("/progress", "best_metric", p.best_metric);
   v("/progress", "best_epoch", p.best_epoch);

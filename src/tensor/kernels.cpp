@@ -56,9 +56,38 @@ double sum(const float* x, int64_t n) {
   return total;
 }
 
-double sum_squares(const float* x, int64_t n) {
+// Eight independent double lanes: vectorizable without reassociating one sum, and no chain
+// of dependent additions (a single accumulator ran at ~4 cycles per element: a gradient
+// norm then cost a tenth of an MLP step).
+TANDEM_MULTIVERSION double sum_squares(const float* x, int64_t n) {
+  constexpr int kLanes = 8;
+  double lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lane[j] += static_cast<double>(x[i + j]) * x[i + j];
   double s = 0;
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  for (const double v : lane) s += v;
+  return s;
+}
+
+TANDEM_MULTIVERSION double sum_squares_of_change(const float* x, float* previous, int64_t n) {
+  constexpr int kLanes = 8;
+  double lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const float d = x[i + j] - previous[i + j];
+      lane[j] += static_cast<double>(d) * d;
+      previous[i + j] = x[i + j];
+    }
+  double s = 0;
+  for (; i < n; ++i) {
+    const float d = x[i] - previous[i];
+    s += static_cast<double>(d) * d;
+    previous[i] = x[i];
+  }
+  for (const double v : lane) s += v;
   return s;
 }
 

@@ -41,6 +41,8 @@ void check_optimization_options(const TrainConfig& c) {
   optim::parse_group_rules(c.param_groups);
   TANDEM_USAGE_CHECK(c.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", c.max_norm);
   TANDEM_USAGE_CHECK(c.clip_grad_norm >= 0, "--clip-grad-norm must be >= 0 (0: off), got ", c.clip_grad_norm);
+  TANDEM_USAGE_CHECK(c.gns_every >= 0, "--gns-every must be >= 0 (0: never), got ", c.gns_every);
+  TANDEM_USAGE_CHECK(c.gns_ema >= 0 && c.gns_ema < 1, "--gns-ema must be in [0, 1), got ", c.gns_ema);
   TANDEM_USAGE_CHECK(c.base_batch >= 1, "--base-batch must be >= 1, got ", c.base_batch);
   TANDEM_USAGE_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
   TANDEM_USAGE_CHECK(c.warmup_epochs == 0 || c.schedule.warmup_steps == 0,

@@ -116,6 +116,11 @@ std::vector<OptionDef> make_table() {
     option("clip-grad-norm", TANDEM_FIELD(clip_grad_norm),
            "scale the gradient (synchronized, all parameters) down to this norm when above it; the norm "
            "before clipping goes to the metrics and step lines (0: off)"),
+    option("gns-every", TANDEM_FIELD(gns_every),
+           "measure the gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish et al.) every N steps, "
+           "from the ranks' shares (or on one rank the --accumulate micro-batches) against the global batch "
+           "(0: never)", changeable),
+    option("gns-ema", TANDEM_FIELD(gns_ema), "decay of the noise scale's moving averages, per measured step"),
     option("overfit-batches", TANDEM_FIELD(overfit_batches),
            "sanity check: train on the first N batches only, every epoch, without weight decay, L1, max-norm, "
            "augmentation or dropout; the training loss should go to ~0 (0: off)"),

@@ -1,5 +1,6 @@
 #include "tandem/train/step_runner.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "tandem/core/error.hpp"
@@ -9,7 +10,7 @@ namespace tandem::train {
 
 StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter,
                        optim::Optimizer& optimizer, dist::GradientSync& sync, const StepOptions& options,
-                       ops::Loss* weighted_first, HardExampleTable* hard)
+                       ops::Loss* weighted_first, HardExampleTable* hard, NoiseScale* noise, dist::Comm* comm)
     : model_(model),
       feed_(feed),
       augmenter_(augmenter),
@@ -17,7 +18,11 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
       sync_(sync),
       options_(options),
       weighted_first_(weighted_first),
-      hard_(hard) {
+      hard_(hard),
+      noise_(options.gns_every > 0 ? noise : nullptr),
+      comm_(comm) {
+  TANDEM_CHECK(!noise_ || comm_, "StepRunner: the noise scale needs the communicator");
+  if (noise_ && options.gns_micro_batches) previous_grads_.resize(model.graph.grads().size());
   for (const auto& ref : model.graph.param_refs())
     if (ref.spec.decay) {
       const int64_t rows = ref.spec.shape[0];
@@ -50,6 +55,24 @@ StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t 
   return r;
 }
 
+void StepRunner::measure_micro_batch(int64_t count, int64_t global) {
+  // The micro-batch's mean gradient is global / count times its part of the arena.
+  const auto grads = model_.graph.grads();
+  const auto n = static_cast<int64_t>(grads.size());
+  // The micro-batch's part is the arena's change since the previous micro-batch.
+  const double sq = kernels::sum_squares_of_change(grads.data(), previous_grads_.data(), n);
+  const double scale = static_cast<double>(global) / static_cast<double>(count);
+  if (count > 0) noise_->add_small(static_cast<double>(count), scale * scale * sq);
+}
+
+void StepRunner::end_noise_step(const Result& r, int64_t count, int64_t global) {
+  if (!options_.gns_micro_batches && count > 0) {  // this rank's share: global / count times its part
+    const double scale = static_cast<double>(global) / static_cast<double>(count);
+    noise_->add_small(static_cast<double>(count), scale * scale * sync_.local_sq_norm());
+  }
+  noise_->end_step(static_cast<double>(global), r.grad_norm * r.grad_norm, *comm_);
+}
+
 void StepRunner::clip(Result& r, int64_t step) {
   // The synchronized gradient: the same norm, and the same clipping, on every rank.
   auto grads = model_.graph.grads();
@@ -63,24 +86,32 @@ void StepRunner::clip(Result& r, int64_t step) {
   }
 }
 
-StepRunner::Result StepRunner::step(std::span<const int64_t> ids, int64_t global, int64_t epoch, double lr,
-                                    int64_t step) {
+StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<const int64_t> bounds,
+                                    int64_t global, int64_t epoch, double lr, int64_t step) {
   auto& g = model_.graph;
   g.zero_grads();
   const auto count = static_cast<int64_t>(ids.size());
   const int64_t k = options_.accumulate;
+  TANDEM_CHECK(static_cast<int64_t>(bounds.size()) == k + 1, "StepRunner: ", bounds.size() - 1,
+               " micro-batches given, ", k, " planned");
+  noise_due_ = noise_ && step % options_.gns_every == 0;
+  if (noise_due_ && options_.gns_micro_batches)
+    std::fill(previous_grads_.begin(), previous_grads_.end(), 0.0f);
+  if (noise_due_ && !options_.gns_micro_batches) sync_.measure_local_norm();
   Result total;
   // Every rank runs k micro-batches (some possibly empty): batch norm reduces in each.
   for (int64_t m = 0; m < k; ++m) {
-    const int64_t begin = m * count / k, end = (m + 1) * count / k;
+    const int64_t begin = bounds[m], end = bounds[m + 1];
     const auto r = micro_step(ids.subspan(begin, end - begin), global, epoch, m == k - 1);
     total.loss += r.loss;
     total.correct += r.correct;
+    if (noise_due_ && options_.gns_micro_batches) measure_micro_batch(end - begin, global);
   }
   sync_.finish();
   TANDEM_CHECK(std::isfinite(total.loss), "the training loss became ", total.loss, " at global step ", step,
                " (epoch ", epoch + 1, "); lower --lr or check the data");
-  if (options_.measure_grad_norm) clip(total, step);
+  if (options_.measure_grad_norm || noise_due_) clip(total, step);
+  if (noise_due_) end_noise_step(total, count, global);
   optimizer_.step(g.params(), g.grads(), lr);
   if (options_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, options_.max_norm);
   return total;

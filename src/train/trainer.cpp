@@ -34,14 +34,19 @@ double Trainer::lr_for(int64_t epoch) const {
   return schedule_->lr(base_lr_, epoch, progress_.global_step) * callbacks_->lr_scale();
 }
 
-StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
-  const auto r = runner_->step(ids, global, epoch, lr_for(epoch), progress_.global_step + 1);
+StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds,
+                                     int64_t global, int64_t epoch) {
+  const auto r = runner_->step(ids, bounds, global, epoch, lr_for(epoch), progress_.global_step + 1);
   ++progress_.global_step;
   return r;
 }
 
 double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
-  return run_step(ids, global, epoch).loss;
+  // Given rows: cut into equal contiguous micro-batches.
+  const int64_t k = config_.accumulate, count = static_cast<int64_t>(ids.size());
+  bounds_.resize(static_cast<size_t>(k + 1));
+  for (int64_t m = 0; m <= k; ++m) bounds_[m] = m * count / k;
+  return run_step(ids, bounds_, global, epoch).loss;
 }
 
 std::vector<EpochRecord> Trainer::run() {
@@ -90,9 +95,9 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   EpochRun done;
   const double t0 = now();
   for (int64_t b = first; b < batches; ++b) {
-    const auto shard = sampler.shard(b, comm_.rank(), comm_.size());
+    const auto shard = sampler.micro_shards(b, comm_.rank(), comm_.size(), config_.accumulate, bounds_);
     const auto global = static_cast<double>(sampler.batch_size(b));
-    const auto r = run_step(shard, sampler.batch_size(b), epoch);
+    const auto r = run_step(shard, bounds_, sampler.batch_size(b), epoch);
     if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
     meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
     meter_.add_grad_norm(r.grad_norm, r.clipped);
@@ -134,6 +139,7 @@ EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const E
     r.grad_norm = norms.mean();
     r.clipped = norms.clipped / norms.steps;
   }
+  if (noise_ && noise_->measured()) r.noise = {noise_->b_simple(), noise_->g2(), noise_->trace()};
   return r;
 }
 
@@ -176,6 +182,8 @@ void Trainer::log_steps(int64_t epoch) {
       .add("train_loss", mean)
       .add("lr", lr_for(epoch));
   if (const auto norms = meter_.take_window_grad_norms(); norms.steps > 0) o.add("grad_norm", norms.mean());
+  if (noise_ && noise_->measured())
+    o.add("gns", noise_->b_simple()).add("gns_g2", noise_->g2()).add("gns_trace", noise_->trace());
   dir_->append_step(o.str());
 }
 
@@ -202,6 +210,7 @@ void Trainer::write_checkpoint() {
   std::vector<io::RunArray> arrays;
   callbacks_->save(progress_, arrays);
   if (hard_examples_) hard_examples_->save(comm_, arrays);
+  if (noise_) noise_->save(progress_);
   std::vector<float> rank_states;
   if (config_.bn_sync == BnSync::kLocal && comm_.size() > 1 && !model_->graph.state().empty()) {
     rank_states = gather_rank_states(comm_, model_->graph.state());

@@ -135,8 +135,15 @@ void Trainer::build_training_parts() {
   step.overlap_sync = comm_.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed;
   step.clip_grad_norm = config_.clip_grad_norm;
   step.measure_grad_norm = config_.clip_grad_norm > 0;
+  // The noise scale compares small gradients with the step's: the ranks' shares, or on one
+  // rank the micro-batches; a single rank without them has nothing to compare.
+  if (config_.gns_every > 0 && (comm_.size() > 1 || config_.accumulate > 1)) {
+    step.gns_every = config_.gns_every;
+    step.gns_micro_batches = comm_.size() == 1;
+    noise_ = std::make_unique<NoiseScale>(config_.gns_ema, step.gns_micro_batches ? config_.accumulate : 1);
+  }
   runner_ = std::make_unique<StepRunner>(*model_, *feed_, *augmenter_, *optimizer_, *sync_, step,
-                                         weighted_loss_.get(), hard_examples_.get());
+                                         weighted_loss_.get(), hard_examples_.get(), noise_.get(), &comm_);
   const Metric monitor = config_.monitor != Metric::kAuto ? config_.monitor
                          : val_.size() > 0                ? Metric::kValLoss
                                                           : Metric::kTrainLoss;
@@ -190,6 +197,7 @@ void Trainer::restore(const std::string& path) {
   callbacks_->restore(progress_, path, model_->graph);
   meter_.restore(progress_, comm_);
   if (hard_examples_) hard_examples_->restore(path);
+  if (noise_) noise_->restore(progress_);
   if (config_.bn_sync == BnSync::kLocal)
     restore_rank_state(path, progress_.ranks, model_->graph.state(), comm_);
   log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ",
@@ -207,6 +215,11 @@ void Trainer::describe_layout() const {
   log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
              model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ",
              enum_name(config_.bn_sync));
+  if (noise_)
+    log::infof("gradient noise scale every ", config_.gns_every, " step(s), from ",
+               comm_.size() > 1 ? std::to_string(comm_.size()) + " rank shares"
+                                : std::to_string(config_.accumulate) + " micro-batches",
+               " of the global batch");
   if (config_.lr_scaling != optim::LrScaling::kNone || config_.warmup_epochs > 0)
     log::infof("learning rate ", base_lr_, " (--lr ", config_.lr, ", ", enum_name(config_.lr_scaling),
                " scaling for global batch ", config_.step_batch(), " from --base-batch ", config_.base_batch,

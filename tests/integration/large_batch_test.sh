@@ -50,6 +50,6 @@ check --log "$clip.log" "--clip-grad-norm 0.5 exits 0" test $? -eq 0
 check "metrics carry the mean norm before clipping and the fraction clipped" \
   json_true 'all(.[]; .grad_norm > 0 and .clipped >= 0 and .clipped <= 1)' "$clip/metrics.jsonl"
 check "step lines carry the window's mean norm" json_true 'all(.[]; .grad_norm > 0)' "$clip/steps.jsonl"
-check "steps.csv has the grad_norm column" grep -q '^epoch,step,train_loss,lr,grad_norm$' "$clip/steps.csv"
+check "steps.csv has the grad_norm column" grep -q '^epoch,step,train_loss,lr,grad_norm,gns,gns_g2,gns_trace$' "$clip/steps.csv"
 
 finish

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/least_squares.hpp"
 #include "mpi_env.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/rng.hpp"
@@ -70,6 +71,7 @@ class Fixture {
   std::string data() const { return (dir_ / "data.h5").string(); }
   std::string multi_data() const { return (dir_ / "multi.h5").string(); }
   std::string model() const { return (dir_ / "net.model").string(); }
+  std::string dir() const { return dir_.string(); }
 
   train::TrainConfig config(int64_t batch) const {
     train::TrainConfig c;
@@ -228,6 +230,41 @@ TEST(Equivalence, ClippedStepsMatchOneRank) {
   auto c = fx.config(16);
   c.clip_grad_norm = 1e-3;  // far below the gradient norm of an untrained net: every step clipped
   expect_equivalent(c, c, 5, {});
+}
+
+// The noise scale from N ranks' shares of b = 16 equals the one from 1 rank's N micro-batches
+// of 16 (the batches are dealt alike), and both match |G|^2 and tr(Sigma) of the per-sample
+// gradients of a frozen least-squares model.
+TEST(Equivalence, NoiseScaleFromRanksEqualsMicroBatchesAndThePerSampleTruth) {
+  Fixture fx(kMlp);  // for its directory
+  testing::LeastSquares problem;
+  const auto data = fx.dir() + "/ls.h5", model = fx.dir() + "/ls.model";
+  problem.generate(11);
+  if (g_world->is_root()) problem.write(data, model);
+  g_world->barrier();
+  train::TrainConfig c;
+  c.data = data;
+  c.model = model;
+  c.batch_size = 16 * g_world->size();
+  c.epochs = 12;
+  c.threads = 1;
+  c.param_groups = "*:lr_scale=0";
+  c.gns_ema = 0.999;
+  train::Trainer ranks(c, *g_world);
+  ranks.run();
+  auto one = c;
+  one.batch_size = 16;
+  one.accumulate = g_world->size();
+  dist::LocalComm local;
+  train::Trainer micro(one, local);
+  micro.run();
+  const auto* a = ranks.noise_scale();
+  const auto* b = micro.noise_scale();
+  ASSERT_TRUE(a && b);
+  EXPECT_NEAR(a->g2(), b->g2(), 1e-5 * b->g2());
+  EXPECT_NEAR(a->trace(), b->trace(), 1e-5 * b->trace());
+  const auto truth = problem.truth(micro.model().graph.params());
+  EXPECT_NEAR(a->b_simple(), truth.trace / truth.g2, 0.1 * truth.trace / truth.g2);
 }
 
 TEST(Equivalence, BatchNormWithRanksHoldingNoSampleMatchesOneRank) {

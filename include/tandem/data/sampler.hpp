@@ -44,6 +44,12 @@ class Sampler {
   // This rank's share of global batch b: slice_size(batch_size(b), rank, ranks) samples.
   // The span stays valid until the next call.
   std::span<const int64_t> shard(int64_t b, int rank, int ranks);
+  // This rank's share of global batch b as k class-balanced micro-batches: the batch is dealt
+  // to ranks x k shares and the rank takes shares rank k .. rank k + k - 1, so that one rank
+  // with k micro-batches splits a batch exactly as k ranks do. Returns their ids one after
+  // the other; bounds (k + 1 offsets into them) say where each starts. Valid until the next call.
+  std::span<const int64_t> micro_shards(int64_t b, int rank, int ranks, int64_t k,
+                                        std::vector<int64_t>& bounds);
 
  private:
   std::vector<int64_t> class_sizes_;
@@ -61,6 +67,8 @@ class Sampler {
   std::vector<int64_t> slice_sizes_;
   std::vector<int32_t> split_;
   std::vector<int64_t> shard_;
+  void deal(int64_t b, int64_t shares);         // split_ for `shares` shares of batch b
+  void append_share(int64_t b, int64_t share);  // that share's ids onto shard_
   std::vector<int64_t> scratch_;
 };
 

@@ -51,6 +51,14 @@ class GradientSync {
   void ready(int64_t floats);
   // Starts whatever is left, waits until every bucket is summed, and counts the wait.
   void finish();
+  // For the gradient noise scale: measure this step the squared norm of this rank's own
+  // gradient, each bucket just before it is summed (call before backward starts).
+  void measure_local_norm() {
+    measuring_ = true;
+    local_sq_ = 0;
+  }
+  // That norm after finish(); measuring then stops until asked again.
+  double local_sq_norm() const { return local_sq_; }
 
   GradSyncMode mode() const { return mode_; }  // never kAuto
   const std::vector<Bucket>& buckets() const { return buckets_; }
@@ -69,6 +77,9 @@ class GradientSync {
   size_t started_ = 0;    // buckets started this step
   size_t completed_ = 0;  // buckets known complete this step
   double wait_seconds_ = 0;
+  bool measuring_ = false;
+  double local_sq_ = 0;  // this rank's gradient, before the sum (measure_local_norm)
+  void measure(int64_t begin, int64_t end);
 };
 
 }  // namespace tandem::dist

@@ -38,6 +38,9 @@ struct TrainProgress {
   // and the window (the same on every rank).
   double epoch_grad_norm_sum = 0, epoch_grad_norm_steps = 0, epoch_clipped = 0;
   double window_grad_norm_sum = 0, window_grad_norm_steps = 0;
+  // The gradient noise scale's moving averages and the steps they have seen.
+  double gns_ema_g2 = 0, gns_ema_trace = 0;
+  int64_t gns_steps = 0;
   double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
   double best_metric = 0;
   int64_t best_epoch = 0;  // 0: none yet

@@ -18,6 +18,8 @@ void sum_rows(const float* x, float* col, int64_t rows, int64_t cols);
 void u8_to_float(const uint8_t* x, float* y, int64_t n, float scale);
 double sum(const float* x, int64_t n);
 double sum_squares(const float* x, int64_t n);
+// |x - previous|^2 in double, and previous <- x: one pass (the change of an accumulating arena).
+double sum_squares_of_change(const float* x, float* previous, int64_t n);
 // Index of the largest element of each row of x [rows, cols].
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
 

@@ -25,6 +25,11 @@ struct EpochRecord {
   // With --clip-grad-norm: the mean global gradient norm before clipping, and the fraction of
   // the epoch's steps it clipped.
   std::optional<double> grad_norm, clipped;
+  // The gradient noise scale at the epoch's end (--gns-every): B_simple and its two terms.
+  struct Noise {
+    double b_simple = 0, g2 = 0, trace = 0;
+  };
+  std::optional<Noise> noise;
 
   // The metrics.jsonl line.
   std::string json() const;

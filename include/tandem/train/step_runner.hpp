@@ -16,6 +16,7 @@
 #include "tandem/optim/optimizer.hpp"
 #include "tandem/train/data_feed.hpp"
 #include "tandem/train/hard_example_table.hpp"
+#include "tandem/train/noise_scale.hpp"
 
 namespace tandem::train {
 
@@ -27,15 +28,21 @@ struct StepOptions {
   bool overlap_sync = false;       // start bucket allreduces during backward (bucketed, several ranks)
   bool measure_grad_norm = false;  // the global gradient norm of every step (costs a pass over it)
   double clip_grad_norm = 0;       // scale the gradient down to this norm when above (0: off)
+  // The gradient noise scale every N steps (0: never), from the ranks' shares, or on one rank
+  // (gns_micro_batches) from the micro-batches of `accumulate`.
+  int64_t gns_every = 0;
+  bool gns_micro_batches = false;
 };
 
 class StepRunner {
  public:
   // The runner uses but does not own its parts. weighted_first: replaces the first loss in
   // training (class weights), may be null; hard: receives each sample's loss, may be null.
+  // noise: receives the noise-scale measurements (gns_every > 0), may be null; comm: the
+  // ranks it reduces them over.
   StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter, optim::Optimizer& optimizer,
              dist::GradientSync& sync, const StepOptions& options, ops::Loss* weighted_first,
-             HardExampleTable* hard);
+             HardExampleTable* hard, NoiseScale* noise = nullptr, dist::Comm* comm = nullptr);
 
   struct Result {
     double loss = 0;        // this rank's summed loss
@@ -44,8 +51,11 @@ class StepRunner {
     bool clipped = false;
   };
   // One step on this rank's rows `ids` of a global batch of `global` samples, during `epoch`
-  // (0-based), at learning rate lr; `step` (1-based) names the step in messages. All ranks call it.
-  Result step(std::span<const int64_t> ids, int64_t global, int64_t epoch, double lr, int64_t step);
+  // (0-based), at learning rate lr; `step` (1-based) names the step in messages. bounds
+  // (accumulate + 1 offsets into ids) cut ids into the micro-batches (data::Sampler::micro_shards).
+  // All ranks call it.
+  Result step(std::span<const int64_t> ids, std::span<const int64_t> bounds, int64_t global, int64_t epoch,
+              double lr, int64_t step);
 
   // The micro-batch size the graph must be planned for, given the per-rank batch.
   static int64_t micro_batch(int64_t per_rank_batch, int64_t accumulate) {
@@ -56,6 +66,10 @@ class StepRunner {
   Result micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last);
   // The global gradient norm into r, and --clip-grad-norm applied.
   void clip(Result& r, int64_t step);
+  // Noise scale: the micro-batch just run (its own gradient is the arena's change since the
+  // previous one), and the step's end.
+  void measure_micro_batch(int64_t count, int64_t global);
+  void end_noise_step(const Result& r, int64_t count, int64_t global);
 
   model::Model& model_;
   DataFeed& feed_;
@@ -65,6 +79,10 @@ class StepRunner {
   StepOptions options_;
   ops::Loss* weighted_first_;
   HardExampleTable* hard_;
+  NoiseScale* noise_;
+  dist::Comm* comm_;
+  bool noise_due_ = false;                        // this step measures the noise scale
+  std::vector<float> previous_grads_;             // gns_micro_batches: the arena before a micro-batch
   std::vector<optim::WeightRows> max_norm_rows_;  // weights as rows, for --max-norm
   std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
   std::function<void(int64_t)> no_progress_;      // earlier micro-batches: nothing to report

@@ -27,6 +27,7 @@
 #include "tandem/train/epoch_meter.hpp"
 #include "tandem/train/epoch_record.hpp"
 #include "tandem/train/hard_example_table.hpp"
+#include "tandem/train/noise_scale.hpp"
 #include "tandem/train/progress.hpp"
 #include "tandem/train/run_directory.hpp"
 #include "tandem/train/step_runner.hpp"
@@ -55,9 +56,13 @@ class Trainer {
   const data::Dataset& test_data() const { return test_; }
   const dist::GradientSync& grad_sync() const { return *sync_; }
   const io::TrainProgress& progress() const { return progress_; }
+  // The gradient noise scale so far; null when not measured (--gns-every 0, or one rank
+  // without --accumulate).
+  const NoiseScale* noise_scale() const { return noise_.get(); }
   // One optimizer step at the scheduled rate: this rank's share `ids` (rows of the training
-  // split) of a global batch of `global` samples. All ranks call it. Returns this rank's
-  // summed loss.
+  // split) of a global batch of `global` samples, cut into --accumulate equal contiguous
+  // micro-batches (the training loop deals class-balanced ones instead). All ranks call it.
+  // Returns this rank's summed loss.
   double step(std::span<const int64_t> ids, int64_t global, int64_t epoch);
   // The micro-batch size the graph is planned for.
   int64_t micro_batch() const { return micro_batch_; }
@@ -78,7 +83,8 @@ class Trainer {
     double trained = 0;      // samples this call trained in the epoch
   };
   EpochRun train_epoch(data::Sampler& sampler, int64_t epoch);
-  StepRunner::Result run_step(std::span<const int64_t> ids, int64_t global, int64_t epoch);
+  StepRunner::Result run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds, int64_t global,
+                              int64_t epoch);
   EpochRecord finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done);
   bool apply_callbacks(const EpochRecord& r);  // true: stop
   void evaluate_into(EpochRecord& r);
@@ -106,6 +112,7 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<HardExampleTable> hard_examples_;  // --hard-examples
+  std::unique_ptr<NoiseScale> noise_;                // --gns-every, when ranks or micro-batches allow it
   std::unique_ptr<StepRunner> runner_;
   std::unique_ptr<EpochCallbacks> callbacks_;
   std::unique_ptr<StopPolicy> stop_;
@@ -117,7 +124,8 @@ class Trainer {
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
-  double base_lr_ = 0;  // --lr scaled for the global batch (--lr-scaling)
+  double base_lr_ = 0;           // --lr scaled for the global batch (--lr-scaling)
+  std::vector<int64_t> bounds_;  // micro-batch boundaries of the step, reused
   double full_loss_ = 0,
          full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
 };

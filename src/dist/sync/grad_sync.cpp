@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
 
 namespace tandem::dist {
 
@@ -33,6 +34,11 @@ GradientSync::GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode
   pending_.resize(buckets_.size());
 }
 
+void GradientSync::measure(int64_t begin, int64_t end) {
+  if (!measuring_) return;
+  local_sq_ += kernels::sum_squares(grads_.data() + begin, end - begin);
+}
+
 void GradientSync::poll() {
   while (completed_ < started_ && comm_.test(pending_[completed_])) ++completed_;
 }
@@ -41,6 +47,7 @@ void GradientSync::ready(int64_t floats) {
   if (mode_ == GradSyncMode::kBlocking || comm_.size() == 1) return;
   while (started_ < buckets_.size() && buckets_[started_].end <= floats) {
     const Bucket& b = buckets_[started_];
+    measure(b.begin, b.end);
     comm_.start_allreduce_sum(grads_.data() + b.begin, b.end - b.begin, pending_[started_]);
     ++started_;
   }
@@ -49,6 +56,10 @@ void GradientSync::ready(int64_t floats) {
 
 void GradientSync::finish() {
   using clock = std::chrono::steady_clock;
+  const int64_t unstarted = started_ < buckets_.size() ? buckets_[started_].begin : 0;
+  const bool bucketed = mode_ == GradSyncMode::kBucketed && comm_.size() > 1;
+  measure(bucketed ? unstarted : 0, static_cast<int64_t>(grads_.size()));
+  measuring_ = false;
   const auto t0 = clock::now();
   if (comm_.size() > 1) {
     if (mode_ == GradSyncMode::kBlocking) {
