@@ -53,8 +53,8 @@ struct DataTable {
 // where missing) into `dat`.
 DataTable write_data(std::istream& in, const std::string& dat) {
   std::ofstream d(dat);
-  const char* cols[] = {"epoch",          "train_loss",   "val_loss",      "test_loss",
-                        "train_accuracy", "val_accuracy", "test_accuracy", "lr", "gns", "grad_norm"};
+  const char* cols[] = {"epoch",        "train_loss",    "val_loss", "test_loss", "train_accuracy",
+                        "val_accuracy", "test_accuracy", "lr",       "gns",       "grad_norm"};
   DataTable t;
   for (std::string line; std::getline(in, line);) {
     if (line.find('{') == std::string::npos) continue;
@@ -91,8 +91,9 @@ void write_script(const std::string& script, const std::string& dat, const PlotA
      << "set title 'learning rate'\nset logscale y\nplot " << quoted(dat)
      << " using 1:8 with steps title 'lr'\n";
   if (t.has_gns)  // McCandlish et al.: B_simple predicts the critical batch size
-    gp << "set title 'gradient noise scale B_{simple} = tr(Σ)/|G|^2'\nset key top left\nplot " << quoted(dat)
-       << " using 1:9 with linespoints title 'B_{simple} (samples)'\n";
+    gp << "set title 'gradient noise scale B_{simple} = tr(Σ)/|G|^2'\nunset logscale y\nset key top "
+          "left\nplot "
+       << quoted(dat) << " using 1:9 with linespoints title 'B_{simple} (samples)'\n";
   gp << "unset multiplot\n";
   gp.close();
 }

@@ -137,7 +137,7 @@ void Trainer::build_training_parts() {
   step.measure_grad_norm = config_.clip_grad_norm > 0;
   // The noise scale compares small gradients with the step's: the ranks' shares, or on one
   // rank the micro-batches; a single rank without them has nothing to compare.
-  if (config_.gns_every > 0 && (comm_.size() > 1 || config_.accumulate > 1)) {
+  if (config_.gns_every > 0 && (comm_.size() > 1 || config_.accumulate > 1) && !coupled_shares()) {
     step.gns_every = config_.gns_every;
     step.gns_micro_batches = comm_.size() == 1;
     noise_ = std::make_unique<NoiseScale>(config_.gns_ema, step.gns_micro_batches ? config_.accumulate : 1);
@@ -153,6 +153,17 @@ void Trainer::build_training_parts() {
   callbacks_ = std::make_unique<EpochCallbacks>(monitor, config_);
   stop_ = std::make_unique<StopPolicy>(config_, comm_);
   dir_ = std::make_unique<RunDirectory>(config_.out, comm_.is_root(), config_.keep_last);
+}
+
+bool Trainer::coupled_shares() const {
+  // Synchronized batch norm makes each rank's gradient depend on every rank's samples: the
+  // shares are then no independent small batches (measured: negative |G|^2 estimates).
+  if (comm_.size() == 1 || config_.bn_sync != BnSync::kGlobal) return false;
+  for (int id = 0; id < model_->graph.node_count(); ++id) {
+    const auto& n = model_->graph.node(id);
+    if (!n.is_input() && n.op->uses_batch_statistics()) return true;
+  }
+  return false;
 }
 
 io::DataShape Trainer::data_shape() const {
@@ -220,6 +231,10 @@ void Trainer::describe_layout() const {
                comm_.size() > 1 ? std::to_string(comm_.size()) + " rank shares"
                                 : std::to_string(config_.accumulate) + " micro-batches",
                " of the global batch");
+  else if (config_.gns_every > 0 && coupled_shares())
+    log::infof(
+        "gradient noise scale not measured: with --bn-sync global every rank's gradient depends on "
+        "all ranks' samples; --bn-sync local, or one rank with --accumulate, gives independent shares");
   if (config_.lr_scaling != optim::LrScaling::kNone || config_.warmup_epochs > 0)
     log::infof("learning rate ", base_lr_, " (--lr ", config_.lr, ", ", enum_name(config_.lr_scaling),
                " scaling for global batch ", config_.step_batch(), " from --base-batch ", config_.base_batch,

@@ -75,6 +75,7 @@ class Trainer {
   void build_training_parts();
   void restore(const std::string& path);
   io::DataShape data_shape() const;
+  bool coupled_shares() const;  // synchronized batch norm: rank gradients are not independent
   void describe_layout() const;
   // The loop (trainer.cpp).
   struct EpochRun {
