@@ -249,6 +249,7 @@ TEST(Equivalence, NoiseScaleFromRanksEqualsMicroBatchesAndThePerSampleTruth) {
   c.epochs = 12;
   c.threads = 1;
   c.param_groups = "*:lr_scale=0";
+  c.gns_every = 1;
   c.gns_ema = 0.999;
   train::Trainer ranks(c, *g_world);
   ranks.run();

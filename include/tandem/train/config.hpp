@@ -70,7 +70,7 @@ struct TrainConfig {
   std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)
   double clip_grad_norm = 0;    // global gradient-norm clipping (0: off)
-  int64_t gns_every = 1;        // the gradient noise scale every N steps (0: never)
+  int64_t gns_every = 10;       // the gradient noise scale every N steps (0: never; README: cost)
   double gns_ema = 0.95;        // decay of its moving averages
   int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)
   optim::ScheduleConfig schedule;

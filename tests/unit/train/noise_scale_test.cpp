@@ -49,7 +49,8 @@ TEST(NoiseScale, MicroBatchEstimateMatchesThePerSampleGradients) {
   c.epochs = 12;
   c.threads = 1;
   c.param_groups = "*:lr_scale=0";  // frozen weights: every step estimates the same G and Sigma
-  c.gns_ema = 0.999;                // ~ the mean over all 768 steps
+  c.gns_every = 1;
+  c.gns_ema = 0.999;  // ~ the mean over all 768 steps
   dist::LocalComm comm;
   train::Trainer trainer(c, comm);
   trainer.run();
