@@ -28,6 +28,14 @@ void check_parallel_options(const TrainConfig& c, int ranks) {
                      ") is smaller than the number of ranks (", ranks,
                      "); every rank needs at least one sample: raise --batch-size or use fewer ranks");
   TANDEM_USAGE_CHECK(c.accumulate >= 1, "--accumulate must be >= 1, got ", c.accumulate);
+  TANDEM_USAGE_CHECK(c.max_micro_batch >= 0, "--max-micro-batch must be >= 0 (0: off), got ",
+                     c.max_micro_batch);
+  TANDEM_USAGE_CHECK(c.batch_schedule.empty() || c.accumulate == 1,
+                     "--batch-schedule sets the whole batch of "
+                     "a step; drop --accumulate (--max-micro-batch bounds what a rank runs at once)");
+  for (const auto& e : c.batch_schedule.entries)
+    TANDEM_USAGE_CHECK(e.batch >= ranks, "--batch-schedule batch ", e.batch, " (epoch ", e.epoch,
+                       ") is smaller than the number of ranks (", ranks, "); every rank needs a sample");
   TANDEM_USAGE_CHECK(c.bucket_mb > 0 && c.bucket_mb <= 1024, "--bucket-mb must be in (0, 1024], got ",
                      c.bucket_mb);
   TANDEM_USAGE_CHECK(c.threads >= 0, "--threads must be >= 0 (0: automatic), got ", c.threads);

@@ -18,7 +18,11 @@ std::string fixed(double v, int digits) {
 
 std::string EpochRecord::json() const {
   JsonObject o;
-  o.add("epoch", epoch).add("step", step).add("train_loss", train_loss).add("train_accuracy", train_accuracy);
+  o.add("epoch", epoch)
+      .add("step", step)
+      .add("batch", batch)
+      .add("train_loss", train_loss)
+      .add("train_accuracy", train_accuracy);
   if (val) o.add("val_loss", val->loss).add("val_accuracy", val->accuracy);
   o.add("test_loss", test_loss).add("test_accuracy", test_accuracy);
   for (const auto& [head, loss] : test_head_loss) o.add("test_loss_" + head, loss);

@@ -76,6 +76,7 @@ std::vector<EpochRecord> Trainer::run_full_batch() {
     EpochRecord r;
     r.epoch = epoch + 1;
     r.step = progress_.global_step;
+    r.batch = train_.size();
     r.train_loss = full_loss_;
     r.train_accuracy = full_correct_ / static_cast<double>(train_.size());
     evaluate_into(r);

@@ -36,6 +36,8 @@ T parse_as(const std::string& text, const std::string& option) {
     return static_cast<T>(parse_int(text, what));
   } else if constexpr (std::is_same_v<T, Every>) {
     return parse_every(text);
+  } else if constexpr (std::is_same_v<T, BatchSchedule>) {
+    return parse_batch_schedule(text);
   } else {
     return parse_enum<T>(text, what);
   }
@@ -53,6 +55,8 @@ std::string text_of(const T& v) {
     return std::to_string(v);
   } else if constexpr (std::is_same_v<T, Every>) {
     return format_every(v);
+  } else if constexpr (std::is_same_v<T, BatchSchedule>) {
+    return format_batch_schedule(v);
   } else {
     return enum_name(v);
   }
@@ -88,6 +92,12 @@ std::vector<OptionDef> make_table() {
     option("epochs", TANDEM_FIELD(epochs), "passes over the training split", changeable),
     option("batch-size", TANDEM_FIELD(batch_size), "the GLOBAL batch: each of R ranks takes a class-balanced share of ceil(B/R) or floor(B/R) "
            "samples, so results do not depend on the number of ranks"),
+    option("batch-schedule", TANDEM_FIELD(batch_schedule),
+           "the global batch by epoch, 'EPOCH:BATCH,...' (e.g. 0:256,10:1024,20:4096; before the first entry "
+           "--batch-size): changes at epoch boundaries, the rate following --lr-scaling"),
+    option("max-micro-batch", TANDEM_FIELD(max_micro_batch),
+           "split a rank's share of a step into accumulated micro-batches of at most this many samples (the "
+           "result equals the whole share at once, up to batch-norm statistics; 0: off)"),
     option("lr", TANDEM_FIELD(lr), "learning rate", changeable),
     option("optimizer", TANDEM_FIELD(optimizer.name), optim::optimizer_registry().names(" | ")),
     option("momentum", TANDEM_FIELD(optimizer.momentum), "momentum coefficient mu: v <- mu v + g; p <- p - lr v (nesterov: p <- p - lr (g + mu v); lars: "

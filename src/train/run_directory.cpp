@@ -18,8 +18,8 @@ void write_line(std::ofstream& jsonl, std::ofstream& csv, const std::string& lin
   csv.flush();
 }
 
-constexpr const char* kStepColumns[] = {"epoch",     "step", "train_loss", "lr",
-                                        "grad_norm", "gns",  "gns_g2",     "gns_trace"};
+constexpr const char* kStepColumns[] = {"epoch",     "step", "batch",  "train_loss", "lr",
+                                        "grad_norm", "gns",  "gns_g2", "gns_trace"};
 
 // A steps.csv row: the columns above, empty where the line lacks one.
 std::string step_csv_row(const std::string& line) {

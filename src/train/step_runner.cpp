@@ -91,9 +91,9 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
   auto& g = model_.graph;
   g.zero_grads();
   const auto count = static_cast<int64_t>(ids.size());
-  const int64_t k = options_.accumulate;
-  TANDEM_CHECK(static_cast<int64_t>(bounds.size()) == k + 1, "StepRunner: ", bounds.size() - 1,
-               " micro-batches given, ", k, " planned");
+  const auto k = static_cast<int64_t>(bounds.size()) - 1;  // this epoch's micro-batches
+  TANDEM_CHECK(k >= 1 && k <= options_.accumulate, "StepRunner: ", k, " micro-batches given, at most ",
+               options_.accumulate, " planned");
   noise_due_ = noise_ && step % options_.gns_every == 0;
   if (noise_due_ && options_.gns_micro_batches)
     std::fill(previous_grads_.begin(), previous_grads_.end(), 0.0f);

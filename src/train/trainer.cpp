@@ -31,7 +31,7 @@ std::string fixed(double v, int digits) {
 }  // namespace
 
 double Trainer::lr_for(int64_t epoch) const {
-  return schedule_->lr(base_lr_, epoch, progress_.global_step) * callbacks_->lr_scale();
+  return schedule_->lr(scaled_lr(epoch), epoch, progress_.global_step) * callbacks_->lr_scale();
 }
 
 StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds,
@@ -43,7 +43,7 @@ StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, std::span<con
 
 double Trainer::step(std::span<const int64_t> ids, int64_t global, int64_t epoch) {
   // Given rows: cut into equal contiguous micro-batches.
-  const int64_t k = config_.accumulate, count = static_cast<int64_t>(ids.size());
+  const int64_t k = batching(epoch).micro_batches, count = static_cast<int64_t>(ids.size());
   bounds_.resize(static_cast<size_t>(k + 1));
   for (int64_t m = 0; m <= k; ++m) bounds_[m] = m * count / k;
   return run_step(ids, bounds_, global, epoch).loss;
@@ -55,17 +55,13 @@ std::vector<EpochRecord> Trainer::run() {
   dir_->open(history_, config_.log_every_steps > 0, config_.resume.empty() ? -1 : progress_.global_step);
   if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) return run_full_batch();
   display_.start(comm_.is_root());
-  data::Sampler sampler(class_labels(*model_, train_), config_.step_batch(), config_.seed, config_.drop_last);
-  TANDEM_USAGE_CHECK(sampler.batches() > 0, "--drop-last with a global batch of ", config_.step_batch(),
-                     " leaves no batch of the ", train_.size(),
-                     " training samples; lower --batch-size or drop --drop-last");
-  if (hard_examples_) hard_examples_->resume(sampler, progress_.epoch);
   if (progress_.epoch >= config_.epochs)
     log::infof("the run is already at epoch ", progress_.epoch, " of --epochs ", config_.epochs,
                ": nothing to train; raise --epochs to continue");
   std::vector<EpochRecord> history;
   stop_->checkpoint_written();
   for (int64_t epoch = progress_.epoch; epoch < config_.epochs; ++epoch) {
+    auto& sampler = sampler_for(epoch);
     const auto done = train_epoch(sampler, epoch);
     if (!done.completed) return history;
     const auto r = finish_epoch(sampler, epoch, done);
@@ -81,12 +77,28 @@ std::vector<EpochRecord> Trainer::run() {
   return history;
 }
 
+data::Sampler& Trainer::sampler_for(int64_t epoch) {
+  // A new sampler when the batch changes (--batch-schedule); its order depends on (seed,
+  // epoch, batch) only, so a resumed run deals the same batches.
+  const int64_t global = config_.step_batch(epoch);
+  if (sampler_ && sampler_global_ == global) return *sampler_;
+  sampler_ =
+      std::make_unique<data::Sampler>(class_labels(*model_, train_), global, config_.seed, config_.drop_last);
+  sampler_global_ = global;
+  TANDEM_USAGE_CHECK(sampler_->batches() > 0, "--drop-last with a global batch of ", global,
+                     " leaves no batch of the ", train_.size(),
+                     " training samples; lower the batch or drop --drop-last");
+  if (hard_examples_) hard_examples_->resume(*sampler_, epoch);
+  return *sampler_;
+}
+
 Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   // --overfit-batches: the same first batches of epoch 0, every epoch.
   const bool overfit = config_.overfit_batches > 0;
   sampler.start_epoch(overfit ? 0 : epoch);
   const int64_t batches = overfit ? std::min(config_.overfit_batches, sampler.batches()) : sampler.batches();
   const int64_t first = epoch == progress_.epoch ? progress_.batch : 0;
+  const int64_t micro_batches = batching(epoch).micro_batches;
   progress_.epoch = epoch;
   if (first == 0) meter_.start_epoch();
   sync_->reset_wait();
@@ -95,7 +107,7 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   EpochRun done;
   const double t0 = now();
   for (int64_t b = first; b < batches; ++b) {
-    const auto shard = sampler.micro_shards(b, comm_.rank(), comm_.size(), config_.accumulate, bounds_);
+    const auto shard = sampler.micro_shards(b, comm_.rank(), comm_.size(), micro_batches, bounds_);
     const auto global = static_cast<double>(sampler.batch_size(b));
     const auto r = run_step(shard, bounds_, sampler.batch_size(b), epoch);
     if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
@@ -128,6 +140,7 @@ EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const E
   EpochRecord r;
   r.epoch = epoch + 1;
   r.step = progress_.global_step;
+  r.batch = config_.step_batch(epoch);
   r.train_loss = totals.loss / totals.samples;
   r.train_accuracy = totals.correct / totals.samples;
   evaluate_into(r);
@@ -179,6 +192,7 @@ void Trainer::log_steps(int64_t epoch) {
   JsonObject o;
   o.add("epoch", epoch + 1)
       .add("step", progress_.global_step)
+      .add("batch", config_.step_batch(epoch))
       .add("train_loss", mean)
       .add("lr", lr_for(epoch));
   if (const auto norms = meter_.take_window_grad_norms(); norms.steps > 0) o.add("grad_norm", norms.mean());

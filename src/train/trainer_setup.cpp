@@ -95,40 +95,58 @@ void Trainer::agree_across_ranks() {
   dist::require_same_options(comm_, options);
 }
 
-void Trainer::build_training_parts() {
-  per_rank_batch_ = (config_.step_batch() + comm_.size() - 1) / comm_.size();
-  micro_batch_ = StepRunner::micro_batch(per_rank_batch_, config_.accumulate);
+Trainer::Batching Trainer::batching(int64_t epoch) const {
+  Batching b;
+  b.global = config_.step_batch(epoch);
+  const int64_t share = (b.global + comm_.size() - 1) / comm_.size();
+  b.micro_batches = config_.accumulate;
+  if (config_.max_micro_batch > 0)
+    b.micro_batches =
+        std::max(b.micro_batches, (share + config_.max_micro_batch - 1) / config_.max_micro_batch);
+  // Dealt to ranks x micro-batches shares (data::Sampler::micro_shards): the largest holds this.
+  b.micro = (b.global + comm_.size() * b.micro_batches - 1) / (comm_.size() * b.micro_batches);
+  return b;
+}
+
+int64_t Trainer::steps_in_epoch(int64_t epoch) const {
+  const int64_t b = config_.step_batch(epoch);
+  return config_.drop_last ? train_.size() / b : (train_.size() + b - 1) / b;
+}
+
+void Trainer::plan_batches() {
+  // Planned once for the largest micro-batch of the whole run: no step allocates.
+  per_rank_batch_ = (config_.step_batch(0) + comm_.size() - 1) / comm_.size();
+  micro_batch_ = 0;
+  max_micro_batches_ = 1;
+  for (int64_t e = 0; e < std::max<int64_t>(config_.epochs, 1); ++e) {
+    const auto b = batching(e);
+    micro_batch_ = std::max(micro_batch_, b.micro);
+    max_micro_batches_ = std::max(max_micro_batches_, b.micro_batches);
+  }
   eval_chunk_ = config_.eval_batch > 0 ? config_.eval_batch : micro_batch_;
   model_->graph.plan(std::max(micro_batch_, eval_chunk_));
-  feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config_.data + "' /train");
-  optimizer_ = optim::make_optimizer(config_.optimizer);
-  optimizer_->set_groups(
-      parameter_groups(model_->graph, config_.optimizer, config_.param_groups, comm_.is_root()));
-  if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) check_full_batch_setup();
-  const int64_t step_batch = config_.step_batch();
-  const int64_t per_epoch =
-      config_.drop_last ? train_.size() / step_batch : (train_.size() + step_batch - 1) / step_batch;
-  config_.schedule.total_steps = per_epoch * config_.epochs;
-  // The rate for this batch; Goyal's warmup climbs to it from --lr over --warmup-epochs.
-  base_lr_ = optim::scaled_lr(config_.lr, step_batch, config_.lr_scaling, config_.base_batch);
+}
+
+double Trainer::scaled_lr(int64_t epoch) const {
+  return optim::scaled_lr(config_.lr, config_.step_batch(epoch), config_.lr_scaling, config_.base_batch);
+}
+
+void Trainer::build_schedule() {
+  config_.schedule.total_steps = 0;
+  for (int64_t e = 0; e < config_.epochs; ++e) config_.schedule.total_steps += steps_in_epoch(e);
   if (config_.warmup_epochs > 0) {
     config_.schedule.warmup_steps =
-        std::max<int64_t>(1, std::llround(config_.warmup_epochs * static_cast<double>(per_epoch)));
+        std::max<int64_t>(1, std::llround(config_.warmup_epochs * static_cast<double>(steps_in_epoch(0))));
     // From the unscaled rate (Goyal et al.); without scaling, from --lr / W as --warmup-steps does.
     config_.schedule.warmup_start =
-        config_.lr_scaling == optim::LrScaling::kNone ? 0.0 : std::min(1.0, config_.lr / base_lr_);
+        config_.lr_scaling == optim::LrScaling::kNone ? 0.0 : std::min(1.0, config_.lr / scaled_lr(0));
   }
   schedule_ = optim::make_schedule(config_.schedule);
+}
 
-  const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
-  // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).
-  sync_ = std::make_unique<dist::GradientSync>(comm_, model_->graph.grads(), config_.grad_sync, cap,
-                                               std::min<int64_t>(cap, 256 * 1024));
-  if (config_.hard_examples > 0 && config_.overfit_batches == 0)  // overfitting keeps its fixed batches
-    hard_examples_ = std::make_unique<HardExampleTable>(class_labels(*model_, train_), config_.hard_examples,
-                                                        config_.hard_cap);
+void Trainer::build_step_runner() {
   StepOptions step;
-  step.accumulate = config_.accumulate;
+  step.accumulate = max_micro_batches_;
   step.seed = config_.seed;
   step.dropout = config_.overfit_batches == 0;
   step.max_norm = config_.max_norm;
@@ -137,13 +155,32 @@ void Trainer::build_training_parts() {
   step.measure_grad_norm = config_.clip_grad_norm > 0;
   // The noise scale compares small gradients with the step's: the ranks' shares, or on one
   // rank the micro-batches; a single rank without them has nothing to compare.
-  if (config_.gns_every > 0 && (comm_.size() > 1 || config_.accumulate > 1) && !coupled_shares()) {
+  if (config_.gns_every > 0 && (comm_.size() > 1 || max_micro_batches_ > 1) && !coupled_shares()) {
     step.gns_every = config_.gns_every;
     step.gns_micro_batches = comm_.size() == 1;
-    noise_ = std::make_unique<NoiseScale>(config_.gns_ema, step.gns_micro_batches ? config_.accumulate : 1);
+    noise_ = std::make_unique<NoiseScale>(config_.gns_ema, step.gns_micro_batches ? max_micro_batches_ : 1);
   }
   runner_ = std::make_unique<StepRunner>(*model_, *feed_, *augmenter_, *optimizer_, *sync_, step,
                                          weighted_loss_.get(), hard_examples_.get(), noise_.get(), &comm_);
+}
+
+void Trainer::build_training_parts() {
+  plan_batches();
+  feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config_.data + "' /train");
+  optimizer_ = optim::make_optimizer(config_.optimizer);
+  optimizer_->set_groups(
+      parameter_groups(model_->graph, config_.optimizer, config_.param_groups, comm_.is_root()));
+  if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) check_full_batch_setup();
+  build_schedule();
+
+  const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
+  // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).
+  sync_ = std::make_unique<dist::GradientSync>(comm_, model_->graph.grads(), config_.grad_sync, cap,
+                                               std::min<int64_t>(cap, 256 * 1024));
+  if (config_.hard_examples > 0 && config_.overfit_batches == 0)  // overfitting keeps its fixed batches
+    hard_examples_ = std::make_unique<HardExampleTable>(class_labels(*model_, train_), config_.hard_examples,
+                                                        config_.hard_cap);
+  build_step_runner();
   const Metric monitor = config_.monitor != Metric::kAuto ? config_.monitor
                          : val_.size() > 0                ? Metric::kValLoss
                                                           : Metric::kTrainLoss;
@@ -217,28 +254,31 @@ void Trainer::restore(const std::string& path) {
 }
 
 void Trainer::describe_layout() const {
+  const auto first = batching(progress_.epoch);
   log::infof("tandem ", TANDEM_VERSION, ": ", comm_.node_count(), " node(s), ", comm_.size(), " rank(s), ",
-             config_.threads, " BLAS thread(s) per rank; global batch ", config_.step_batch(), ", per rank ",
-             per_rank_batch_, " at most",
-             config_.accumulate > 1 ? " in " + std::to_string(config_.accumulate) + " micro-batches of " +
-                                          std::to_string(micro_batch_)
-                                    : std::string());
+             config_.threads, " BLAS thread(s) per rank; global batch ", first.global, ", per rank ",
+             (first.global + comm_.size() - 1) / comm_.size(), " at most",
+             first.micro_batches > 1 ? " in " + std::to_string(first.micro_batches) + " micro-batches of " +
+                                           std::to_string(first.micro)
+                                     : std::string());
+  if (!config_.batch_schedule.empty())
+    log::infof("batch schedule ", format_batch_schedule(config_.batch_schedule),
+               ": buffers planned for micro-batches of ", micro_batch_);
   log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
              model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ",
              enum_name(config_.bn_sync));
   if (noise_)
     log::infof("gradient noise scale every ", config_.gns_every, " step(s), from ",
-               comm_.size() > 1 ? std::to_string(comm_.size()) + " rank shares"
-                                : std::to_string(config_.accumulate) + " micro-batches",
+               comm_.size() > 1 ? std::to_string(comm_.size()) + " rank shares" : "the micro-batches",
                " of the global batch");
   else if (config_.gns_every > 0 && coupled_shares())
     log::infof(
         "gradient noise scale not measured: with --bn-sync global every rank's gradient depends on "
         "all ranks' samples; --bn-sync local, or one rank with --accumulate, gives independent shares");
   if (config_.lr_scaling != optim::LrScaling::kNone || config_.warmup_epochs > 0)
-    log::infof("learning rate ", base_lr_, " (--lr ", config_.lr, ", ", enum_name(config_.lr_scaling),
-               " scaling for global batch ", config_.step_batch(), " from --base-batch ", config_.base_batch,
-               ")",
+    log::infof("learning rate ", scaled_lr(progress_.epoch), " (--lr ", config_.lr, ", ",
+               enum_name(config_.lr_scaling), " scaling for global batch ", first.global,
+               " from --base-batch ", config_.base_batch, ")",
                config_.warmup_epochs > 0 ? "; warmup from " + format_number(config_.lr) + " over " +
                                                std::to_string(config_.schedule.warmup_steps) + " steps"
                                          : std::string());

@@ -75,6 +75,7 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
   c.hard_examples = 0.5;  // per-sample losses recorded every step
   c.class_weights = "balanced";
   c.max_norm = 3;
+  c.max_micro_batch = 4;  // shares of 12 in 3 micro-batches, not the 2 of --accumulate
   dist::LocalComm comm;
   train::Trainer trainer(c, comm);
   data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);

@@ -28,6 +28,18 @@ check --log "$work/sqrt.log" "square-root scaling: 0.05 x sqrt(4) = 0.1" \
 expect_error "warmup given twice" 2 "give --warmup-epochs or --warmup-steps, not both" \
   --data "$data" --model "$src/launch/models/mlp.model" --warmup-epochs 1 --warmup-steps 10
 
+# --- a batch schedule: 64, then 256, then 1,024 in micro-batches of at most 128 per rank ---------
+sched=$work/schedule
+mpi 2 "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --train-limit 8192 --test-limit 500 \
+  --batch-schedule 0:64,1:256,2:1024 --max-micro-batch 128 --lr 0.02 --lr-scaling linear --base-batch 64 \
+  --epochs 3 --threads 1 --out "$sched" > "$sched.log" 2>&1
+check --log "$sched.log" "batch schedule: exits 0" test $? -eq 0
+check "each epoch's batch and scaled rate in the metrics" json_true \
+  '[.[].batch] == [64, 256, 1024] and ([.[].lr] | . == [0.02, 0.08, 0.32]) and [.[].step] == [128, 160, 168]' \
+  "$sched/metrics.jsonl"
+check --log "$sched.log" "buffers planned once, for the largest micro-batch" \
+  grep -qF "batch schedule 0:64,1:256,2:1024: buffers planned for micro-batches of 128" "$sched.log"
+
 # --- LARS and LAMB: batches of 512 on 2 ranks learn ------------------------------------------
 for run in "lamb --lr 0.01" "lars --lr 5 --trust-coefficient 0.001"; do
   name=${run%% *}
@@ -50,6 +62,6 @@ check --log "$clip.log" "--clip-grad-norm 0.5 exits 0" test $? -eq 0
 check "metrics carry the mean norm before clipping and the fraction clipped" \
   json_true 'all(.[]; .grad_norm > 0 and .clipped >= 0 and .clipped <= 1)' "$clip/metrics.jsonl"
 check "step lines carry the window's mean norm" json_true 'all(.[]; .grad_norm > 0)' "$clip/steps.jsonl"
-check "steps.csv has the grad_norm column" grep -q '^epoch,step,train_loss,lr,grad_norm,gns,gns_g2,gns_trace$' "$clip/steps.csv"
+check "steps.csv has the grad_norm column" grep -q '^epoch,step,batch,train_loss,lr,grad_norm,gns,gns_g2,gns_trace$' "$clip/steps.csv"
 
 finish

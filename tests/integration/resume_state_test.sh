@@ -6,7 +6,8 @@
 #   - the --hard-examples loss tables (they decide which samples later batches draw);
 #   - each rank's own running statistics under --bn-sync local (averaged only at epoch end);
 #   - the --log-every-steps window when the checkpoint falls between two step lines (its loss
-#     and, with --clip-grad-norm, its gradient norms).
+#     and, with --clip-grad-norm, its gradient norms);
+#   - a batch schedule: resumed before and after the batch changes.
 # Before these went into checkpoints, every case below ended differently after a resume.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
@@ -85,5 +86,23 @@ check "$name: running statistics bitwise equal" h5_same "$dir/full/final.h5" "$d
 check "$name: steps.jsonl identical (the line at step 50 spans the checkpoint)" \
   cmp -s "$dir/full/steps.jsonl" "$dir/cut/steps.jsonl"
 check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+
+# --- a batch schedule: 2,000 samples in batches of 64 (32 steps), then 256 (8 steps) -----------
+# Step 20 is in epoch 1 (batch 64), step 36 in epoch 2 (batch 256, in micro-batches of 64).
+schedule=(--data "$data" --model "$src/launch/models/mlp.model" --train-limit 2000 --test-limit 200
+          --batch-schedule 0:64,1:256 --lr-scaling linear --base-batch 64 --max-micro-batch 64 --lr 0.02
+          --epochs 3 --threads 1)
+for ranks in 1 2; do
+  for cut in 20 36; do
+    name=schedule_np${ranks}_at$cut dir=$work/schedule_np${ranks}_at$cut
+    mkdir -p "$dir"
+    [ "$cut" -eq 20 ] || cp -r "$work/schedule_np${ranks}_at20/full" "$dir/full"  # the same uninterrupted run
+    stop_and_resume "$name" "$ranks" "$cut" "${schedule[@]}"
+    check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+    check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+  done
+done
+check "the schedule's batches in the metrics" json_true '[.[].batch] == [64, 256, 256]' \
+  "$work/schedule_np2_at20/full/metrics.jsonl"
 
 finish

@@ -382,6 +382,15 @@ TEST(Equivalence, AccumulatedMicroBatchesEqualOneLargeBatch) {
   expect_equivalent(acc, fx.config(24), 6, {1e-5, 1e-4}, false);
 }
 
+// A share split into micro-batches of at most 2 (--max-micro-batch) steps as the whole batch
+// on one rank does.
+TEST(Equivalence, MaxMicroBatchSplitsEqualOneWholeBatch) {
+  Fixture fx(kMlp);
+  auto split = fx.config(16);
+  split.max_micro_batch = 2;
+  expect_equivalent(split, fx.config(16), 5, {}, false);  // planned for 2 rows: no whole-share forward
+}
+
 TEST(Equivalence, BucketedAndBlockingSyncGiveTheSameGradients) {
   Fixture fx(kCnnBn);
   auto bucketed = fx.config(12);

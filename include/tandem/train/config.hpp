@@ -12,6 +12,7 @@
 #include "tandem/model/preprocessing.hpp"
 #include "tandem/optim/optimizer.hpp"
 #include "tandem/optim/schedule.hpp"
+#include "tandem/train/batch_schedule.hpp"
 #include "tandem/train/schedule_every.hpp"
 
 namespace tandem::train {
@@ -46,7 +47,9 @@ struct TrainConfig {
   std::string model;  // model-spec file ("" with resume: the checkpoint's spec)
   std::string out;    // output directory ("" writes nothing)
   int64_t epochs = 10;
-  int64_t batch_size = 128;  // GLOBAL batch, split across ranks
+  int64_t batch_size = 128;      // GLOBAL batch, split across ranks
+  BatchSchedule batch_schedule;  // the global batch by epoch (empty: --batch-size x --accumulate)
+  int64_t max_micro_batch = 0;   // split a rank's share into micro-batches of at most this (0: off)
   double lr = 0.05;
   uint64_t seed = 0;
   int threads = 0;          // BLAS threads per rank; 0 divides the node's cores among its ranks
@@ -89,8 +92,11 @@ struct TrainConfig {
   int64_t stop_after_steps = 0;     // checkpoint and stop after this global step (0: off)
   int64_t log_every_steps = 0;      // also write a metrics line every N steps (0: per epoch only)
 
-  // Samples per optimizer step: the global batch times the micro-batches.
-  int64_t step_batch() const { return batch_size * accumulate; }
+  // Samples per optimizer step in `epoch`: the batch schedule's, else the global batch times
+  // the micro-batches.
+  int64_t step_batch(int64_t epoch = 0) const {
+    return batch_schedule.batch_at(epoch, batch_size * accumulate);
+  }
 };
 
 // Checks every value (ranges, names of optimizers and schedules, the --augment and

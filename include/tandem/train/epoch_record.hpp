@@ -14,6 +14,7 @@ namespace tandem::train {
 struct EpochRecord {
   int64_t epoch = 0;  // 1-based
   int64_t step = 0;   // global steps so far
+  int64_t batch = 0;  // the global batch of the epoch's steps
   double train_loss = 0, train_accuracy = 0;
   std::optional<Evaluation> val;  // with --val-split
   double test_loss = 0, test_accuracy = 0;

@@ -21,7 +21,7 @@
 namespace tandem::train {
 
 struct StepOptions {
-  int64_t accumulate = 1;          // micro-batches per step (every rank runs all, some maybe empty)
+  int64_t accumulate = 1;          // the most micro-batches a step has (every rank runs all, some empty)
   uint64_t seed = 0;               // keys dropout masks with (epoch, sample, node)
   bool dropout = true;             // false: dropout is the identity (--overfit-batches)
   double max_norm = 0;             // 0: no constraint

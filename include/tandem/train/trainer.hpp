@@ -60,8 +60,9 @@ class Trainer {
   // without --accumulate).
   const NoiseScale* noise_scale() const { return noise_.get(); }
   // One optimizer step at the scheduled rate: this rank's share `ids` (rows of the training
-  // split) of a global batch of `global` samples, cut into --accumulate equal contiguous
-  // micro-batches (the training loop deals class-balanced ones instead). All ranks call it.
+  // split) of a global batch of `global` samples, cut into the epoch's number of micro-batches
+  // (--accumulate, --max-micro-batch), equal and contiguous (the training loop deals
+  // class-balanced ones instead). All ranks call it.
   // Returns this rank's summed loss.
   double step(std::span<const int64_t> ids, int64_t global, int64_t epoch);
   // The micro-batch size the graph is planned for.
@@ -73,6 +74,18 @@ class Trainer {
   void load_data();
   void agree_across_ranks();
   void build_training_parts();
+  // The global batch of an epoch's steps, and how a rank runs its share.
+  struct Batching {
+    int64_t global = 0;         // samples in a step
+    int64_t micro_batches = 1;  // --accumulate, or more for --max-micro-batch
+    int64_t micro = 0;          // samples in the largest micro-batch of a rank
+  };
+  Batching batching(int64_t epoch) const;
+  int64_t steps_in_epoch(int64_t epoch) const;
+  double scaled_lr(int64_t epoch) const;  // --lr for the epoch's batch (--lr-scaling)
+  void plan_batches();
+  void build_schedule();
+  void build_step_runner();
   void restore(const std::string& path);
   io::DataShape data_shape() const;
   bool coupled_shares() const;  // synchronized batch norm: rank gradients are not independent
@@ -84,6 +97,7 @@ class Trainer {
     double trained = 0;      // samples this call trained in the epoch
   };
   EpochRun train_epoch(data::Sampler& sampler, int64_t epoch);
+  data::Sampler& sampler_for(int64_t epoch);
   StepRunner::Result run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds, int64_t global,
                               int64_t epoch);
   EpochRecord finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done);
@@ -125,8 +139,10 @@ class Trainer {
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
-  double base_lr_ = 0;           // --lr scaled for the global batch (--lr-scaling)
-  std::vector<int64_t> bounds_;  // micro-batch boundaries of the step, reused
+  int64_t max_micro_batches_ = 1;           // over the batch schedule
+  std::vector<int64_t> bounds_;             // micro-batch boundaries of the step, reused
+  std::unique_ptr<data::Sampler> sampler_;  // for the current epoch's batch
+  int64_t sampler_global_ = 0;              // the batch it was made for
   double full_loss_ = 0,
          full_correct_ = 0;  // L-BFGS: data loss and correct predictions of the last objective
 };

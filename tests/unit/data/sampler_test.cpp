@@ -116,6 +116,39 @@ TEST(Sampler, CoverageBalanceAndRankIndependenceOverManyCases) {
     for (uint64_t seed = 0; seed < 12; ++seed) check_case(k, seed);
 }
 
+// A rank's micro-batches are the shares of ranks x k ranks: one rank with k micro-batches deals
+// a batch exactly as k ranks do, the micro-batches of all ranks partition the batch, and each
+// is within 1 of its class-proportional share of every class.
+TEST(Sampler, MicroShardsAreTheSharesOfRanksTimesMicroBatches) {
+  const auto labels = random_labels(997, 7, 5, true);
+  data::Sampler sampler(labels, 200, 3);
+  sampler.start_epoch(1);
+  std::vector<int64_t> bounds;
+  for (int64_t b = 0; b < sampler.batches(); ++b)
+    for (const auto& [ranks, k] : {std::pair{1, 4}, std::pair{2, 3}, std::pair{3, 1}}) {
+      std::vector<int64_t> all;
+      for (int r = 0; r < ranks; ++r) {
+        const auto ids = sampler.micro_shards(b, r, ranks, k, bounds);
+        const std::vector<int64_t> got(ids.begin(), ids.end());
+        const auto cut = bounds;
+        ASSERT_EQ(cut.size(), static_cast<size_t>(k + 1));
+        for (int64_t m = 0; m < k; ++m) {
+          const auto want = sampler.shard(b, static_cast<int>(r * k + m), static_cast<int>(ranks * k));
+          ASSERT_EQ(std::vector<int64_t>(got.begin() + cut[m], got.begin() + cut[m + 1]),
+                    std::vector<int64_t>(want.begin(), want.end()))
+              << "batch " << b << " rank " << r << " micro-batch " << m;
+        }
+        all.insert(all.end(), got.begin(), got.end());
+      }
+      const auto batch = sampler.batch(b);
+      std::vector<int64_t> expected(batch.begin(), batch.end());
+      std::sort(all.begin(), all.end());
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(all, expected) << "batch " << b << ": the micro-batches of " << ranks
+                               << " rank(s) partition it";
+    }
+}
+
 TEST(Sampler, DropLastSkipsOnlyTheSmallerBatch) {
   const auto labels = random_labels(1000, 10, 3, false);
   data::Sampler keep(labels, 64, 3), drop(labels, 64, 3, true);

@@ -185,3 +185,31 @@ TEST_F(ResumeOptions, ChangeableOptionsAreReportedAndOthersRefusedTogether) {
 
 }  // namespace
 }  // namespace tandem::train
+
+namespace tandem::train {
+namespace {
+
+TEST(BatchSchedule, ParsedPrintedAndLookedUpByEpoch) {
+  const auto s = parse_batch_schedule("0:256, 10:1024,20:4096");
+  ASSERT_EQ(s.entries.size(), 3u);
+  EXPECT_EQ(format_batch_schedule(s), "0:256,10:1024,20:4096");
+  EXPECT_EQ(s.batch_at(0, 128), 256);
+  EXPECT_EQ(s.batch_at(9, 128), 256);
+  EXPECT_EQ(s.batch_at(10, 128), 1024);
+  EXPECT_EQ(s.batch_at(99, 128), 4096);
+  EXPECT_EQ(parse_batch_schedule("5:512").batch_at(4, 128), 128);  // before the first entry: --batch-size
+  EXPECT_TRUE(parse_batch_schedule("").empty());
+  EXPECT_THROW(parse_batch_schedule("0:256,0:512"), UsageError);  // epochs must increase
+  EXPECT_THROW(parse_batch_schedule("0-256"), UsageError);
+  EXPECT_THROW(parse_batch_schedule("0:0"), UsageError);
+  TrainConfig c;
+  c.data = "d.h5";
+  c.batch_schedule = parse_batch_schedule("0:2,3:64");
+  EXPECT_THROW(validate(c, 4), UsageError);  // 2 samples for 4 ranks
+  c.batch_schedule = parse_batch_schedule("0:64");
+  c.accumulate = 2;
+  EXPECT_THROW(validate(c, 4), UsageError);  // the schedule sets the whole batch
+}
+
+}  // namespace
+}  // namespace tandem::train
