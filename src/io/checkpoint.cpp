@@ -26,6 +26,8 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/progress", "gns_ema_g2", p.gns_ema_g2);
   v("/progress", "gns_ema_trace", p.gns_ema_trace);
   v("/progress", "gns_steps", p.gns_steps);
+  v("/progress", "samples_trained", p.samples_trained);
+  v("/progress", "train_seconds", p.train_seconds);
   v("/progress", "lr_scale", p.lr_scale);
   v("/progress", "best_metric", p.best_metric);
   v("/progress", "best_epoch", p.best_epoch);

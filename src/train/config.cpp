@@ -69,6 +69,7 @@ void check_lifecycle_options(const TrainConfig& c) {
                      c.plateau_factor);
   TANDEM_USAGE_CHECK(c.stop_after_steps >= 0, "--stop-after-steps must be >= 0 (0: off), got ",
                      c.stop_after_steps);
+  TANDEM_USAGE_CHECK(c.max_steps >= 0, "--max-steps must be >= 0 (0: no limit), got ", c.max_steps);
   TANDEM_USAGE_CHECK(c.log_every_steps >= 0, "--log-every-steps must be >= 0 (0: off), got ",
                      c.log_every_steps);
 }

@@ -7,6 +7,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
 #include "tandem/io/checkpoint.hpp"
+#include "tandem/train/target.hpp"
 
 namespace tandem::train {
 namespace {
@@ -38,6 +39,8 @@ T parse_as(const std::string& text, const std::string& option) {
     return parse_every(text);
   } else if constexpr (std::is_same_v<T, BatchSchedule>) {
     return parse_batch_schedule(text);
+  } else if constexpr (std::is_same_v<T, Target>) {
+    return parse_target(text);
   } else {
     return parse_enum<T>(text, what);
   }
@@ -57,6 +60,8 @@ std::string text_of(const T& v) {
     return format_every(v);
   } else if constexpr (std::is_same_v<T, BatchSchedule>) {
     return format_batch_schedule(v);
+  } else if constexpr (std::is_same_v<T, Target>) {
+    return format_target(v);
   } else {
     return enum_name(v);
   }
@@ -205,6 +210,11 @@ std::vector<OptionDef> make_table() {
     option("stop-after-steps", TANDEM_FIELD(stop_after_steps),
            "write a checkpoint and stop after this global step, e.g. to fit a job's time limit (0: off)",
            OnResume::kNotInherited),
+    option("target", TANDEM_FIELD(target),
+           "end the run at the first step where this metric reaches this value, e.g. val_accuracy=0.88 (checked "
+           "at steps at most 5% apart, so the steps to the target are known within 5%)", changeable),
+    option("max-steps", TANDEM_FIELD(max_steps), "end the run after this many global steps (0: --epochs only)",
+           changeable),
     option("log-every-steps", TANDEM_FIELD(log_every_steps),
            "also write {epoch, step, train_loss, lr} every N steps to OUT/steps.jsonl and OUT/steps.csv "
            "(train_loss: mean over the steps since the previous line, all ranks; 0: off)", changeable),

@@ -60,9 +60,16 @@ std::vector<EpochRecord> Trainer::run() {
                ": nothing to train; raise --epochs to continue");
   std::vector<EpochRecord> history;
   stop_->checkpoint_written();
+  run_start_ = now() - progress_.train_seconds;
+  if (target_)  // the checks a resumed run already made
+    for (int64_t s = 1; s <= progress_.global_step; ++s) target_->due(s);
   for (int64_t epoch = progress_.epoch; epoch < config_.epochs; ++epoch) {
     auto& sampler = sampler_for(epoch);
     const auto done = train_epoch(sampler, epoch);
+    if (done.ended) {
+      end_run(history);
+      return history;
+    }
     if (!done.completed) return history;
     const auto r = finish_epoch(sampler, epoch, done);
     log_epoch(r, history);
@@ -114,9 +121,14 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
     meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
     meter_.add_grad_norm(r.grad_norm, r.clipped);
     done.trained += global;
+    progress_.samples_trained += global;
     progress_.batch = b + 1;
     display_.update(b + 1, done.trained / (now() - t0), meter_.running_loss(comm_.size()));
     if (config_.log_every_steps > 0 && progress_.global_step % config_.log_every_steps == 0) log_steps(epoch);
+    if (run_ends(epoch, b + 1, batches)) {
+      done.ended = true;
+      return done;
+    }
     const auto decision = stop_->after_step(progress_.global_step);
     if (decision.checkpoint) write_checkpoint();
     if (decision.stop) {
@@ -131,6 +143,39 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   done.seconds = now() - t0;
   done.completed = true;
   return done;
+}
+
+bool Trainer::run_ends(int64_t epoch, int64_t batch, int64_t batches) {
+  const int64_t step = progress_.global_step;
+  if (target_ && target_->due(step)) {
+    const auto& t = config_.target;
+    const bool val = t.metric == Metric::kValLoss || t.metric == Metric::kValAccuracy;
+    const auto e = evaluate(*model_, val ? val_ : test_, comm_, eval_chunk_);
+    const bool accuracy = t.metric == Metric::kValAccuracy || t.metric == Metric::kTestAccuracy;
+    const double value = accuracy ? e.accuracy : e.loss;
+    if (target_->reached(value)) {
+      target_result_ = {
+          true,
+          step,
+          static_cast<double>(epoch) + static_cast<double>(batch) / static_cast<double>(batches),
+          static_cast<int64_t>(progress_.samples_trained),
+          now() - run_start_,
+          value};
+      log::infof("target ", format_target(t), " reached at global step ", step, " (epoch ",
+                 target_result_.epochs, ", ", target_result_.samples, " samples, ", target_result_.seconds,
+                 " s): ", enum_name(t.metric), " ", value);
+      return true;
+    }
+  }
+  return config_.max_steps > 0 && step >= config_.max_steps;
+}
+
+void Trainer::end_run(std::vector<EpochRecord>& history) {
+  display_.end_epoch();
+  if (!target_result_.reached)
+    log::infof("--max-steps ", config_.max_steps, " reached", target_ ? "; the target was not" : "");
+  write_checkpoint();
+  finish(history);
 }
 
 EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done) {
@@ -219,6 +264,7 @@ void Trainer::check_initial_loss(double loss_sum, double samples) {
 }
 
 void Trainer::write_checkpoint() {
+  if (run_start_ > 0) progress_.train_seconds = now() - run_start_;
   // Collective parts first: every rank takes part, rank 0 writes.
   meter_.save(progress_, comm_);
   std::vector<io::RunArray> arrays;

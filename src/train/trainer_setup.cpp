@@ -189,6 +189,13 @@ void Trainer::build_training_parts() {
                      " needs a validation set: add --val-split F");
   callbacks_ = std::make_unique<EpochCallbacks>(monitor, config_);
   stop_ = std::make_unique<StopPolicy>(config_, comm_);
+  if (config_.target.active()) {
+    const bool needs_val =
+        config_.target.metric == Metric::kValLoss || config_.target.metric == Metric::kValAccuracy;
+    TANDEM_USAGE_CHECK(val_.size() > 0 || !needs_val, "--target ", format_target(config_.target),
+                       " needs a validation set: add --val-split F");
+    target_ = std::make_unique<TargetWatch>(config_.target);
+  }
   dir_ = std::make_unique<RunDirectory>(config_.out, comm_.is_root(), config_.keep_last);
 }
 

@@ -40,6 +40,19 @@ check "each epoch's batch and scaled rate in the metrics" json_true \
 check --log "$sched.log" "buffers planned once, for the largest micro-batch" \
   grep -qF "batch schedule 0:64,1:256,2:1024: buffers planned for micro-batches of 128" "$sched.log"
 
+# --- training to a target, and a step budget -------------------------------------------------
+target=$work/target
+mpi 2 "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --train-limit 10000 --test-limit 500 \
+  --val-split 0.1 --epochs 20 --target val_accuracy=0.8 --threads 1 --out "$target" > "$target.log" 2>&1
+check --log "$target.log" "--target: exits 0" test $? -eq 0
+check --log "$target.log" "--target val_accuracy=0.8: reached and reported, well before 20 epochs" \
+  grep -qE "^target val_accuracy=0.8 reached at global step [0-9]+ \(epoch [0-2]\." "$target.log"
+check "final.h5 written at the target" test -f "$target/final.h5"
+mpi 2 "$tandem" train --data "$data" --model "$src/launch/models/mlp.model" --train-limit 2000 --test-limit 200 \
+  --epochs 20 --max-steps 25 --threads 1 --out "$work/budget" > "$work/budget.log" 2>&1
+check --log "$work/budget.log" "--max-steps 25 ends the run at step 25 with a checkpoint" \
+  test -f "$work/budget/ckpt-00000025.h5" -a -f "$work/budget/final.h5"
+
 # --- LARS and LAMB: batches of 512 on 2 ranks learn ------------------------------------------
 for run in "lamb --lr 0.01" "lars --lr 5 --trust-coefficient 0.001"; do
   name=${run%% *}

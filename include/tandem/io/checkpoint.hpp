@@ -41,6 +41,8 @@ struct TrainProgress {
   // The gradient noise scale's moving averages and the steps they have seen.
   double gns_ema_g2 = 0, gns_ema_trace = 0;
   int64_t gns_steps = 0;
+  // Training samples processed and wall seconds of training (evaluations included) so far.
+  double samples_trained = 0, train_seconds = 0;
   double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
   double best_metric = 0;
   int64_t best_epoch = 0;  // 0: none yet

@@ -42,6 +42,14 @@ constexpr std::span<const EnumName<Metric>> enum_names(Metric) {
   return kMetricNames;
 }
 
+// A metric value a run trains to (--target); Metric::kAuto: none.
+struct Target {
+  Metric metric = Metric::kAuto;
+  double value = 0;
+  bool active() const { return metric != Metric::kAuto; }
+  bool operator==(const Target&) const = default;
+};
+
 struct TrainConfig {
   std::string data;   // HDF5 dataset
   std::string model;  // model-spec file ("" with resume: the checkpoint's spec)
@@ -90,6 +98,8 @@ struct TrainConfig {
   int64_t plateau_patience = 0;     // epochs without improvement before cutting the lr (0: off)
   double plateau_factor = 0.1;      // lr multiplier on a plateau
   int64_t stop_after_steps = 0;     // checkpoint and stop after this global step (0: off)
+  Target target;                    // end the run when this metric reaches this value
+  int64_t max_steps = 0;            // end the run after this many global steps (0: --epochs only)
   int64_t log_every_steps = 0;      // also write a metrics line every N steps (0: per epoch only)
 
   // Samples per optimizer step in `epoch`: the batch schedule's, else the global batch times

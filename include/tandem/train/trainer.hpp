@@ -32,6 +32,7 @@
 #include "tandem/train/run_directory.hpp"
 #include "tandem/train/step_runner.hpp"
 #include "tandem/train/stop_policy.hpp"
+#include "tandem/train/target.hpp"
 
 namespace tandem::train {
 
@@ -59,6 +60,8 @@ class Trainer {
   // The gradient noise scale so far; null when not measured (--gns-every 0, or one rank
   // without --accumulate).
   const NoiseScale* noise_scale() const { return noise_.get(); }
+  // Where the run met --target (reached is false when it did not, or has none).
+  const TargetResult& target_result() const { return target_result_; }
   // One optimizer step at the scheduled rate: this rank's share `ids` (rows of the training
   // split) of a global batch of `global` samples, cut into the epoch's number of micro-batches
   // (--accumulate, --max-micro-batch), equal and contiguous (the training loop deals
@@ -93,11 +96,15 @@ class Trainer {
   // The loop (trainer.cpp).
   struct EpochRun {
     bool completed = false;  // false: stopped mid-epoch
+    bool ended = false;      // the run ends here: --target reached or --max-steps spent
     double seconds = 0;      // training time, evaluation excluded
     double trained = 0;      // samples this call trained in the epoch
   };
   EpochRun train_epoch(data::Sampler& sampler, int64_t epoch);
   data::Sampler& sampler_for(int64_t epoch);
+  // After a step: --target and --max-steps; true when the run ends here.
+  bool run_ends(int64_t epoch, int64_t batch, int64_t batches);
+  void end_run(std::vector<EpochRecord>& history);
   StepRunner::Result run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds, int64_t global,
                               int64_t epoch);
   EpochRecord finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done);
@@ -131,6 +138,9 @@ class Trainer {
   std::unique_ptr<StepRunner> runner_;
   std::unique_ptr<EpochCallbacks> callbacks_;
   std::unique_ptr<StopPolicy> stop_;
+  std::unique_ptr<TargetWatch> target_;  // --target
+  TargetResult target_result_;
+  double run_start_ = 0;  // the clock at which training (of all invocations) began
   std::unique_ptr<RunDirectory> dir_;
   EpochMeter meter_;
   ProgressDisplay display_;

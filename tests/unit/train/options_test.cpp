@@ -11,6 +11,7 @@
 #include "tandem/io/checkpoint.hpp"
 #include "tandem/model/builder.hpp"
 #include "tandem/train/options.hpp"
+#include "tandem/train/target.hpp"
 
 namespace tandem::train {
 namespace {
@@ -209,6 +210,33 @@ TEST(BatchSchedule, ParsedPrintedAndLookedUpByEpoch) {
   c.batch_schedule = parse_batch_schedule("0:64");
   c.accumulate = 2;
   EXPECT_THROW(validate(c, 4), UsageError);  // the schedule sets the whole batch
+}
+
+}  // namespace
+}  // namespace tandem::train
+
+namespace tandem::train {
+namespace {
+
+// Steps to a target are known within 5%: met after check s and by the next one s', it was met
+// at a step t >= s + 1, and s' <= 1.05 t; there are few checks (logarithmic in the steps).
+TEST(TargetWatch, ChecksAreAtMostFivePercentApart) {
+  TargetWatch watch(parse_target("val_accuracy=0.88"));
+  int64_t previous = 0, checks = 0;
+  for (int64_t step = 1; step <= 100000; ++step) {
+    if (!watch.due(step)) continue;
+    ++checks;
+    EXPECT_LE(static_cast<double>(step), 1.05 * static_cast<double>(previous + 1) + 1e-9) << step;
+    previous = step;
+  }
+  EXPECT_LT(checks, 300);
+  EXPECT_TRUE(watch.reached(0.88));
+  EXPECT_FALSE(watch.reached(0.879));
+  EXPECT_TRUE(TargetWatch(parse_target("val_loss=0.3")).reached(0.3));
+  EXPECT_FALSE(TargetWatch(parse_target("val_loss=0.3")).reached(0.31));
+  EXPECT_EQ(format_target(parse_target("test_accuracy=9e-1")), "test_accuracy=0.9");
+  EXPECT_THROW(parse_target("train_loss=0.1"), UsageError);  // a running mean, not a measurement
+  EXPECT_THROW(parse_target("val_accuracy"), UsageError);
 }
 
 }  // namespace
