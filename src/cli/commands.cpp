@@ -17,6 +17,8 @@ const Registry<CommandInfo>& command_registry() {
       {"hessian", {}, "top Hessian eigenvalues of the loss of a saved model (Lanczos)", hessian_command},
       {"convert", {}, "convert IDX files to the tandem HDF5 dataset layout; make the image-pairs example",
        convert_command},
+      {"sweep", {}, "train a grid of batch sizes, rates and optimizers to a target; report the scaling curve",
+       sweep_command},
       {"list", {}, "list the ops, losses, optimizers, schedules, initializers or train options", list_command},
   });
   // clang-format on

@@ -28,6 +28,7 @@ int inspect_command(const std::vector<std::string>& args, dist::Comm& comm);
 int gradcheck_command(const std::vector<std::string>& args, dist::Comm& comm);
 int hessian_command(const std::vector<std::string>& args, dist::Comm& comm);
 int plot_command(const std::vector<std::string>& args, dist::Comm& comm);
+int sweep_command(const std::vector<std::string>& args, dist::Comm& comm);
 int list_command(const std::vector<std::string>& args, dist::Comm& comm);
 
 }  // namespace tandem::cli

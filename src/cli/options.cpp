@@ -6,6 +6,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/train/options.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -48,6 +49,31 @@ Parsed parse(const std::string& command, const po::options_description& desc,
     throw UsageError(std::string(e.what()) + " (" + hint + ")");
   }
   return p;
+}
+
+void add_train_options(po::options_description& desc) {
+  for (const auto& o : train::train_options()) {
+    const std::string fallback = o.default_text();
+    if (o.is_switch)
+      desc.add_options()(o.name.c_str(), po::bool_switch(), o.help.c_str());
+    else if (fallback.empty())
+      desc.add_options()(o.name.c_str(), po::value<std::string>(), o.help.c_str());
+    else
+      desc.add_options()(o.name.c_str(), po::value<std::string>()->default_value(fallback, fallback),
+                         o.help.c_str());
+  }
+}
+
+std::map<std::string, std::string> given_train_options(const po::variables_map& vm) {
+  std::map<std::string, std::string> given;
+  for (const auto& [name, value] : vm) {
+    if (value.defaulted() || !train::find_train_option(name)) continue;
+    if (const auto* text = boost::any_cast<std::string>(&value.value()))
+      given[name] = *text;
+    else if (const auto* on = boost::any_cast<bool>(&value.value()))
+      given[name] = *on ? "true" : "false";
+  }
+  return given;
 }
 
 int print_help(const po::options_description& desc, const dist::Comm& comm) {

@@ -23,6 +23,12 @@ Parsed parse(const std::string& command, const po::options_description& desc,
              const std::vector<std::string>& args, bool allow_config,
              const po::positional_options_description* positional = nullptr);
 
+// The options of `tandem train` (train/options.hpp) as Boost options: every value is read as
+// text and parsed by that table, which also gives the defaults --help shows.
+void add_train_options(po::options_description& desc);
+// The train options given on the command line or in the INI file (not defaults), as text.
+std::map<std::string, std::string> given_train_options(const po::variables_map& vm);
+
 // --help: rank 0 prints the options; returns the exit code 0.
 int print_help(const po::options_description& desc, const dist::Comm& comm);
 

@@ -7,19 +7,13 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "gnuplot.hpp"
 #include "options.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/train/metrics_file.hpp"
 
 namespace tandem::cli {
 namespace {
-
-// gnuplot quoting: single quotes, with a quote doubled.
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
 
 // The values of tandem plot's options.
 struct PlotArgs {
@@ -96,21 +90,6 @@ void write_script(const std::string& script, const std::string& dat, const PlotA
        << quoted(dat) << " using 1:9 with linespoints title 'B_{simple} (samples)'\n";
   gp << "unset multiplot\n";
   gp.close();
-}
-
-// Runs gnuplot on the script, removes the temporary directory, then reports a missing or
-// failing gnuplot (with its error output).
-void run_gnuplot(const std::filesystem::path& tmp, const std::string& script, const std::string& out) {
-  const int rc = std::system(("gnuplot " + quoted(script) + " 2> " + quoted((tmp / "err").string())).c_str());
-  std::string err;
-  if (rc != 0) {
-    std::ifstream e(tmp / "err");
-    std::getline(e, err, '\0');
-  }
-  std::filesystem::remove_all(tmp);
-  TANDEM_CHECK(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) != 127,
-               "gnuplot is not installed; install it (apt-get install gnuplot-nox) to draw learning curves");
-  TANDEM_CHECK(rc == 0, "gnuplot failed drawing '", out, "': ", err);
 }
 
 }  // namespace

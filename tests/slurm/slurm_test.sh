@@ -85,7 +85,7 @@ sinfo -h -o %T 2> /dev/null | grep -Eq '^(idle|mixed)' || fail "the Slurm node d
 set -a
 . "$src/launch/openmpi.env"
 set +a
-export TANDEM="$tandem"
+export TANDEM="$tandem" TANDEM_ROOT="$src"  # the binary, and the checkout holding launch/slurm/run_tandem.sh
 job=$(sbatch --parsable --wait --chdir="$dir" --output="$dir/job-%j.out" --nodes=1 --ntasks-per-node=2 \
   --cpus-per-task=1 --time=5 "$src/launch/slurm/train.sbatch" --data "$dir/fm.h5" \
   --model "$src/launch/models/mlp.model" --epochs 2 --train-limit 4000 --test-limit 1000 --out "$dir/run") ||

@@ -1,0 +1,51 @@
+#pragma once
+// The batch-size scaling experiment (Shallue et al. 2019): a grid of training runs (optimizers x
+// batch sizes x learning rates), each until its --target or its budget, recording the steps,
+// epochs, samples and time it took. OUT/sweep.jsonl holds one line per finished run, so an
+// interrupted sweep continues where it stopped (a run cut short resumes from its own
+// checkpoints in OUT/runs/KEY).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tandem/dist/comm.hpp"
+#include "tandem/train/config.hpp"
+
+namespace tandem::train {
+
+struct SweepGrid {
+  std::vector<std::string> optimizers;
+  std::vector<int64_t> batch_sizes;  // global batches
+  std::vector<double> lrs;           // as given (--lr-scaling applies on top)
+};
+
+struct SweepRecord {
+  std::string optimizer;
+  int64_t batch = 0;
+  double lr = 0;
+  bool reached = false;  // the target, within the budget
+  int64_t steps = 0;     // to the target, else all the run took
+  double epochs = 0;     // the same in epochs
+  int64_t samples = 0;   // and in training samples
+  double seconds = 0;    // wall time of the run's training (evaluations included)
+  double value = 0;      // the target metric when reached
+  double samples_per_s = 0;
+  double gns = 0;   // the gradient noise scale at the end (0: not measured)
+  std::string dir;  // OUT/runs/KEY
+
+  std::string key() const;  // "momentum-b256-lr0.1"
+  std::string json() const;
+  static SweepRecord parse(const std::string& json_line);  // UsageError naming the line
+};
+
+// Runs every grid point without a line in OUT/sweep.jsonl, on all ranks of comm, appending
+// its line (rank 0); returns the records of the whole grid in grid order. `base` is every
+// run's configuration but for batch, rate, optimizer and output directory. Collective.
+std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& grid, const std::string& out,
+                                   dist::Comm& comm);
+
+// For each optimizer and batch size, the run that reached the target in the fewest steps (ties:
+// fewer samples); batch sizes where no run reached it are left out.
+std::vector<SweepRecord> best_per_batch(const std::vector<SweepRecord>& records);
+
+}  // namespace tandem::train

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# tandem sweep (README "Large-batch experiments"): a grid of 2 batch sizes x 2 rates on a
+# subset under mpirun -np 2, each run to a target; sweep.jsonl, the report and its plots; a
+# second invocation skips the finished runs; other options are refused; a sweep interrupted
+# during a run continues that run from its checkpoint.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+topic_start "$@"
+
+sweep=(--data "$data" --model "$src/launch/models/mlp.model" --batch-sizes 64,256 --lrs 0.05,0.2
+       --target val_accuracy=0.8 --max-epochs 4 --val-split 0.1 --train-limit 6000 --test-limit 200 --threads 1)
+out=$work/sweep
+mpi 2 "$tandem" sweep "${sweep[@]}" --out "$out" > "$work/sweep.log" 2>&1
+check --log "$work/sweep.log" "sweep of 4 runs exits 0" test $? -eq 0
+check "sweep.jsonl: one line per run, each with its key, steps and outcome" json_true \
+  'length == 4 and ([.[] | "\(.batch)-\(.lr)"] | sort == ["256-0.05", "256-0.2", "64-0.05", "64-0.2"]) and
+   all(.[]; .steps > 0 and .samples > 0 and (.reached | type == "boolean"))' "$out/sweep.jsonl"
+check "a run that reached the target stopped within the budget, at most 4 epochs" json_true \
+  'any(.[]; .reached and .epochs <= 4)' "$out/sweep.jsonl"
+check "the report lists the best rate per batch size and every run" \
+  grep -q '^## Steps to the target, the best learning rate of each batch size' "$out/report.md"
+check "the report's table of all runs has 4 rows" test "$(grep -c '^| momentum | ' "$out/report.md")" -ge 4
+for png in steps_to_target best_lr; do
+  check "$png.png is a PNG" test "$(head -c 4 "$out/$png.png" 2> /dev/null | tail -c 3)" = PNG
+done
+
+# The same command again: nothing left to run.
+mpi 2 "$tandem" sweep "${sweep[@]}" --out "$out" > "$work/again.log" 2>&1
+check --log "$work/again.log" "a finished sweep runs nothing again" not grep -q '^sweep: run ' "$work/again.log"
+# Other shared options: refused, naming them.
+mpi 2 "$tandem" sweep "${sweep[@]}" --out "$out" --weight-decay 1e-3 > "$work/other.log" 2>&1
+rc=$?
+check --log "$work/other.log" "a sweep continued with other options is refused (exit 2), naming them" \
+  test $rc -eq 2 -a -n "$(grep -F -- '--weight-decay (sweep 0, now 0.001)' "$work/other.log")"
+
+# Interrupted during its first run (SIGUSR1 to mpirun), then continued: that run resumes.
+cut=$work/cut
+long=(--data "$data" --model "$src/launch/models/mlp.model" --batch-sizes 64 --lrs 0.05 --target val_accuracy=0.99
+      --max-epochs 4 --val-split 0.1 --train-limit 12000 --test-limit 200 --threads 1 --out "$cut")
+mpirun -np 2 --oversubscribe "$tandem" sweep "${long[@]}" > "$work/cut.log" 2>&1 &
+job=$!
+wait_for_line '^epoch 1/' "$work/cut.log" "$job" 60 && kill -USR1 "$job"
+wait_deadline "$job" 120
+check --log "$work/cut.log" "the interrupted sweep says how to continue and records no run" \
+  test -n "$(grep 'sweep: interrupted during momentum-b64-lr0.05' "$work/cut.log")" -a ! -s "$cut/sweep.jsonl"
+mpi 2 "$tandem" sweep "${long[@]}" > "$work/continued.log" 2>&1
+check --log "$work/continued.log" "the continued sweep resumes the run from its checkpoint and finishes it" \
+  test -n "$(grep 'resuming from .*momentum-b64-lr0.05/ckpt-' "$work/continued.log")" -a \
+  "$(jq -s length "$cut/sweep.jsonl" 2> /dev/null)" = 1
+
+finish
