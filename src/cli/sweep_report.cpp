@@ -29,10 +29,12 @@ std::string cell(double v, const char* format) {
 
 std::string row(const SweepRecord& r) {
   return "| " + r.optimizer + " | " + std::to_string(r.batch) + " | " + format_number(r.lr) + " | " +
-         (r.reached ? "yes" : "no") + " | " + std::to_string(r.steps) + " | " + cell(r.epochs, "%.2f") +
-         " | " + std::to_string(r.samples) + " | " + cell(r.seconds, "%.1f") + " | " +
-         cell(r.samples_per_s, "%.0f") + " | " + (r.gns != 0 ? cell(r.gns, "%.0f") : std::string("")) +
-         " |\n";
+         (r.reached    ? "yes"
+          : r.diverged ? "diverged"
+                       : "no") +
+         " | " + std::to_string(r.steps) + " | " + cell(r.epochs, "%.2f") + " | " +
+         std::to_string(r.samples) + " | " + cell(r.seconds, "%.1f") + " | " + cell(r.samples_per_s, "%.0f") +
+         " | " + (r.gns != 0 ? cell(r.gns, "%.0f") : std::string("")) + " |\n";
 }
 
 const char* kHeader =

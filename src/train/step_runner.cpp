@@ -73,13 +73,12 @@ void StepRunner::end_noise_step(const Result& r, int64_t count, int64_t global) 
   noise_->end_step(static_cast<double>(global), r.grad_norm * r.grad_norm, *comm_);
 }
 
-void StepRunner::clip(Result& r, int64_t step) {
+void StepRunner::clip(Result& r) {
   // The synchronized gradient: the same norm, and the same clipping, on every rank.
   auto grads = model_.graph.grads();
   const auto n = static_cast<int64_t>(grads.size());
   r.grad_norm = std::sqrt(kernels::sum_squares(grads.data(), n));
-  TANDEM_CHECK(std::isfinite(r.grad_norm), "the gradient norm became ", r.grad_norm, " at global step ", step,
-               "; lower --lr, or clip with --clip-grad-norm");
+  r.finite = r.finite && std::isfinite(r.grad_norm);
   if (options_.clip_grad_norm > 0 && r.grad_norm > options_.clip_grad_norm) {
     kernels::scale(grads.data(), n, static_cast<float>(options_.clip_grad_norm / r.grad_norm));
     r.clipped = true;
@@ -108,10 +107,10 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
     if (noise_due_ && options_.gns_micro_batches) measure_micro_batch(end - begin, global);
   }
   sync_.finish();
-  TANDEM_CHECK(std::isfinite(total.loss), "the training loss became ", total.loss, " at global step ", step,
-               " (epoch ", epoch + 1, "); lower --lr or check the data");
-  if (options_.measure_grad_norm || noise_due_) clip(total, step);
+  total.finite = std::isfinite(total.loss);
+  if (options_.measure_grad_norm || noise_due_) clip(total);
   if (noise_due_) end_noise_step(total, count, global);
+  if (!total.finite) return total;  // the ranks agree to stop after this step (StopPolicy): no update
   optimizer_.step(g.params(), g.grads(), lr);
   if (options_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, options_.max_norm);
   return total;

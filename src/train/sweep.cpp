@@ -100,7 +100,12 @@ SweepRecord train_one(const TrainConfig& base, SweepRecord r, dist::Comm& comm) 
   c.out = r.dir;
   c.resume = broadcast_string(comm.is_root() ? newest_checkpoint(r.dir) : std::string(), comm);
   Trainer trainer(c, comm);
-  trainer.run();
+  try {
+    trainer.run();
+  } catch (const DivergedError& e) {  // raised on every rank at the same step: the sweep goes on
+    log::infof("sweep: ", r.key(), " diverged: ", e.what());
+    r.diverged = true;
+  }
   const auto& t = trainer.target_result();
   const auto& p = trainer.progress();
   r.reached = t.reached;
@@ -123,7 +128,11 @@ std::string SweepRecord::key() const {
 
 std::string SweepRecord::json() const {
   JsonObject o;
-  o.add("optimizer", optimizer).add("batch", batch).add("lr", lr).add("reached", reached);
+  o.add("optimizer", optimizer)
+      .add("batch", batch)
+      .add("lr", lr)
+      .add("reached", reached)
+      .add("diverged", diverged);
   o.add("steps", steps).add("epochs", epochs).add("samples", samples).add("seconds", seconds);
   o.add("value", value).add("samples_per_s", samples_per_s).add("gns", gns).add("dir", dir);
   return o.str();
@@ -139,6 +148,7 @@ SweepRecord SweepRecord::parse(const std::string& line) {
   r.batch = static_cast<int64_t>(v.at("batch"));
   r.lr = v.at("lr");
   r.reached = line.find("\"reached\": true") != std::string::npos;
+  r.diverged = line.find("\"diverged\": true") != std::string::npos;
   r.steps = static_cast<int64_t>(v.at("steps"));
   r.epochs = v.count("epochs") ? v.at("epochs") : 0;
   r.samples = v.count("samples") ? static_cast<int64_t>(v.at("samples")) : 0;

@@ -129,7 +129,12 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
       done.ended = true;
       return done;
     }
-    const auto decision = stop_->after_step(progress_.global_step);
+    const auto decision = stop_->after_step(progress_.global_step, !r.finite);
+    if (decision.diverged)
+      throw DivergedError(
+          detail::concat("the training loss or gradient became non-finite (nan or inf) at global step ",
+                         progress_.global_step, " (epoch ", epoch + 1,
+                         "); lower --lr, clip with --clip-grad-norm, or check the data"));
     if (decision.checkpoint) write_checkpoint();
     if (decision.stop) {
       const auto last = dir_->last_checkpoint();

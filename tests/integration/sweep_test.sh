@@ -6,19 +6,21 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
 
-sweep=(--data "$data" --model "$src/launch/models/mlp.model" --batch-sizes 64,256 --lrs 0.05,0.2
+sweep=(--data "$data" --model "$src/launch/models/mlp.model" --batch-sizes 64,256 --lrs 0.05,0.2,1e30
        --target val_accuracy=0.8 --max-epochs 4 --val-split 0.1 --train-limit 6000 --test-limit 200 --threads 1)
 out=$work/sweep
 mpi 2 "$tandem" sweep "${sweep[@]}" --out "$out" > "$work/sweep.log" 2>&1
-check --log "$work/sweep.log" "sweep of 4 runs exits 0" test $? -eq 0
+check --log "$work/sweep.log" "sweep of 6 runs exits 0" test $? -eq 0
 check "sweep.jsonl: one line per run, each with its key, steps and outcome" json_true \
-  'length == 4 and ([.[] | "\(.batch)-\(.lr)"] | sort == ["256-0.05", "256-0.2", "64-0.05", "64-0.2"]) and
-   all(.[]; .steps > 0 and .samples > 0 and (.reached | type == "boolean"))' "$out/sweep.jsonl"
+  'length == 6 and ([.[] | select(.lr < 1) | "\(.batch)-\(.lr)"] | sort == ["256-0.05", "256-0.2", "64-0.05", "64-0.2"]) and
+   all(.[]; .steps > 0 and (.reached | type == "boolean"))' "$out/sweep.jsonl"
+check "a diverging rate is recorded as diverged, and the sweep goes on" json_true \
+  '[.[] | select(.lr > 1) | .diverged and (.reached | not)] == [true, true]' "$out/sweep.jsonl"
 check "a run that reached the target stopped within the budget, at most 4 epochs" json_true \
   'any(.[]; .reached and .epochs <= 4)' "$out/sweep.jsonl"
 check "the report lists the best rate per batch size and every run" \
   grep -q '^## Steps to the target, the best learning rate of each batch size' "$out/report.md"
-check "the report's table of all runs has 4 rows" test "$(grep -c '^| momentum | ' "$out/report.md")" -ge 4
+check "the report's table of all runs has 6 rows" test "$(grep -c '^| momentum | ' "$out/report.md")" -ge 6
 for png in steps_to_target best_lr; do
   check "$png.png is a PNG" test "$(head -c 4 "$out/$png.png" 2> /dev/null | tail -c 3)" = PNG
 done

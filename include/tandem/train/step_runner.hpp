@@ -49,9 +49,10 @@ class StepRunner {
     double correct = 0;     // this rank's correct predictions
     double grad_norm = -1;  // of the synchronized gradient, before clipping (-1: not measured)
     bool clipped = false;
+    bool finite = true;  // loss and measured norm finite; if not, no update was made
   };
   // One step on this rank's rows `ids` of a global batch of `global` samples, during `epoch`
-  // (0-based), at learning rate lr; `step` (1-based) names the step in messages. bounds
+  // (0-based), at learning rate lr; `step` (1-based) numbers it. bounds
   // (accumulate + 1 offsets into ids) cut ids into the micro-batches (data::Sampler::micro_shards).
   // All ranks call it.
   Result step(std::span<const int64_t> ids, std::span<const int64_t> bounds, int64_t global, int64_t epoch,
@@ -65,7 +66,7 @@ class StepRunner {
  private:
   Result micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last);
   // The global gradient norm into r, and --clip-grad-norm applied.
-  void clip(Result& r, int64_t step);
+  void clip(Result& r);
   // Noise scale: the micro-batch just run (its own gradient is the arena's change since the
   // previous one), and the step's end.
   void measure_micro_batch(int64_t count, int64_t global);

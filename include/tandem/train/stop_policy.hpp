@@ -6,10 +6,17 @@
 #include <cstdint>
 #include <string>
 
+#include "tandem/core/error.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/train/config.hpp"
 
 namespace tandem::train {
+
+// A run whose loss or gradient stopped being finite, raised on every rank at the same step.
+class DivergedError : public Error {
+ public:
+  using Error::Error;
+};
 
 class StopPolicy {
  public:
@@ -18,10 +25,11 @@ class StopPolicy {
   struct Decision {
     bool checkpoint = false;
     bool stop = false;
-    std::string reason;  // why it stops: "SIGTERM/SIGUSR1" or "--stop-after-steps"
+    bool diverged = false;  // some rank's loss or gradient is not finite: the run cannot go on
+    std::string reason;     // why it stops: "SIGTERM/SIGUSR1" or "--stop-after-steps"
   };
-  // Collective, after every training step.
-  Decision after_step(int64_t global_step);
+  // Collective, after every training step; `diverged`: this rank's step was not finite.
+  Decision after_step(int64_t global_step, bool diverged = false);
   // Collective: a stop signal reached some rank.
   bool signalled();
   // Whether the cadence asks for a checkpoint after `epochs_done` epochs.

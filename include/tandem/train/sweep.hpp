@@ -23,12 +23,13 @@ struct SweepRecord {
   std::string optimizer;
   int64_t batch = 0;
   double lr = 0;
-  bool reached = false;  // the target, within the budget
-  int64_t steps = 0;     // to the target, else all the run took
-  double epochs = 0;     // the same in epochs
-  int64_t samples = 0;   // and in training samples
-  double seconds = 0;    // wall time of the run's training (evaluations included)
-  double value = 0;      // the target metric when reached
+  bool reached = false;   // the target, within the budget
+  bool diverged = false;  // the loss or gradient stopped being finite (the run ended there)
+  int64_t steps = 0;      // to the target, else all the run took
+  double epochs = 0;      // the same in epochs
+  int64_t samples = 0;    // and in training samples
+  double seconds = 0;     // wall time of the run's training (evaluations included)
+  double value = 0;       // the target metric when reached
   double samples_per_s = 0;
   double gns = 0;   // the gradient noise scale at the end (0: not measured)
   std::string dir;  // OUT/runs/KEY
