@@ -29,6 +29,7 @@ std::string cell(double v, const char* format) {
 
 std::string row(const SweepRecord& r) {
   return "| " + r.optimizer + " | " + std::to_string(r.batch) + " | " + format_number(r.lr) + " | " +
+         format_number(r.scaled_lr) + " | " +
          (r.reached    ? "yes"
           : r.diverged ? "diverged"
                        : "no") +
@@ -38,17 +39,18 @@ std::string row(const SweepRecord& r) {
 }
 
 const char* kHeader =
-    "| optimizer | batch | lr | reached | steps | epochs | samples | seconds | samples/s | B_simple |\n"
-    "|---|---|---|---|---|---|---|---|---|---|\n";
+    "| optimizer | batch | lr | scaled lr | reached | steps | epochs | samples | seconds | samples/s | "
+    "B_simple |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|\n";
 
-// One data file per optimizer: batch, steps, lr of its best runs.
+// One data file per optimizer: batch, steps, scaled rate of its best runs.
 std::map<std::string, std::string> write_best(const std::vector<SweepRecord>& best,
                                               const std::filesystem::path& tmp) {
   std::map<std::string, std::string> files;
   for (const auto& r : best) {
     auto& file = files[r.optimizer];
     if (file.empty()) file = (tmp / ("best-" + r.optimizer + ".dat")).string();
-    std::ofstream(file, std::ios::app) << r.batch << ' ' << r.steps << ' ' << r.lr << '\n';
+    std::ofstream(file, std::ios::app) << r.batch << ' ' << r.steps << ' ' << r.scaled_lr << '\n';
   }
   return files;
 }
@@ -84,7 +86,8 @@ void plot(const std::filesystem::path& tmp, const std::string& out, const std::v
   gp << first.steps * first.batch << "/x with lines dashtype 2 title 'perfect scaling'";
   for (const auto& [optimizer, file] : best_files)
     gp << ", " << quoted(file) << " using 1:2 with linespoints title " << quoted(optimizer);
-  gp << "\nset output " << quoted(out + "/best_lr.png") << "\nset ylabel 'best learning rate'\nplot ";
+  gp << "\nset output " << quoted(out + "/best_lr.png")
+     << "\nset ylabel 'best learning rate (after --lr-scaling)'\nplot ";
   bool comma = false;
   for (const auto& [optimizer, file] : best_files)
     gp << (comma ? ", " : "") << quoted(file) << " using 1:3 with linespoints title " << quoted(optimizer),

@@ -4,17 +4,9 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
+#include "tandem/core/strings.hpp"
 
 namespace tandem::train {
-namespace {
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-}  // namespace
 
 std::string EpochRecord::json() const {
   JsonObject o;

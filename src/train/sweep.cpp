@@ -9,6 +9,7 @@
 #include "tandem/core/json.hpp"
 #include "tandem/core/log.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/optim/schedule.hpp"
 #include "tandem/train/interrupt.hpp"
 #include "tandem/train/metrics_file.hpp"
 #include "tandem/train/options.hpp"
@@ -98,6 +99,7 @@ SweepRecord train_one(const TrainConfig& base, SweepRecord r, dist::Comm& comm) 
   c.batch_size = r.batch;
   c.lr = r.lr;
   c.out = r.dir;
+  r.scaled_lr = optim::scaled_lr(c.lr, c.batch_size, c.lr_scaling, c.base_batch);
   c.resume = broadcast_string(comm.is_root() ? newest_checkpoint(r.dir) : std::string(), comm);
   Trainer trainer(c, comm);
   try {
@@ -122,6 +124,38 @@ SweepRecord train_one(const TrainConfig& base, SweepRecord r, dist::Comm& comm) 
 
 }  // namespace
 
+const std::vector<double>& SweepGrid::lrs_for(const std::string& optimizer) const {
+  auto it = lrs.find(optimizer);
+  if (it == lrs.end()) it = lrs.find("");
+  TANDEM_USAGE_CHECK(it != lrs.end() && !it->second.empty(), "--lrs gives no learning rates for ", optimizer,
+                     "; add '", optimizer,
+                     ":LR,LR,...' (groups separated by ';') or a list for every optimizer");
+  return it->second;
+}
+
+size_t SweepGrid::runs() const {
+  size_t n = 0;
+  for (const auto& optimizer : optimizers) n += batch_sizes.size() * lrs_for(optimizer).size();
+  return n;
+}
+
+std::map<std::string, std::vector<double>> parse_sweep_lrs(const std::string& text) {
+  std::map<std::string, std::vector<double>> lrs;
+  for (const auto& group : split(text, ";")) {
+    const auto colon = group.find(':');
+    const auto name = colon == std::string::npos ? std::string() : trim(group.substr(0, colon));
+    auto& rates = lrs[name];
+    TANDEM_USAGE_CHECK(rates.empty(), "--lrs lists the rates of ", name.empty() ? "every optimizer" : name,
+                       " twice: '", text, "'");
+    for (const auto& item : split(colon == std::string::npos ? group : group.substr(colon + 1), ", "))
+      rates.push_back(parse_double(item, "--lrs"));
+    TANDEM_USAGE_CHECK(!rates.empty(), "--lrs group '", group, "' lists no rate; give e.g. lamb:0.003,0.01");
+  }
+  TANDEM_USAGE_CHECK(!lrs.empty(),
+                     "--lrs lists nothing; give e.g. --lrs 0.03,0.1 or 'momentum:0.03,0.1;lamb:0.003'");
+  return lrs;
+}
+
 std::string SweepRecord::key() const {
   return optimizer + "-b" + std::to_string(batch) + "-lr" + format_number(lr);
 }
@@ -131,6 +165,7 @@ std::string SweepRecord::json() const {
   o.add("optimizer", optimizer)
       .add("batch", batch)
       .add("lr", lr)
+      .add("scaled_lr", scaled_lr)
       .add("reached", reached)
       .add("diverged", diverged);
   o.add("steps", steps).add("epochs", epochs).add("samples", samples).add("seconds", seconds);
@@ -147,6 +182,7 @@ SweepRecord SweepRecord::parse(const std::string& line) {
                      "not a tandem sweep line: ", line, "; remove it from sweep.jsonl or start a new --out");
   r.batch = static_cast<int64_t>(v.at("batch"));
   r.lr = v.at("lr");
+  r.scaled_lr = v.count("scaled_lr") ? v.at("scaled_lr") : r.lr;
   r.reached = line.find("\"reached\": true") != std::string::npos;
   r.diverged = line.find("\"diverged\": true") != std::string::npos;
   r.steps = static_cast<int64_t>(v.at("steps"));
@@ -161,8 +197,9 @@ SweepRecord SweepRecord::parse(const std::string& line) {
 
 std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& grid, const std::string& out,
                                    dist::Comm& comm) {
-  TANDEM_USAGE_CHECK(!grid.optimizers.empty() && !grid.batch_sizes.empty() && !grid.lrs.empty(),
-                     "a sweep needs at least one optimizer, batch size and learning rate");
+  TANDEM_USAGE_CHECK(!grid.optimizers.empty() && !grid.batch_sizes.empty(),
+                     "a sweep needs at least one optimizer and batch size");
+  for (const auto& optimizer : grid.optimizers) grid.lrs_for(optimizer);  // each has its rates
   const std::string lines = out + "/sweep.jsonl";
   std::map<std::string, SweepRecord> finished;
   if (comm.is_root()) {
@@ -174,7 +211,7 @@ std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& gri
   std::vector<SweepRecord> records;
   for (const auto& optimizer : grid.optimizers)
     for (const int64_t batch : grid.batch_sizes)
-      for (const double lr : grid.lrs) {
+      for (const double lr : grid.lrs_for(optimizer)) {
         SweepRecord r;
         r.optimizer = optimizer, r.batch = batch, r.lr = lr;
         r.dir = out + "/runs/" + r.key();
@@ -185,8 +222,7 @@ std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& gri
           if (comm.is_root()) records.push_back(found->second);
           continue;
         }
-        log::infof("sweep: run ", records.size() + 1, " of ",
-                   grid.optimizers.size() * grid.batch_sizes.size() * grid.lrs.size(), ": ", r.key());
+        log::infof("sweep: run ", records.size() + 1, " of ", grid.runs(), ": ", r.key());
         r = train_one(base, r, comm);
         if (interrupted(comm)) {
           log::infof("sweep: interrupted during ", r.key(), "; run the same command to continue");

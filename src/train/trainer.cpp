@@ -10,6 +10,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
 #include "tandem/core/log.hpp"
+#include "tandem/core/strings.hpp"
 #include "tandem/train/interrupt.hpp"
 #include "tandem/train/options.hpp"
 #include "tandem/train/rank_state.hpp"
@@ -20,12 +21,6 @@ namespace {
 double now() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 }  // namespace

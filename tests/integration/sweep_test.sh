@@ -49,4 +49,24 @@ check --log "$work/continued.log" "the continued sweep resumes the run from its 
   test -n "$(grep 'resuming from .*momentum-b64-lr0.05/ckpt-' "$work/continued.log")" -a \
   "$(jq -s length "$cut/sweep.jsonl" 2> /dev/null)" = 1
 
+# The planning table: 64 samples a node, the network measured by this job (2 ranks); the
+# sweep's best runs at 64 and 256 give the steps and time to the target at 1 and 4 nodes.
+project=(--data "$data" --model "$src/launch/models/mlp.model" --batch-size 64 --train-limit 6000 --threads 1
+         --project-steps 5)
+mpi 2 "$tandem" sweep "${project[@]}" --project 1,4,16,1024 --out "$out" > "$work/project.log" 2>&1
+check --log "$work/project.log" "--project on 2 ranks exits 0 and writes projection.md" \
+  test $? -eq 0 -a -s "$out/projection.md"
+check --log "$work/project.log" "one row per node count; one node is the measured speed (efficiency 1)" \
+  test "$(grep -c '^| [0-9]* | [0-9]* | ' "$out/projection.md")" = 4 -a \
+  -n "$(grep -E '^\| 1 \| 64 \| 0\.000 \| [0-9.]+ \| [0-9]+ \| 1\.000 \| 1\.000 \|' "$out/projection.md")"
+check --log "$work/project.log" "the sweep's steps to the target at a projected global batch are joined in" \
+  grep -qE '^\| (1 \| 64|4 \| 256) \|.*\| [0-9]+ \(momentum\) \| [0-9.]+ \|$' "$out/projection.md"
+mpi 1 "$tandem" sweep "${project[@]}" --project 1,8 > "$work/project1.log" 2>&1
+rc=$?
+check --log "$work/project1.log" "one rank measures no allreduce: refused (exit 2), naming the options" \
+  test $rc -eq 2 -a -n "$(grep -F -- '--alpha-us and --bandwidth-gbs' "$work/project1.log")"
+mpi 1 "$tandem" sweep "${project[@]}" --project 1,8 --alpha-us 2 --bandwidth-gbs 12 > "$work/project_given.log" 2>&1
+check --log "$work/project_given.log" "a site's latency and bandwidth given: the table on 1 rank" \
+  grep -q '^| 8 | 512 | ' "$work/project_given.log"
+
 finish

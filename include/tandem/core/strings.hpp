@@ -17,6 +17,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep);
 // The shortest text that reads back as exactly v, as a person would write it: "0.05",
 // "1e-5", "10" (never "0.050000000000000003").
 std::string format_number(double v);
+// v with `digits` decimals ("%.*f").
+std::string fixed(double v, int digits);
 
 // The candidate closest to `name` by edit distance, if within `max_distance` edits; "" if none.
 std::string closest_match(const std::string& name, const std::vector<std::string>& candidates,

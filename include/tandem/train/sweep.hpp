@@ -5,6 +5,7 @@
 // interrupted sweep continues where it stopped (a run cut short resumes from its own
 // checkpoints in OUT/runs/KEY).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,13 +17,23 @@ namespace tandem::train {
 struct SweepGrid {
   std::vector<std::string> optimizers;
   std::vector<int64_t> batch_sizes;  // global batches
-  std::vector<double> lrs;           // as given (--lr-scaling applies on top)
+  // Rates as given (--lr-scaling applies on top), by optimizer: their useful ranges differ by
+  // orders of magnitude (momentum ~0.1, LAMB ~0.01). "" holds the rates of optimizers not listed.
+  std::map<std::string, std::vector<double>> lrs;
+
+  const std::vector<double>& lrs_for(const std::string& optimizer) const;  // UsageError if none
+  size_t runs() const;
 };
+
+// "0.01,0.1" (every optimizer) or "momentum:0.03,0.1;lamb:0.003,0.01" (per optimizer; a bare
+// list among them is the default). UsageError naming the option.
+std::map<std::string, std::vector<double>> parse_sweep_lrs(const std::string& text);
 
 struct SweepRecord {
   std::string optimizer;
   int64_t batch = 0;
-  double lr = 0;
+  double lr = 0;          // as given
+  double scaled_lr = 0;   // after --lr-scaling for this batch: the peak rate the run trained at
   bool reached = false;   // the target, within the budget
   bool diverged = false;  // the loss or gradient stopped being finite (the run ended there)
   int64_t steps = 0;      // to the target, else all the run took
