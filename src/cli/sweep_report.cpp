@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -43,6 +44,36 @@ const char* kHeader =
     "B_simple |\n"
     "|---|---|---|---|---|---|---|---|---|---|---|\n";
 
+std::vector<SweepRecord> of_optimizer(const std::vector<SweepRecord>& records, const std::string& optimizer) {
+  std::vector<SweepRecord> out;
+  for (const auto& r : records)
+    if (r.optimizer == optimizer) out.push_back(r);
+  return out;
+}
+
+// The fit of the steps-to-target curve per optimizer next to the noise scale the best runs
+// measured when they reached the target.
+void write_critical_batch(std::ostream& md, const std::vector<SweepRecord>& best) {
+  md << "\n## The critical batch\n\nThe fit of S = S_min + E_min/B to the best runs (McCandlish et al. "
+        "2018, eq. 2.11; relative error) gives B_crit = E_min/S_min, which the gradient noise scale B_simple "
+        "predicts.\n\n| optimizer | batch sizes | S_min (steps) | E_min (samples) | B_crit | B_simple at the "
+        "target (median of the best runs) |\n|---|---|---|---|---|---|\n";
+  std::map<std::string, std::vector<SweepRecord>> by_optimizer;
+  for (const auto& r : best) by_optimizer[r.optimizer].push_back(r);
+  for (const auto& [optimizer, runs] : by_optimizer) {
+    std::vector<double> noise;
+    for (const auto& r : runs)
+      if (r.gns > 0) noise.push_back(r.gns);
+    std::sort(noise.begin(), noise.end());
+    const auto fit = train::fit_critical_batch(runs);
+    md << "| " << optimizer << " | " << runs.size() << " | "
+       << (fit ? cell(fit->s_min, "%.0f") + " | " + cell(fit->e_min, "%.0f") + " | " +
+                     cell(fit->b_crit(), "%.0f")
+               : std::string("no fit | | "))
+       << " | " << (noise.empty() ? std::string() : cell(noise[noise.size() / 2], "%.0f")) << " |\n";
+  }
+}
+
 // One data file per optimizer: batch, steps, scaled rate of its best runs.
 std::map<std::string, std::string> write_best(const std::vector<SweepRecord>& best,
                                               const std::filesystem::path& tmp) {
@@ -55,7 +86,8 @@ std::map<std::string, std::string> write_best(const std::vector<SweepRecord>& be
   return files;
 }
 
-// The noise scale of each best run per epoch, from its metrics.jsonl: one file per run.
+// The noise scale of each best run against its training loss per epoch, from its
+// metrics.jsonl (one file per run): B_simple grows as the loss falls (McCandlish et al.).
 std::vector<std::pair<std::string, std::string>> write_noise(const std::vector<SweepRecord>& best,
                                                              const std::filesystem::path& tmp) {
   std::vector<std::pair<std::string, std::string>> series;
@@ -66,7 +98,8 @@ std::vector<std::pair<std::string, std::string>> write_noise(const std::vector<S
     int64_t points = 0;
     for (std::string line; std::getline(in, line);) {
       const auto v = train::parse_metrics_line(line);
-      if (v.count("gns") && v.count("epoch")) out << v.at("epoch") << ' ' << v.at("gns") << '\n', ++points;
+      if (v.count("gns") && v.count("train_loss") && v.at("gns") > 0)
+        out << v.at("train_loss") << ' ' << v.at("gns") << '\n', ++points;
     }
     if (points > 0) series.emplace_back(r.optimizer + " batch " + std::to_string(r.batch), file);
   }
@@ -84,8 +117,12 @@ void plot(const std::filesystem::path& tmp, const std::string& out, const std::v
   // Perfect scaling through the smallest batch's best: steps halve as the batch doubles.
   const auto& first = best.front();
   gp << first.steps * first.batch << "/x with lines dashtype 2 title 'perfect scaling'";
-  for (const auto& [optimizer, file] : best_files)
+  for (const auto& [optimizer, file] : best_files) {
     gp << ", " << quoted(file) << " using 1:2 with linespoints title " << quoted(optimizer);
+    if (const auto fit = train::fit_critical_batch(of_optimizer(best, optimizer)))
+      gp << ", " << fit->s_min << " + " << fit->e_min << "/x with lines dashtype 3 title "
+         << quoted(optimizer + ": S_{min} + E_{min}/B");
+  }
   gp << "\nset output " << quoted(out + "/best_lr.png")
      << "\nset ylabel 'best learning rate (after --lr-scaling)'\nplot ";
   bool comma = false;
@@ -94,8 +131,10 @@ void plot(const std::filesystem::path& tmp, const std::string& out, const std::v
         comma = true;
   gp << "\n";
   if (!noise.empty()) {
-    gp << "set output " << quoted(out + "/noise_scale.png") << "\nunset logscale x\nset xlabel 'epoch'\n"
-       << "set ylabel 'gradient noise scale B_{simple}'\nset key top left\nplot ";
+    gp << "set output " << quoted(out + "/noise_scale.png")
+       << "\nset xrange [*:*] reverse\nset autoscale xfix\n"
+       << "set xlabel 'training loss (mean of an epoch; falling to the right)'\n"
+       << "set ylabel 'gradient noise scale B_{simple}'\nset key outside right\nplot ";
     comma = false;
     for (const auto& [title, file] : noise)
       gp << (comma ? ", " : "") << quoted(file) << " using 1:2 with linespoints title " << quoted(title),
@@ -120,6 +159,7 @@ void write_sweep_report(const std::string& out, const std::vector<SweepRecord>& 
      << kHeader;
   for (const auto& r : best) md << row(r);
   if (best.empty()) md << "\nNo run reached the target.\n";
+  if (!best.empty()) write_critical_batch(md, best);
   md << "\n## All runs\n\n" << kHeader;
   for (const auto& r : records) md << row(r);
   if (best.empty()) return;

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/line_fit.hpp"
 #include "tandem/train/metrics_file.hpp"
 
 namespace tandem::train {
@@ -30,21 +31,18 @@ NetworkCost fit_network(std::span<const AllreduceSample> samples) {
   const int64_t ranks = samples.front().ranks;
   TANDEM_USAGE_CHECK(ranks >= 2, "allreduce measured on ", ranks,
                      " rank(s): run bench_allreduce on 2 or more");
-  // Least squares in relative error (weights 1/t²): the small sizes fix the latency, the
-  // large ones the bandwidth, neither drowning the other.
-  double sw = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  std::vector<double> bytes, seconds;
   for (const auto& s : samples) {
     TANDEM_USAGE_CHECK(s.ranks == ranks, "allreduce measurements at ", ranks, " and ", s.ranks,
                        " ranks: fit one rank count at a time");
-    TANDEM_USAGE_CHECK(s.seconds > 0 && s.bytes > 0, "an allreduce measurement of ", s.bytes, " bytes in ",
-                       s.seconds, " s");
-    const double w = 1 / (s.seconds * s.seconds);
-    sw += w, sx += w * s.bytes, sy += w * s.seconds, sxx += w * s.bytes * s.bytes,
-        sxy += w * s.bytes * s.seconds;
+    bytes.push_back(s.bytes), seconds.push_back(s.seconds);
   }
-  const double det = sw * sxx - sx * sx;
-  TANDEM_USAGE_CHECK(det > 0, "allreduce measured at one message size only: give at least two (--bytes)");
-  const double slope = (sw * sxy - sx * sy) / det, intercept = (sy - slope * sx) / sw;
+  // In relative error: the small sizes fix the latency, the large ones the bandwidth.
+  const auto line = fit_line_relative(bytes, seconds);
+  TANDEM_USAGE_CHECK(line.has_value(),
+                     "allreduce measured at one message size only (or a time of 0): give at "
+                     "least two sizes (--bytes)");
+  const double slope = line->slope, intercept = line->intercept;
   TANDEM_USAGE_CHECK(slope > 0 && intercept > 0,
                      "the allreduce times do not fit latency + size/bandwidth (fit ", intercept * 1e6,
                      " us + ", slope * 1e9,

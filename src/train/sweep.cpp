@@ -1,12 +1,14 @@
 #include "tandem/train/sweep.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/json.hpp"
+#include "tandem/core/line_fit.hpp"
 #include "tandem/core/log.hpp"
 #include "tandem/core/strings.hpp"
 #include "tandem/optim/schedule.hpp"
@@ -119,6 +121,7 @@ SweepRecord train_one(const TrainConfig& base, SweepRecord r, dist::Comm& comm) 
   r.samples_per_s = r.seconds > 0 ? static_cast<double>(r.samples) / r.seconds : 0;
   const auto* noise = trainer.noise_scale();
   r.gns = noise && noise->measured() ? noise->b_simple() : 0;
+  if (!std::isfinite(r.gns)) r.gns = 0;  // a diverged run's moving averages
   return r;
 }
 
@@ -247,6 +250,18 @@ std::vector<SweepRecord> best_per_batch(const std::vector<SweepRecord>& records)
   std::vector<SweepRecord> out;
   for (const auto& [key, r] : best) out.push_back(r);
   return out;
+}
+
+std::optional<CriticalBatch> fit_critical_batch(const std::vector<SweepRecord>& best) {
+  std::vector<double> inverse_batch, steps;
+  for (const auto& r : best)
+    if (r.reached)
+      inverse_batch.push_back(1.0 / static_cast<double>(r.batch)),
+          steps.push_back(static_cast<double>(r.steps));
+  if (steps.size() < 3) return std::nullopt;
+  const auto line = fit_line_relative(inverse_batch, steps);
+  if (!line || !(line->intercept > 0) || !(line->slope > 0)) return std::nullopt;
+  return CriticalBatch{line->intercept, line->slope, static_cast<int>(steps.size())};
 }
 
 }  // namespace tandem::train

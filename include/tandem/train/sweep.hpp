@@ -6,6 +6,7 @@
 // checkpoints in OUT/runs/KEY).
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,5 +60,19 @@ std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& gri
 // For each optimizer and batch size, the run that reached the target in the fewest steps (ties:
 // fewer samples); batch sizes where no run reached it are left out.
 std::vector<SweepRecord> best_per_batch(const std::vector<SweepRecord>& records);
+
+// McCandlish et al. 2018 (eq. 2.11): steps S and samples E = B·S to a target trade off as
+// (S/S_min − 1)(E/E_min − 1) = 1, i.e. S = S_min + E_min/B: perfect scaling while B is well
+// below the critical batch B_crit = E_min/S_min, no gain well above it.
+struct CriticalBatch {
+  double s_min = 0;  // steps at an infinite batch
+  double e_min = 0;  // samples at a batch of 1
+  int points = 0;    // batch sizes fitted
+  double b_crit() const { return e_min / s_min; }
+};
+
+// The fit of S = S_min + E_min/B to best runs (one optimizer's, one per batch size; in
+// relative error). nullopt with fewer than 3 batch sizes or a fit without positive S_min, E_min.
+std::optional<CriticalBatch> fit_critical_batch(const std::vector<SweepRecord>& best);
 
 }  // namespace tandem::train

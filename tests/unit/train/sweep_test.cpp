@@ -77,5 +77,25 @@ TEST(SweepBest, FewestStepsAmongTheRunsThatReachedTheTarget) {
   EXPECT_EQ(keys, (std::vector<std::string>{"lamb-b64-lr0.01", "momentum-b64-lr0.3"}));
 }
 
+TEST(SweepCriticalBatch, FitRecoversStepsAndSamplesOfTheTradeOff) {
+  // S = S_min + E_min/B with S_min 100 steps, E_min 51,200 samples: B_crit 512.
+  std::vector<SweepRecord> best;
+  for (const int64_t batch : {16, 64, 256, 1024, 4096})
+    best.push_back(run("momentum", batch, 0.1, true, static_cast<int64_t>(100 + 51200 / batch)));
+  best.push_back(run("momentum", 16384, 0.1, false, 40));  // not reached: not a point
+  const auto fit = fit_critical_batch(best);
+  ASSERT_TRUE(fit.has_value());
+  EXPECT_EQ(fit->points, 5);
+  EXPECT_NEAR(fit->s_min, 100, 0.5);  // the steps are whole numbers
+  EXPECT_NEAR(fit->e_min, 51200, 50);
+  EXPECT_NEAR(fit->b_crit(), 512, 3);
+  best.resize(2);
+  EXPECT_FALSE(fit_critical_batch(best).has_value());  // two points fit any such curve
+  // Steps growing with the batch: no trade-off of this form.
+  EXPECT_FALSE(fit_critical_batch({run("sgd", 16, 0.1, true, 100), run("sgd", 64, 0.1, true, 200),
+                                   run("sgd", 256, 0.1, true, 400)})
+                   .has_value());
+}
+
 }  // namespace
 }  // namespace tandem::train
