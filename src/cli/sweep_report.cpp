@@ -124,7 +124,7 @@ void plot(const std::filesystem::path& tmp, const std::string& out, const std::v
          << quoted(optimizer + ": S_{min} + E_{min}/B");
   }
   gp << "\nset output " << quoted(out + "/best_lr.png")
-     << "\nset ylabel 'best learning rate (after --lr-scaling)'\nplot ";
+     << "\nset ylabel 'best learning rate as trained (after the scaling rule)'\nplot ";
   bool comma = false;
   for (const auto& [optimizer, file] : best_files)
     gp << (comma ? ", " : "") << quoted(file) << " using 1:3 with linespoints title " << quoted(optimizer),

@@ -49,6 +49,16 @@ check --log "$work/continued.log" "the continued sweep resumes the run from its 
   test -n "$(grep 'resuming from .*momentum-b64-lr0.05/ckpt-' "$work/continued.log")" -a \
   "$(jq -s length "$cut/sweep.jsonl" 2> /dev/null)" = 1
 
+# The README's sweep file, shrunk by command-line overrides: rates per optimizer, each scaled
+# by the file's --lr-scaling sqrt from --base-batch 256 (at 64: half the listed rate).
+file=$work/file
+mpi 2 "$tandem" sweep --config "$src/launch/configs/large-batch-mlp.ini" --data "$data" \
+  --model "$src/launch/models/mlp.model" --batch-sizes 64 --lrs 'momentum:0.05;lamb:0.004' --max-epochs 1 \
+  --train-limit 2000 --test-limit 100 --threads 1 --out "$file" > "$work/file.log" 2>&1
+check --log "$work/file.log" "the sweep file runs one rate per optimizer, each scaled by sqrt(64/256)" json_true \
+  '[.[] | "\(.optimizer) \(.lr) \(.scaled_lr)"] | sort == ["lamb 0.004 0.002", "momentum 0.05 0.025"]' \
+  "$file/sweep.jsonl"
+
 # The planning table: 64 samples a node, the network measured by this job (2 ranks); the
 # sweep's best runs at 64 and 256 give the steps and time to the target at 1 and 4 nodes.
 project=(--data "$data" --model "$src/launch/models/mlp.model" --batch-size 64 --train-limit 6000 --threads 1
