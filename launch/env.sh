@@ -5,7 +5,7 @@ TANDEM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TANDEM_BUILD=${TANDEM_BUILD:-$TANDEM_ROOT/build}
 
 # Debian packages tandem builds, runs and tests with.
-TANDEM_PACKAGES=(g++ cmake make libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-dev hdf5-tools
+TANDEM_PACKAGES=(g++ cmake make libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev libhdf5-dev hdf5-tools
                  libboost-program-options-dev libgtest-dev librandom123-dev zlib1g-dev
                  gnuplot-nox dataset-fashion-mnist)
 

@@ -3,12 +3,13 @@
 
 #include "tandem/graph/op.hpp"
 #include "tandem/ops/registry.hpp"
+#include "tandem/tensor/conv_kernel.hpp"
 
 namespace tandem::ops {
 
-// 2-D convolution (cross-correlation, as in every framework) by im2col + one sgemm over the
-// whole batch. [batch, C, H, W] -> [batch, filters, OH, OW], OH = (H + 2 pad - k) / stride + 1.
-// weight [filters, C, k, k], bias [filters].
+// 2-D convolution (cross-correlation, as in every framework) by oneDNN (tensor/conv_kernel.hpp). [batch, C,
+// H, W] -> [batch, filters, OH, OW], OH = (H + 2 pad - k) / stride + 1. weight [filters, C, k, k], bias
+// [filters].
 class Conv2d final : public graph::Op {
  public:
   Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias, graph::InitSpec weight_init,
@@ -24,20 +25,14 @@ class Conv2d final : public graph::Op {
 
  private:
   int64_t patch() const { return c_ * k_ * k_; }
-  int64_t plane() const { return oh_ * ow_; }
-  // x [batch, C, H, W] -> col [C k k, batch OH OW]
-  void im2col(const float* x, int64_t batch, float* col) const;
-  // col [C k k, batch OH OW] -> dx, added (or written when !accumulate)
-  void col2im(const float* col, int64_t batch, float* dx, bool accumulate) const;
-  // y [batch, F, OH OW] <- m [F, batch OH OW] (+ bias)
-  void scatter_output(const float* m, const float* bias, int64_t batch, float* y) const;
-  // m [F, batch OH OW] <- dy [batch, F, OH OW]
-  void gather_output(const float* dy, int64_t batch, float* m) const;
+  // Built at the first planning call, when infer() has fixed the geometry.
+  dnn::ConvKernel& kernel() const;
 
   int64_t f_, k_, stride_, pad_;
   bool bias_;
   graph::InitSpec weight_init_, bias_init_;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
+  mutable std::unique_ptr<dnn::ConvKernel> kernel_;
 };
 
 // Spec factories (registered in src/ops/registry.cpp).

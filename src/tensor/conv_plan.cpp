@@ -1,0 +1,154 @@
+#include "conv_plan.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace tandem::dnn {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using dnnl::algorithm::convolution_direct;
+
+Reorder::Reorder(memory& from, memory& to, bool add) {
+  dnnl::primitive_attr attr;
+  if (add) {
+    dnnl::post_ops sum;
+    sum.append_sum(1.0f);
+    attr.set_post_ops(sum);
+  }
+  prim = dnnl::reorder(dnnl::reorder::primitive_desc(from, to, attr));
+  args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+}
+
+Layouts::Layouts(const memory::desc& user_desc, const memory::desc& inner_desc)
+    : user(unbound(user_desc)), inner(unbound(inner_desc)), staged(user_desc != inner_desc) {}
+
+namespace {
+
+constexpr auto kF32 = memory::data_type::f32;
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+bool is_reference(const char* impl) {
+  return std::string(impl).rfind("ref", 0) == 0;
+}
+
+memory::desc input_desc(const ConvGeometry& g, int64_t n, Tag t) {
+  return {{n, g.channels, g.height, g.width}, kF32, t};
+}
+memory::desc output_desc(const ConvGeometry& g, int64_t n, Tag t) {
+  return {{n, g.filters, g.out_height(), g.out_width()}, kF32, t};
+}
+memory::desc weights_desc(const ConvGeometry& g, Tag t) {
+  return {{g.filters, g.channels, g.kernel, g.kernel}, kF32, t};
+}
+memory::desc bias_desc(const ConvGeometry& g) {
+  return {{g.filters}, kF32, Tag::x};
+}
+
+dnnl::convolution_forward::primitive_desc forward_desc(const ConvGeometry& g, int64_t n, Tag activations) {
+  const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
+  const auto x = input_desc(g, n, activations), w = weights_desc(g, Tag::any),
+             y = output_desc(g, n, activations);
+  const auto prop = dnnl::prop_kind::forward_training;
+  if (!g.bias) return {{prop, convolution_direct, x, w, y, strides, pads, pads}, user_scratchpad(), engine()};
+  return {
+      {prop, convolution_direct, x, w, bias_desc(g), y, strides, pads, pads}, user_scratchpad(), engine()};
+}
+
+// In the forward's activation layouts when oneDNN has kernels for them, else in plain ones.
+dnnl::convolution_backward_data::primitive_desc data_desc(
+    const ConvGeometry& g, int64_t n, const dnnl::convolution_forward::primitive_desc& fwd) {
+  const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
+  dnnl::convolution_backward_data::primitive_desc pd(
+      {convolution_direct, fwd.src_desc(), weights_desc(g, Tag::any), fwd.dst_desc(), strides, pads, pads},
+      user_scratchpad(), engine(), fwd);
+  if (!is_reference(pd.impl_info_str())) return pd;
+  return {{convolution_direct, input_desc(g, n, Tag::nchw), weights_desc(g, Tag::any),
+           output_desc(g, n, Tag::nchw), strides, pads, pads},
+          user_scratchpad(),
+          engine(),
+          fwd};
+}
+
+dnnl::convolution_backward_weights::primitive_desc weights_desc(
+    const ConvGeometry& g, const dnnl::convolution_forward::primitive_desc& fwd) {
+  const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
+  if (!g.bias)
+    return {{convolution_direct, fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc(), strides, pads, pads},
+            user_scratchpad(),
+            engine(),
+            fwd};
+  return {{convolution_direct, fwd.src_desc(), fwd.weights_desc(), bias_desc(g), fwd.dst_desc(), strides,
+           pads, pads},
+          user_scratchpad(),
+          engine(),
+          fwd};
+}
+
+// One scratchpad serves the three primitives, which run one at a time.
+memory::desc scratchpad_desc(std::initializer_list<dnnl::primitive_desc_base> pds) {
+  size_t bytes = sizeof(float);
+  for (const auto& pd : pds) bytes = std::max(bytes, pd.scratchpad_desc().get_size());
+  return {{static_cast<memory::dim>((bytes + sizeof(float) - 1) / sizeof(float))}, kF32, Tag::x};
+}
+
+}  // namespace
+
+ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
+    : fwd_pd(forward_desc(g, n, activations)),
+      data_pd(data_desc(g, n, fwd_pd)),
+      weights_pd(weights_desc(g, fwd_pd)),
+      x(input_desc(g, n, Tag::nchw), fwd_pd.src_desc()),
+      w(weights_desc(g, Tag::oihw), fwd_pd.weights_desc()),
+      y(output_desc(g, n, Tag::nchw), fwd_pd.dst_desc()),
+      w_data(weights_desc(g, Tag::oihw), data_pd.weights_desc()),
+      dy_data(output_desc(g, n, Tag::nchw), data_pd.diff_dst_desc()),
+      dx(input_desc(g, n, Tag::nchw), data_pd.diff_src_desc()),
+      dy_shared(y.staged && data_pd.diff_dst_desc() == fwd_pd.dst_desc()),
+      bias(unbound(bias_desc(g))),
+      diff_weights(unbound(fwd_pd.weights_desc())),
+      diff_bias(unbound(bias_desc(g))),
+      pad(unbound(scratchpad_desc({fwd_pd, data_pd, weights_pd}))),
+      fwd(dnnl::convolution_forward(fwd_pd)),
+      data(dnnl::convolution_backward_data(data_pd)),
+      weights(dnnl::convolution_backward_weights(weights_pd)),
+      dx_out(dx.inner, dx.user, false),
+      dx_out_add(dx.inner, dx.user, true),
+      y_out_add(y.inner, y.user, true),
+      dw_out_add(diff_weights, w.user, true),
+      pad_floats(floats_of(pad.get_desc())) {
+  fwd_args = {{DNNL_ARG_SRC, x.used()},
+              {DNNL_ARG_WEIGHTS, w.used()},
+              {DNNL_ARG_DST, y.used()},
+              {DNNL_ARG_SCRATCHPAD, pad}};
+  if (g.bias) fwd_args[DNNL_ARG_BIAS] = bias;
+  data_args = {{DNNL_ARG_DIFF_DST, dy_shared ? y.inner : dy_data.used()},
+               {DNNL_ARG_WEIGHTS, w_data.used()},
+               {DNNL_ARG_DIFF_SRC, dx.used()},
+               {DNNL_ARG_SCRATCHPAD, pad}};
+  data_staged_args = data_args;
+  data_staged_args[DNNL_ARG_DIFF_SRC] = dx.inner;
+  weights_args = {{DNNL_ARG_SRC, x.used()},
+                  {DNNL_ARG_DIFF_DST, y.used()},
+                  {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
+                  {DNNL_ARG_SCRATCHPAD, pad}};
+  if (g.bias) weights_args[DNNL_ARG_DIFF_BIAS] = diff_bias;
+  if (x.staged) x_in.emplace(x.user, x.inner, false);
+  if (w.staged) w_in.emplace(w.user, w.inner, false);
+  if (y.staged) y_out.emplace(y.inner, y.user, false), y_in.emplace(y.user, y.inner, false);
+  if (w_data.staged) w_data_in.emplace(w_data.user, w_data.inner, false);
+  if (dy_data.staged && !dy_shared) dy_data_in.emplace(dy_data.user, dy_data.inner, false);
+  note_implementation(fwd_pd.impl_info_str());
+}
+
+bool ConvKernel::Plan::uses_reference_code() const {
+  return is_reference(fwd_pd.impl_info_str()) || is_reference(data_pd.impl_info_str()) ||
+         is_reference(weights_pd.impl_info_str());
+}
+
+}  // namespace tandem::dnn

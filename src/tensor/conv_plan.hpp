@@ -1,0 +1,49 @@
+#pragma once
+// The planned oneDNN primitives of one ConvKernel at one batch size, with the layouts and
+// reorders between tandem's NCHW tensors and the layouts the primitives chose.
+#include <optional>
+
+#include "dnn_context.hpp"
+#include "tandem/tensor/conv_kernel.hpp"
+
+namespace tandem::dnn {
+
+// A reorder between two memory objects, optionally adding to the destination.
+struct Reorder {
+  dnnl::reorder prim;
+  Args args;
+  Reorder(dnnl::memory& from, dnnl::memory& to, bool add);
+  void run() const { execute(prim, args); }
+};
+
+// A tensor as the caller holds it (NCHW / OIHW) and as a primitive wants it. `staged` when the
+// two layouts differ: the primitive then works on `inner`, reached through reorders.
+struct Layouts {
+  dnnl::memory user, inner;
+  bool staged = false;
+  Layouts(const dnnl::memory::desc& user_desc, const dnnl::memory::desc& inner_desc);
+  dnnl::memory& used() { return staged ? inner : user; }
+  int64_t inner_floats() const { return floats_of(inner.get_desc()); }
+};
+
+struct ConvKernel::Plan {
+  using Tag = dnnl::memory::format_tag;
+  // activations: Tag::any (oneDNN's blocked layouts) or Tag::nchw (its GEMM-based kernels).
+  Plan(const ConvGeometry& g, int64_t n, Tag activations);
+  bool uses_reference_code() const;
+
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_backward_data::primitive_desc data_pd;
+  dnnl::convolution_backward_weights::primitive_desc weights_pd;  // the forward's layouts
+  Layouts x, w, y;              // forward (and backward-weights: x, dy in y's layout)
+  Layouts w_data, dy_data, dx;  // backward-data, in the layouts it chose
+  bool dy_shared = false;       // backward-data reads dy staged for backward-weights
+  dnnl::memory bias, diff_weights, diff_bias, pad;
+  Args fwd_args, data_args, data_staged_args, weights_args;
+  dnnl::primitive fwd, data, weights;
+  std::optional<Reorder> x_in, w_in, y_out, y_in, w_data_in, dy_data_in;
+  Reorder dx_out, dx_out_add, y_out_add, dw_out_add;
+  int64_t pad_floats;
+};
+
+}  // namespace tandem::dnn
