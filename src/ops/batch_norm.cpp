@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/multiversion.hpp"
+#include "tandem/tensor/kernels.hpp"
 
 namespace tandem::ops {
 
@@ -37,22 +39,38 @@ int64_t BatchNorm::workspace_floats(int64_t batch) const {
   return batch * c_ * inner_ + c_;
 }
 
-void BatchNorm::global_means(const float* u, const float* xh, int64_t batch, double* mean_u,
-                             double* mean_uxhat) {
+namespace {
+
+// dx = k (dy - mean_dy - xhat mean_dy_xhat), or dx += when accumulate: one channel of one sample.
+TANDEM_MULTIVERSION void centered_gradient(const float* dy, const float* xh, int64_t n, float k,
+                                           float mean_dy, float mean_dy_xhat, float* dx, bool accumulate) {
+  if (accumulate)
+    for (int64_t i = 0; i < n; ++i) dx[i] += k * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
+  else
+    for (int64_t i = 0; i < n; ++i) dx[i] = k * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
+}
+
+}  // namespace
+
+// red_ <- per-channel sums of u and of u * xhat over this rank's batch. dbeta and dgamma,
+// when given, get this rank's share, [n, c] block by block as before.
+void BatchNorm::local_sums(const float* u, const float* xh, int64_t batch, float* dbeta, float* dgamma) {
   double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t c = 0; c < c_; ++c) {
-      const float* up = u + (n * c_ + c) * inner_;
-      const float* xp = xh + (n * c_ + c) * inner_;
+      const int64_t off = (n * c_ + c) * inner_;
       double su = 0, sux = 0;
-      for (int64_t i = 0; i < inner_; ++i) {
-        su += up[i];
-        sux += static_cast<double>(up[i]) * xp[i];
-      }
+      kernels::sum_and_dot(u + off, xh + off, inner_, &su, &sux);
       s[c] += su;
       s[c_ + c] += sux;
+      if (dbeta) dbeta[c] += static_cast<float>(su), dgamma[c] += static_cast<float>(sux);
     }
+}
+
+// The global means from red_, reduced across ranks.
+void BatchNorm::global_means(double* mean_u, double* mean_uxhat) {
+  double* s = red_.data();
   if (comm_) comm_->allreduce_sum(s, 2 * c_);
   const double inv = count_ > 0 ? 1.0 / count_ : 0.0;
   for (int64_t c = 0; c < c_; ++c) {
@@ -72,7 +90,7 @@ void BatchNorm::forward(graph::OpArgs& a) {
   normalize_batch(a);
 }
 
-void BatchNorm::forward_running(graph::OpArgs& a) const {
+TANDEM_MULTIVERSION void BatchNorm::forward_running(graph::OpArgs& a) const {
   const float* x = a.in[0].data();
   float* y = a.out.data();
   const float* gamma = a.params[0].data();
@@ -101,12 +119,7 @@ double BatchNorm::batch_moments(const float* x, int64_t batch) {
   double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);
   for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float* xp = x + (n * c_ + c) * inner_;
-      double acc = 0;
-      for (int64_t i = 0; i < inner_; ++i) acc += xp[i];
-      s[c] += acc;
-    }
+    for (int64_t c = 0; c < c_; ++c) s[c] += kernels::sum_double(x + (n * c_ + c) * inner_, inner_);
   s[2 * c_] = static_cast<double>(batch * inner_);
   if (comm_) comm_->allreduce_sum(s, 2 * c_ + 1);
   count_ = s[2 * c_];
@@ -114,15 +127,8 @@ double BatchNorm::batch_moments(const float* x, int64_t batch) {
   for (int64_t c = 0; c < c_; ++c) s[c] *= inv_count;  // now the means
   for (int64_t c = 0; c < c_; ++c) s[c_ + c] = 0.0;
   for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float* xp = x + (n * c_ + c) * inner_;
-      double acc = 0;
-      for (int64_t i = 0; i < inner_; ++i) {
-        const double d = xp[i] - s[c];
-        acc += d * d;
-      }
-      s[c_ + c] += acc;
-    }
+    for (int64_t c = 0; c < c_; ++c)
+      s[c_ + c] += kernels::sum_squared_deviations(x + (n * c_ + c) * inner_, inner_, s[c]);
   if (comm_) comm_->allreduce_sum(s + c_, c_);
   return inv_count;
 }
@@ -141,7 +147,7 @@ void BatchNorm::update_statistics(graph::OpArgs& a, double inv_count) {
   }
 }
 
-void BatchNorm::normalize_batch(graph::OpArgs& a) const {
+TANDEM_MULTIVERSION void BatchNorm::normalize_batch(graph::OpArgs& a) const {
   const double* s = red_.data();
   const float* x = a.in[0].data();
   float* y = a.out.data();
@@ -169,19 +175,9 @@ void BatchNorm::backward(graph::OpArgs& a) {
   const float* gamma = a.params[0].data();
   float* dgamma = a.param_grad[0].data();
   float* dbeta = a.param_grad[1].data();
-  // This rank's share of dgamma and dbeta; the gradient synchronization sums the shares.
-  for (int64_t n = 0; n < a.batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float* g = dy + (n * c_ + c) * inner_;
-      const float* h = xh + (n * c_ + c) * inner_;
-      double sg = 0, sgh = 0;
-      for (int64_t i = 0; i < inner_; ++i) {
-        sg += g[i];
-        sgh += static_cast<double>(g[i]) * h[i];
-      }
-      dbeta[c] += static_cast<float>(sg);
-      dgamma[c] += static_cast<float>(sgh);
-    }
+  // This rank's share of dgamma and dbeta (the gradient synchronization sums the shares): the
+  // same sums as the global means of dy and dy xhat need.
+  local_sums(dy, xh, a.batch, dbeta, dgamma);
   if (a.in_grad[0].empty()) return;
   float* dx = a.in_grad[0].data();
   const bool acc = a.accumulate[0];
@@ -196,14 +192,12 @@ void BatchNorm::backward(graph::OpArgs& a) {
   }
   // dx = gamma / sigma * (dy - mean(dy) - xhat mean(dy xhat)), means over the global batch.
   std::vector<double>& m = scratch_means_;
-  global_means(dy, xh, a.batch, m.data(), m.data() + c_);
+  global_means(m.data(), m.data() + c_);
   for (int64_t n = 0; n < a.batch; ++n)
     for (int64_t c = 0; c < c_; ++c) {
-      const float k = gamma[c] * istd[c];
-      const float mg = static_cast<float>(m[c]), mgh = static_cast<float>(m[c_ + c]);
       const int64_t off = (n * c_ + c) * inner_;
-      for (int64_t i = 0; i < inner_; ++i)
-        graph::store_grad(dx[off + i], k * (dy[off + i] - mg - xh[off + i] * mgh), acc);
+      centered_gradient(dy + off, xh + off, inner_, gamma[c] * istd[c], static_cast<float>(m[c]),
+                        static_cast<float>(m[c_ + c]), dx + off, acc);
     }
 }
 
@@ -218,7 +212,7 @@ void BatchNorm::jvp(graph::OpArgs& a) {
   // dxhat = (dx - mean(dx) - xhat mean(xhat dx)) / sigma in training, dx / sigma in eval.
   std::vector<double>& m = scratch_means_;
   if (training_)
-    global_means(dx, xh, a.batch, m.data(), m.data() + c_);
+    local_sums(dx, xh, a.batch, nullptr, nullptr), global_means(m.data(), m.data() + c_);
   else
     std::fill(m.begin(), m.end(), 0.0);
   for (int64_t n = 0; n < a.batch; ++n)

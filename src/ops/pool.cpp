@@ -1,5 +1,7 @@
 #include "tandem/ops/pool.hpp"
 
+#include <algorithm>
+
 #include "tandem/core/error.hpp"
 #include "tandem/core/multiversion.hpp"
 #include "tandem/tensor/kernels.hpp"
@@ -28,23 +30,37 @@ int64_t Pool2d::workspace_floats(int64_t batch) const {
   return kind_ == Kind::kMax ? batch * c_ * oh_ * ow_ : 0;
 }
 
+namespace {
+
+// One output row of 2x2 max pooling with stride 2 from input rows r0 and r1 (r0 at offset
+// `base` of its plane, rows `w` apart): the maximum, and where it came from (the first of
+// equal values in the order r0[2x], r0[2x+1], r1[2x], r1[2x+1]). Maximum first, then its
+// place: this form vectorizes, a running comparison does not.
+TANDEM_MULTIVERSION void max_pool_2x2_row(const float* __restrict r0, const float* __restrict r1, int64_t ow,
+                                          int64_t base, int64_t w, float* __restrict y,
+                                          float* __restrict where) {
+  const float row = static_cast<float>(w), at = static_cast<float>(base);  // exact below 2^24
+  for (int64_t ox = 0; ox < ow; ++ox) {
+    const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+    const float best = std::max(std::max(a, b), std::max(c, d));
+    const float off = a == best ? 0.0f : b == best ? 1.0f : c == best ? row : row + 1.0f;
+    y[ox] = best;
+    where[ox] = at + static_cast<float>(2 * ox) + off;
+  }
+}
+
+}  // namespace
+
 TANDEM_MULTIVERSION void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const {
   const float inv = 1.0f / static_cast<float>(k_ * k_);
   for (int64_t p = 0; p < batch * c_; ++p) {
     const float* xp = x + p * h_ * w_;
     float* yp = y + p * oh_ * ow_;
     float* ap = argmax ? argmax + p * oh_ * ow_ : nullptr;
-    if (kind_ == Kind::kMax && k_ == 2 && s_ == 2) {  // the common case, unrolled
+    if (kind_ == Kind::kMax && k_ == 2 && s_ == 2) {  // the common case: branch-free, vectorized
       for (int64_t oy = 0; oy < oh_; ++oy)
-        for (int64_t ox = 0; ox < ow_; ++ox) {
-          const int64_t base = oy * 2 * w_ + ox * 2;
-          int64_t best = base;
-          if (xp[base + 1] > xp[best]) best = base + 1;
-          if (xp[base + w_] > xp[best]) best = base + w_;
-          if (xp[base + w_ + 1] > xp[best]) best = base + w_ + 1;
-          yp[oy * ow_ + ox] = xp[best];
-          ap[oy * ow_ + ox] = static_cast<float>(best);  // exact below 2^24
-        }
+        max_pool_2x2_row(xp + oy * 2 * w_, xp + oy * 2 * w_ + w_, ow_, oy * 2 * w_, w_, yp + oy * ow_,
+                         ap + oy * ow_);
       continue;
     }
     for (int64_t oy = 0; oy < oh_; ++oy)

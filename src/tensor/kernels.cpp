@@ -71,6 +71,49 @@ TANDEM_MULTIVERSION double sum_squares(const float* x, int64_t n) {
   return s;
 }
 
+TANDEM_MULTIVERSION double sum_double(const float* x, int64_t n) {
+  constexpr int kLanes = 8;
+  double lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) lane[j] += x[i + j];
+  double s = 0;
+  for (; i < n; ++i) s += x[i];
+  for (const double v : lane) s += v;
+  return s;
+}
+
+TANDEM_MULTIVERSION double sum_squared_deviations(const float* x, int64_t n, double mean) {
+  constexpr int kLanes = 8;
+  double lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const double d = x[i + j] - mean;
+      lane[j] += d * d;
+    }
+  double s = 0;
+  for (; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
+  for (const double v : lane) s += v;
+  return s;
+}
+
+TANDEM_MULTIVERSION void sum_and_dot(const float* a, const float* b, int64_t n, double* sum_a,
+                                     double* dot_ab) {
+  constexpr int kLanes = 8;
+  double sa[kLanes] = {}, sab[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      sa[j] += a[i + j];
+      sab[j] += static_cast<double>(a[i + j]) * b[i + j];
+    }
+  double s = 0, d = 0;
+  for (; i < n; ++i) s += a[i], d += static_cast<double>(a[i]) * b[i];
+  for (int j = 0; j < kLanes; ++j) s += sa[j], d += sab[j];
+  *sum_a = s, *dot_ab = d;
+}
+
 TANDEM_MULTIVERSION double sum_squares_of_change(const float* x, float* previous, int64_t n) {
   constexpr int kLanes = 8;
   double lane[kLanes] = {};

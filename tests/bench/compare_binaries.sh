@@ -29,7 +29,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 # CNN on 12,800 for 3; global batch 128, one BLAS thread per rank, ranks bound to cores).
 run() {
   local bin=$1 model=$2 ranks=$3 epochs=4 limit=0
-  [ "$model" = cnn ] && epochs=3 limit=12800
+  [ "$model" != mlp ] && epochs=3 limit=12800
   OPENBLAS_NUM_THREADS=1 mpirun -np "$ranks" --map-by slot:PE=1 --bind-to core "$bin" train --data "$data" \
     --model "launch/models/$model.model" --epochs "$epochs" --batch-size 128 --lr 0.05 --optimizer momentum \
     --threads 1 --train-limit "$limit" --test-limit 1000 --seed 0 > "$tmp/log" 2>&1

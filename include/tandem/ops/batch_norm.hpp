@@ -37,8 +37,10 @@ class BatchNorm final : public graph::Op {
   double batch_moments(const float* x, int64_t batch);
   void update_statistics(graph::OpArgs& a, double inv_count);
   void normalize_batch(graph::OpArgs& a) const;
-  // Per-channel global means of u and of u * xhat, reduced across ranks; u [batch, C, inner].
-  void global_means(const float* u, const float* xhat, int64_t batch, double* mean_u, double* mean_uxhat);
+  // Per-channel global means of u and of u * xhat, u [batch, C, inner]: this rank's sums (and
+  // its share of dbeta = sum u, dgamma = sum u xhat when given), then reduced across ranks.
+  void local_sums(const float* u, const float* xhat, int64_t batch, float* dbeta, float* dgamma);
+  void global_means(double* mean_u, double* mean_uxhat);
   float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
   float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + a.workspace.numel() - c_; }
 

@@ -34,8 +34,8 @@ class ConvKernel {
                float* scratch);
   // dw += conv_w(x, dy) and db += sum dy (unless db is null), x and workspace as in the
   // last forward; then, unless dx is null, dx = conv_x(dy, w) (dx += when accumulate).
-  void backward(int64_t batch, const float* x, const float* dy, const float* w, float* dw, float* db, float* dx,
-                bool accumulate, const float* workspace, float* scratch);
+  void backward(int64_t batch, const float* x, const float* dy, const float* w, float* dw, float* db,
+                float* dx, bool accumulate, const float* workspace, float* scratch);
   // y = conv(x, w) + b (b may be null), or y += when accumulate, for a tangent pass: forward
   // without touching the workspace.
   void apply(int64_t batch, const float* x, const float* w, const float* b, float* y, bool accumulate,

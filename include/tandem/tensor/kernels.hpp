@@ -17,6 +17,11 @@ void sum_rows(const float* x, float* col, int64_t rows, int64_t cols);
 // uint8 -> float with a scale factor.
 void u8_to_float(const uint8_t* x, float* y, int64_t n, float scale);
 double sum(const float* x, int64_t n);
+// In double, eight independent lanes (vectorized, in a fixed order): sum x, sum (x - mean)^2,
+// and sum a with sum a b in one pass.
+double sum_double(const float* x, int64_t n);
+double sum_squared_deviations(const float* x, int64_t n, double mean);
+void sum_and_dot(const float* a, const float* b, int64_t n, double* sum_a, double* dot_ab);
 double sum_squares(const float* x, int64_t n);
 // |x - previous|^2 in double, and previous <- x: one pass (the change of an accumulating arena).
 double sum_squares_of_change(const float* x, float* previous, int64_t n);
