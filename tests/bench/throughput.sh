@@ -46,6 +46,8 @@ run_tandem mlp 2 1 4 0
 run_tandem cnn 1 1 3 12800
 run_tandem cnn 1 2 3 12800
 run_tandem cnn 2 1 3 12800
+run_tandem cnn-bn 1 1 3 12800
+run_tandem resnet-mini 1 1 3 12800
 
 if [ "$pytorch" = 1 ]; then
   ref=$TANDEM_ROOT/../shared/reference
@@ -58,5 +60,9 @@ if [ "$pytorch" = 1 ]; then
   OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4
   OMP_WAIT_POLICY=PASSIVE py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4
   OPENBLAS_NUM_THREADS=1 py timeout 600 /usr/bin/python3 "$ref/train_ddp.py" --model mlp --world 2 --threads 1 --epochs 3 --port $((20000 + RANDOM % 20000))
-  OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model cnn --threads 1 --epochs 2
+  OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4 --bf16
+  for model in cnn cnn_bn resnet_mini; do
+    OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model $model --threads 1 --epochs 2
+    OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model $model --threads 1 --epochs 2 --bf16
+  done
 fi
