@@ -79,7 +79,7 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions&
   m->spec = spec_in;
   ModelSpec& spec = m->spec;
   resolve_losses(spec);
-  const ops::OpContext context{options.bn_comm};
+  const ops::OpContext context{options.bn_comm, options.precision};
   for (const auto& n : spec.nodes) {
     const std::string where = where_of(spec, n.line);
     if (n.op == "input") {

@@ -5,14 +5,15 @@
 namespace tandem::ops {
 
 Conv2d::Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias,
-               graph::InitSpec weight_init, graph::InitSpec bias_init)
+               graph::InitSpec weight_init, graph::InitSpec bias_init, Precision precision)
     : f_(filters),
       k_(kernel),
       stride_(stride),
       pad_(pad),
       bias_(bias),
       weight_init_(std::move(weight_init)),
-      bias_init_(std::move(bias_init)) {
+      bias_init_(std::move(bias_init)),
+      precision_(precision) {
   TANDEM_USAGE_CHECK(filters > 0, "conv2d needs a positive number of filters, got ", filters);
   TANDEM_USAGE_CHECK(kernel > 0, "conv2d needs a positive kernel size, got ", kernel);
   TANDEM_USAGE_CHECK(stride > 0, "conv2d needs a positive stride, got ", stride);
@@ -48,7 +49,8 @@ std::vector<graph::ParamSpec> Conv2d::params() const {
 
 dnn::ConvKernel& Conv2d::kernel() const {
   if (!kernel_)
-    kernel_ = std::make_unique<dnn::ConvKernel>(dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_});
+    kernel_ = std::make_unique<dnn::ConvKernel>(
+        dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_, precision_});
   return *kernel_;
 }
 
@@ -83,12 +85,12 @@ void Conv2d::jvp(graph::OpArgs& a) {
                    a.scratch.data());
 }
 
-std::unique_ptr<graph::Op> make_conv2d(SpecArgs& a, const OpContext&) {
+std::unique_ptr<graph::Op> make_conv2d(SpecArgs& a, const OpContext& context) {
   const int64_t filters = a.arg_int(0, "filters", 0);
   TANDEM_USAGE_CHECK(filters > 0, a.where(), "conv2d needs the number of filters, e.g. 'conv2d 32 kernel=3'");
   return std::make_unique<Conv2d>(filters, a.integer("kernel", 3), a.integer("stride", 1),
                                   a.integer("pad", 0), a.flag("bias", true), a.init("init", "he_normal"),
-                                  a.init("bias_init", "zeros"));
+                                  a.init("bias_init", "zeros"), context.precision);
 }
 
 }  // namespace tandem::ops

@@ -64,7 +64,8 @@ int64_t ConvKernel::scratch_floats(int64_t batch) {
   const int64_t bias = size(g_.filters);
   const int64_t forward = w + y;
   const int64_t apply = w + x + y + bias;
-  const int64_t backward = y + w + bias + size(p.w_data.inner_floats()) + size(p.dy_data.inner_floats()) +
+  const int64_t backward = size(p.dy.inner_floats()) + size(floats_of(p.diff_weights.get_desc())) + bias +
+                           size(p.w_data.inner_floats()) + size(p.dy_data.inner_floats()) +
                            size(p.dx.inner_floats());
   return std::max({forward, apply, backward}) + p.pad_floats;
 }
@@ -86,7 +87,7 @@ void ConvKernel::backward(int64_t batch, const float* x, const float* dy, const 
                           float* db, float* dx, bool accumulate, const float* workspace, float* scratch) {
   Plan& p = plan(batch);
   Carver c(scratch);
-  bind(p.x.user, x), bind(p.x.inner, workspace), bind(p.y.user, dy), bind(p.y.inner, c.take(p.y.inner));
+  bind(p.x.user, x), bind(p.x.inner, workspace), bind(p.dy.user, dy), bind(p.dy.inner, c.take(p.dy.inner));
   bind(p.w.user, dw), bind(p.diff_weights, c.take(p.diff_weights));
   float* diff_bias = c.take(g_.filters);
   bind(p.diff_bias, diff_bias);
@@ -94,7 +95,7 @@ void ConvKernel::backward(int64_t batch, const float* x, const float* dy, const 
   bind(p.dy_data.user, dy), bind(p.dy_data.inner, c.take(p.dy_data.inner));
   bind(p.dx.user, dx), bind(p.dx.inner, c.take(p.dx.inner));
   bind(p.pad, c.take(p.pad_floats));
-  if (p.y_in) p.y_in->run();  // dy staged once, for both passes where they share its layout
+  if (p.dy_in) p.dy_in->run();  // dy staged once, for both passes where they share its layout
   execute(p.weights, p.weights_args);
   p.dw_out_add.run();
   if (g_.bias && db)

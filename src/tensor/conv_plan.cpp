@@ -27,6 +27,11 @@ namespace {
 
 constexpr auto kF32 = memory::data_type::f32;
 
+// What the matrix work reads: fp32, or bf16 copies (results and gradients stay fp32).
+memory::data_type compute_type(const ConvGeometry& g) {
+  return g.precision == Precision::kBf16 ? memory::data_type::bf16 : kF32;
+}
+
 dnnl::primitive_attr user_scratchpad() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -37,14 +42,14 @@ bool is_reference(const char* impl) {
   return std::string(impl).rfind("ref", 0) == 0;
 }
 
-memory::desc input_desc(const ConvGeometry& g, int64_t n, Tag t) {
-  return {{n, g.channels, g.height, g.width}, kF32, t};
+memory::desc input_desc(const ConvGeometry& g, int64_t n, memory::data_type t, Tag tag) {
+  return {{n, g.channels, g.height, g.width}, t, tag};
 }
-memory::desc output_desc(const ConvGeometry& g, int64_t n, Tag t) {
-  return {{n, g.filters, g.out_height(), g.out_width()}, kF32, t};
+memory::desc output_desc(const ConvGeometry& g, int64_t n, memory::data_type t, Tag tag) {
+  return {{n, g.filters, g.out_height(), g.out_width()}, t, tag};
 }
-memory::desc weights_desc(const ConvGeometry& g, Tag t) {
-  return {{g.filters, g.channels, g.kernel, g.kernel}, kF32, t};
+memory::desc weights_desc(const ConvGeometry& g, memory::data_type t, Tag tag) {
+  return {{g.filters, g.channels, g.kernel, g.kernel}, t, tag};
 }
 memory::desc bias_desc(const ConvGeometry& g) {
   return {{g.filters}, kF32, Tag::x};
@@ -52,39 +57,42 @@ memory::desc bias_desc(const ConvGeometry& g) {
 
 dnnl::convolution_forward::primitive_desc forward_desc(const ConvGeometry& g, int64_t n, Tag activations) {
   const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
-  const auto x = input_desc(g, n, activations), w = weights_desc(g, Tag::any),
-             y = output_desc(g, n, activations);
+  const auto t = compute_type(g);
+  const auto x = input_desc(g, n, t, activations), w = weights_desc(g, t, Tag::any);
+  const auto y = output_desc(g, n, kF32, activations);
   const auto prop = dnnl::prop_kind::forward_training;
   if (!g.bias) return {{prop, convolution_direct, x, w, y, strides, pads, pads}, user_scratchpad(), engine()};
   return {
       {prop, convolution_direct, x, w, bias_desc(g), y, strides, pads, pads}, user_scratchpad(), engine()};
 }
 
-// In the forward's activation layouts when oneDNN has kernels for them, else in plain ones.
-dnnl::convolution_backward_data::primitive_desc data_desc(
-    const ConvGeometry& g, int64_t n, const dnnl::convolution_forward::primitive_desc& fwd) {
+// x in the forward's layout (it is kept from forward); dy and dw as oneDNN prefers.
+dnnl::convolution_backward_weights::primitive_desc weights_desc(
+    const ConvGeometry& g, int64_t n, Tag activations, const dnnl::convolution_forward::primitive_desc& fwd) {
   const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
-  dnnl::convolution_backward_data::primitive_desc pd(
-      {convolution_direct, fwd.src_desc(), weights_desc(g, Tag::any), fwd.dst_desc(), strides, pads, pads},
-      user_scratchpad(), engine(), fwd);
-  if (!is_reference(pd.impl_info_str())) return pd;
-  return {{convolution_direct, input_desc(g, n, Tag::nchw), weights_desc(g, Tag::any),
-           output_desc(g, n, Tag::nchw), strides, pads, pads},
+  const auto dw = weights_desc(g, kF32, Tag::any), dy = output_desc(g, n, compute_type(g), activations);
+  if (!g.bias)
+    return {
+        {convolution_direct, fwd.src_desc(), dw, dy, strides, pads, pads}, user_scratchpad(), engine(), fwd};
+  return {{convolution_direct, fwd.src_desc(), dw, bias_desc(g), dy, strides, pads, pads},
           user_scratchpad(),
           engine(),
           fwd};
 }
 
-dnnl::convolution_backward_weights::primitive_desc weights_desc(
-    const ConvGeometry& g, const dnnl::convolution_forward::primitive_desc& fwd) {
+// dy in backward-weights' layout when oneDNN has kernels for it, else in plain layouts.
+dnnl::convolution_backward_data::primitive_desc data_desc(
+    const ConvGeometry& g, int64_t n, const dnnl::convolution_forward::primitive_desc& fwd,
+    const dnnl::convolution_backward_weights::primitive_desc& weights) {
   const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
-  if (!g.bias)
-    return {{convolution_direct, fwd.src_desc(), fwd.weights_desc(), fwd.dst_desc(), strides, pads, pads},
-            user_scratchpad(),
-            engine(),
-            fwd};
-  return {{convolution_direct, fwd.src_desc(), fwd.weights_desc(), bias_desc(g), fwd.dst_desc(), strides,
-           pads, pads},
+  const auto t = compute_type(g);
+  dnnl::convolution_backward_data::primitive_desc pd(
+      {convolution_direct, input_desc(g, n, kF32, Tag::any), weights_desc(g, t, Tag::any),
+       weights.diff_dst_desc(), strides, pads, pads},
+      user_scratchpad(), engine(), fwd);
+  if (!is_reference(pd.impl_info_str())) return pd;
+  return {{convolution_direct, input_desc(g, n, kF32, Tag::nchw), weights_desc(g, t, Tag::any),
+           output_desc(g, n, t, Tag::nchw), strides, pads, pads},
           user_scratchpad(),
           engine(),
           fwd};
@@ -101,17 +109,18 @@ memory::desc scratchpad_desc(std::initializer_list<dnnl::primitive_desc_base> pd
 
 ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
     : fwd_pd(forward_desc(g, n, activations)),
-      data_pd(data_desc(g, n, fwd_pd)),
-      weights_pd(weights_desc(g, fwd_pd)),
-      x(input_desc(g, n, Tag::nchw), fwd_pd.src_desc()),
-      w(weights_desc(g, Tag::oihw), fwd_pd.weights_desc()),
-      y(output_desc(g, n, Tag::nchw), fwd_pd.dst_desc()),
-      w_data(weights_desc(g, Tag::oihw), data_pd.weights_desc()),
-      dy_data(output_desc(g, n, Tag::nchw), data_pd.diff_dst_desc()),
-      dx(input_desc(g, n, Tag::nchw), data_pd.diff_src_desc()),
-      dy_shared(y.staged && data_pd.diff_dst_desc() == fwd_pd.dst_desc()),
+      weights_pd(weights_desc(g, n, activations, fwd_pd)),
+      data_pd(data_desc(g, n, fwd_pd, weights_pd)),
+      x(input_desc(g, n, kF32, Tag::nchw), fwd_pd.src_desc()),
+      w(weights_desc(g, kF32, Tag::oihw), fwd_pd.weights_desc()),
+      y(output_desc(g, n, kF32, Tag::nchw), fwd_pd.dst_desc()),
+      dy(output_desc(g, n, kF32, Tag::nchw), weights_pd.diff_dst_desc()),
+      w_data(weights_desc(g, kF32, Tag::oihw), data_pd.weights_desc()),
+      dy_data(output_desc(g, n, kF32, Tag::nchw), data_pd.diff_dst_desc()),
+      dx(input_desc(g, n, kF32, Tag::nchw), data_pd.diff_src_desc()),
+      dy_shared(dy.staged && data_pd.diff_dst_desc() == weights_pd.diff_dst_desc()),
       bias(unbound(bias_desc(g))),
-      diff_weights(unbound(fwd_pd.weights_desc())),
+      diff_weights(unbound(weights_pd.diff_weights_desc())),
       diff_bias(unbound(bias_desc(g))),
       pad(unbound(scratchpad_desc({fwd_pd, data_pd, weights_pd}))),
       fwd(dnnl::convolution_forward(fwd_pd)),
@@ -127,20 +136,21 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
               {DNNL_ARG_DST, y.used()},
               {DNNL_ARG_SCRATCHPAD, pad}};
   if (g.bias) fwd_args[DNNL_ARG_BIAS] = bias;
-  data_args = {{DNNL_ARG_DIFF_DST, dy_shared ? y.inner : dy_data.used()},
+  data_args = {{DNNL_ARG_DIFF_DST, dy_shared ? dy.inner : dy_data.used()},
                {DNNL_ARG_WEIGHTS, w_data.used()},
                {DNNL_ARG_DIFF_SRC, dx.used()},
                {DNNL_ARG_SCRATCHPAD, pad}};
   data_staged_args = data_args;
   data_staged_args[DNNL_ARG_DIFF_SRC] = dx.inner;
   weights_args = {{DNNL_ARG_SRC, x.used()},
-                  {DNNL_ARG_DIFF_DST, y.used()},
+                  {DNNL_ARG_DIFF_DST, dy.used()},
                   {DNNL_ARG_DIFF_WEIGHTS, diff_weights},
                   {DNNL_ARG_SCRATCHPAD, pad}};
   if (g.bias) weights_args[DNNL_ARG_DIFF_BIAS] = diff_bias;
   if (x.staged) x_in.emplace(x.user, x.inner, false);
   if (w.staged) w_in.emplace(w.user, w.inner, false);
-  if (y.staged) y_out.emplace(y.inner, y.user, false), y_in.emplace(y.user, y.inner, false);
+  if (y.staged) y_out.emplace(y.inner, y.user, false);
+  if (dy.staged) dy_in.emplace(dy.user, dy.inner, false);
   if (w_data.staged) w_data_in.emplace(w_data.user, w_data.inner, false);
   if (dy_data.staged && !dy_shared) dy_data_in.emplace(dy_data.user, dy_data.inner, false);
   note_implementation(fwd_pd.impl_info_str());

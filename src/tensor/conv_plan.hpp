@@ -29,19 +29,21 @@ struct Layouts {
 struct ConvKernel::Plan {
   using Tag = dnnl::memory::format_tag;
   // activations: Tag::any (oneDNN's blocked layouts) or Tag::nchw (its GEMM-based kernels).
+  // Inputs, weights and dy are in g.precision; outputs, gradients and the caller's tensors fp32.
   Plan(const ConvGeometry& g, int64_t n, Tag activations);
   bool uses_reference_code() const;
 
   dnnl::convolution_forward::primitive_desc fwd_pd;
-  dnnl::convolution_backward_data::primitive_desc data_pd;
-  dnnl::convolution_backward_weights::primitive_desc weights_pd;  // the forward's layouts
-  Layouts x, w, y;              // forward (and backward-weights: x, dy in y's layout)
-  Layouts w_data, dy_data, dx;  // backward-data, in the layouts it chose
-  bool dy_shared = false;       // backward-data reads dy staged for backward-weights
+  dnnl::convolution_backward_weights::primitive_desc weights_pd;  // x in the forward's layout
+  dnnl::convolution_backward_data::primitive_desc data_pd;        // dy as backward-weights has it
+  Layouts x, w, y;                                                // forward
+  Layouts dy;                                                     // backward-weights (x as in forward)
+  Layouts w_data, dy_data, dx;                                    // backward-data, in the layouts it chose
+  bool dy_shared = false;  // backward-data reads dy staged for backward-weights
   dnnl::memory bias, diff_weights, diff_bias, pad;
   Args fwd_args, data_args, data_staged_args, weights_args;
   dnnl::primitive fwd, data, weights;
-  std::optional<Reorder> x_in, w_in, y_out, y_in, w_data_in, dy_data_in;
+  std::optional<Reorder> x_in, w_in, y_out, dy_in, w_data_in, dy_data_in;
   Reorder dx_out, dx_out_add, y_out_add, dw_out_add;
   int64_t pad_floats;
 };

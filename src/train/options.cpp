@@ -191,6 +191,7 @@ std::vector<OptionDef> make_table() {
     option("grad-sync", TANDEM_FIELD(grad_sync), enum_help(dist::GradSyncMode{}), changeable),
     option("bucket-mb", TANDEM_FIELD(bucket_mb), "byte cap of a gradient bucket, MiB (bucketed; the first bucket is at most 256 KiB)", changeable),
     option("bn-sync", TANDEM_FIELD(bn_sync), enum_help(BnSync{})),
+    option("precision", TANDEM_FIELD(precision), enum_help(Precision{}), changeable),
     option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-STEP.h5)",
            OnResume::kNotInherited),
     option("checkpoint-every", TANDEM_FIELD(checkpoint_every),

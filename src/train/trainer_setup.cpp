@@ -44,6 +44,7 @@ void Trainer::set_up(const model::ModelSpec* spec) {
                                   : model::load_spec_file(config_.model);
   model::BuildOptions build;
   build.bn_comm = config_.bn_sync == BnSync::kGlobal ? &comm_ : nullptr;
+  build.precision = config_.precision;
   model_ = model::build_model(spec_, build);
   load_data();
   agree_across_ranks();

@@ -11,6 +11,7 @@
 #include "tandem/model/preprocessing.hpp"
 #include "tandem/model/spec.hpp"
 #include "tandem/ops/losses.hpp"
+#include "tandem/tensor/precision.hpp"
 
 namespace tandem::model {
 
@@ -48,6 +49,7 @@ struct Model {
 struct BuildOptions {
   // Communicator for synchronized batch norm; null computes per-rank statistics.
   dist::Comm* bn_comm = nullptr;
+  Precision precision = Precision::kFp32;  // of the convolutions' inputs and weights
 };
 
 // Builds the graph of a spec; errors name the spec file and line.

@@ -13,7 +13,7 @@ namespace tandem::ops {
 class Conv2d final : public graph::Op {
  public:
   Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias, graph::InitSpec weight_init,
-         graph::InitSpec bias_init);
+         graph::InitSpec bias_init, Precision precision = Precision::kFp32);
   std::string type() const override { return "conv2d"; }
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
@@ -31,6 +31,7 @@ class Conv2d final : public graph::Op {
   int64_t f_, k_, stride_, pad_;
   bool bias_;
   graph::InitSpec weight_init_, bias_init_;
+  Precision precision_;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
   mutable std::unique_ptr<dnn::ConvKernel> kernel_;
 };

@@ -13,6 +13,7 @@
 #include "tandem/core/registry.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/graph/op.hpp"
+#include "tandem/tensor/precision.hpp"
 
 namespace tandem::ops {
 
@@ -52,6 +53,7 @@ class SpecArgs {
 // What an op may need from the run that builds it.
 struct OpContext {
   dist::Comm* bn_comm = nullptr;  // synchronized batch norm; null: per-rank statistics
+  Precision precision = Precision::kFp32;
 };
 
 using OpFactory = std::unique_ptr<graph::Op> (*)(SpecArgs&, const OpContext&);

@@ -8,12 +8,15 @@
 #include <memory>
 #include <string>
 
+#include "tandem/tensor/precision.hpp"
+
 namespace tandem::dnn {
 
 struct ConvGeometry {
   int64_t channels = 0, height = 0, width = 0;  // input per sample
   int64_t filters = 0, kernel = 0, stride = 1, pad = 0;
   bool bias = true;
+  Precision precision = Precision::kFp32;  // bf16: inputs, weights and dy in bf16, fp32 out
   int64_t out_height() const { return (height + 2 * pad - kernel) / stride + 1; }
   int64_t out_width() const { return (width + 2 * pad - kernel) / stride + 1; }
 };

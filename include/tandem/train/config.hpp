@@ -12,6 +12,7 @@
 #include "tandem/model/preprocessing.hpp"
 #include "tandem/optim/optimizer.hpp"
 #include "tandem/optim/schedule.hpp"
+#include "tandem/tensor/precision.hpp"
 #include "tandem/train/batch_schedule.hpp"
 #include "tandem/train/schedule_every.hpp"
 
@@ -77,6 +78,7 @@ struct TrainConfig {
   dist::GradSyncMode grad_sync = dist::GradSyncMode::kAuto;
   double bucket_mb = 0.25;  // bucket byte cap (MiB), bucketed sync (measured: see README)
   BnSync bn_sync = BnSync::kGlobal;
+  Precision precision = Precision::kFp32;
   optim::OptimizerConfig optimizer;
   std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)

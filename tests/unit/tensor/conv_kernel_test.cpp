@@ -1,11 +1,13 @@
 // The oneDNN convolution against a direct convolution in double: forward with and without
 // bias, the weight and bias gradients (accumulated), the input gradient (written and
 // accumulated) and the tangent pass, for geometries covering plain and blocked layouts,
-// strides, padding and a batch size other than the planned one. No call may fall back to
-// oneDNN's reference code (500x slower).
+// strides, padding and a batch size other than the planned one; in bf16, against the same sums
+// of the inputs rounded to bf16 (the kernel accumulates in fp32, so only fp32 rounding
+// remains). No call may fall back to oneDNN's reference code (500x slower).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <iostream>
 #include <vector>
 
@@ -22,6 +24,16 @@ std::vector<float> random_floats(size_t n, uint32_t stream) {
   std::vector<float> v(n);
   for (auto& x : v) x = 2.0f * rng.uniform() - 1.0f;
   return v;
+}
+
+// x rounded to the nearest bf16 (ties to even), as oneDNN's conversion does.
+double to_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+  float r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
 }
 
 struct Direct {  // index helpers and the three sums of a direct convolution, in double
@@ -55,7 +67,9 @@ void expect_near(const std::vector<double>& want, const std::vector<float>& got,
     ASSERT_NEAR(got[i], want[i], 1e-4 * (1.0 + std::fabs(want[i]))) << what << " at " << i;
 }
 
-void check_geometry(const ConvGeometry& g, int64_t planned, int64_t n) {
+void check_geometry(ConvGeometry g, int64_t planned, int64_t n, Precision precision = Precision::kFp32) {
+  g.precision = precision;
+  const auto q = [&](float v) { return precision == Precision::kBf16 ? to_bf16(v) : double(v); };
   dnn::ConvKernel k(g);
   const auto impl = k.implementation(n);
   EXPECT_EQ(impl.find("ref"), std::string::npos) << impl;
@@ -71,12 +85,13 @@ void check_geometry(const ConvGeometry& g, int64_t planned, int64_t n) {
   std::vector<double> y(ys), dw(ws, 0.5), db(g.filters, 0.25), dx(xs), yt(ys);
   for (int64_t i = 0; i < ys; ++i) y[i] = yt[i] = g.bias ? b[(i / (d.oh() * d.ow())) % g.filters] : 0.0;
   d.taps([&](int64_t xi, int64_t yi, int64_t wi, int64_t) {
-    y[yi] += double(x[xi]) * w[wi];
-    dw[wi] += double(x[xi]) * dy[yi];
-    dx[xi] += double(w[wi]) * dy[yi];
-    yt[yi] += double(xt[xi]) * w[wi] + double(x[xi]) * wt[wi];
+    y[yi] += q(x[xi]) * q(w[wi]);
+    dw[wi] += q(x[xi]) * q(dy[yi]);
+    dx[xi] += q(w[wi]) * q(dy[yi]);
+    yt[yi] += q(xt[xi]) * q(w[wi]) + q(x[xi]) * q(wt[wi]);
   });
-  for (int64_t i = 0; i < ys; ++i) db[(i / (d.oh() * d.ow())) % g.filters] += dy[i];
+  for (int64_t i = 0; i < ys; ++i)
+    db[(i / (d.oh() * d.ow())) % g.filters] += q(dy[i]);  // dy as the kernel reads it
 
   std::vector<float> got_y(ys), got_dw(ws, 0.5f), got_db(g.filters, 0.25f), got_dx(xs, 7.0f), got_yt(ys);
   k.forward(n, x.data(), w.data(), g.bias ? b.data() : nullptr, got_y.data(), workspace.data(),
@@ -117,6 +132,12 @@ TEST(ConvKernel, StrideOddChannelsAndAShorterBatch) {
 
 TEST(ConvKernel, OneByOne) {
   check_geometry({16, 5, 5, 32, 1, 1, 0, true}, 2, 2);
+}
+
+TEST(ConvKernel, Bf16InputsFp32Accumulation) {
+  check_geometry({1, 9, 9, 16, 3, 1, 0, true}, 4, 4, Precision::kBf16);
+  check_geometry({32, 7, 7, 32, 3, 1, 1, false}, 3, 3, Precision::kBf16);
+  check_geometry({5, 11, 10, 7, 3, 2, 1, true}, 6, 2, Precision::kBf16);
 }
 
 }  // namespace
