@@ -105,7 +105,7 @@ int report_loss_only(const std::string& path, const std::string& data, const std
 // The values of tandem eval's options.
 struct EvalArgs {
   std::vector<std::string> checkpoints;
-  std::string data, split, ensemble, confusion_csv;
+  std::string data, split, ensemble, confusion_csv, precision;
   int64_t batch = 0, limit = 0;
   int threads = 0;
   bool json = false;
@@ -128,6 +128,8 @@ po::options_description eval_description(EvalArgs& a) {
     ("data", po::value(&a.data)->required(), "HDF5 dataset")
     ("split", po::value(&a.split)->default_value("test"), "split to evaluate: train | test | val")
     ("batch", po::value(&a.batch)->default_value(1000), "rows per forward pass")
+    ("precision", po::value(&a.precision)->default_value("fp32"),
+     ("of the convolutions (the saved weights are fp32 either way): " + enum_help(Precision{})).c_str())
     ("limit", po::value(&a.limit)->default_value(0), "use only the first N samples")
     ("threads", po::value(&a.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
     ("confusion-csv", po::value(&a.confusion_csv), "also write the confusion matrix to this CSV file")
@@ -193,6 +195,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   if (p.help) return print_help(desc, comm);
   TANDEM_USAGE_CHECK(a.batch > 0, "--batch must be positive, got ", a.batch);
   const auto rule = train::parse_ensemble_rule(a.ensemble);
+  const auto precision = parse_enum<Precision>(a.precision, "--precision");
   train::configure_threads(a.threads, comm);
   auto d = data::Dataset::load(a.data, a.split, a.limit);
   const auto share = train::rank_share(d.size(), comm);
@@ -200,6 +203,7 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
   for (const auto& path : a.checkpoints) {
     model::BuildOptions build;
     build.bn_comm = &comm;
+    build.precision = precision;
     auto m = io::load_model(path, build);
     train::check_compatible(*m, d, "'" + a.data + "' /" + a.split);
     members.label_field = train::target_field(*m, d, 0);

@@ -264,7 +264,8 @@ void Trainer::restore(const std::string& path) {
 void Trainer::describe_layout() const {
   const auto first = batching(progress_.epoch);
   log::infof("tandem ", TANDEM_VERSION, ": ", comm_.node_count(), " node(s), ", comm_.size(), " rank(s), ",
-             config_.threads, " BLAS thread(s) per rank; global batch ", first.global, ", per rank ",
+             config_.threads, " thread(s) per rank (OpenBLAS, oneDNN), precision ",
+             enum_name(config_.precision), "; global batch ", first.global, ", per rank ",
              (first.global + comm_.size() - 1) / comm_.size(), " at most",
              first.micro_batches > 1 ? " in " + std::to_string(first.micro_batches) + " micro-batches of " +
                                            std::to_string(first.micro)

@@ -54,7 +54,7 @@ namespace {
 // A small dataset and a CNN with batch norm and dropout, trained through Trainer::step with
 // the class-balanced sampler, two micro-batches, bucketed gradient sync, class weights,
 // max-norm and the hard-example loss table.
-TEST(SteadyState, TrainingStepAllocatesNothing) {
+void expect_steady_step_allocates_nothing(Precision precision) {
   const auto dir = std::filesystem::temp_directory_path() / ("tandem_alloc_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const int64_t n = 40;
@@ -86,6 +86,7 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
   c.class_weights = "balanced";
   c.max_norm = 3;
   c.max_micro_batch = 4;  // shares of 12 in 3 micro-batches, not the 2 of --accumulate
+  c.precision = precision;
   dist::LocalComm comm;
   train::Trainer trainer(c, comm);
   data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);
@@ -102,6 +103,14 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
   std::filesystem::remove_all(dir);
   EXPECT_EQ(g_allocations.load(), 0);
   EXPECT_EQ(g_library_allocations.load(), g_library_frees.load()) << "oneDNN kept memory across calls";
+}
+
+TEST(SteadyState, TrainingStepAllocatesNothing) {
+  expect_steady_step_allocates_nothing(Precision::kFp32);
+}
+
+TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
+  expect_steady_step_allocates_nothing(Precision::kBf16);
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 #   - each rank's own running statistics under --bn-sync local (averaged only at epoch end);
 #   - the --log-every-steps window when the checkpoint falls between two step lines (its loss
 #     and, with --clip-grad-norm, its gradient norms);
-#   - a batch schedule: resumed before and after the batch changes.
+#   - a batch schedule: resumed before and after the batch changes;
+#   - --precision bf16: the checkpoint holds the fp32 master weights, the bf16 copies are made
+#     again from them, so the resumed run is bitwise the uninterrupted one.
 # Before these went into checkpoints, every case below ended differently after a resume.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
@@ -104,5 +106,23 @@ for ranks in 1 2; do
 done
 check "the schedule's batches in the metrics" json_true '[.[].batch] == [64, 256, 256]' \
   "$work/schedule_np2_at20/full/metrics.jsonl"
+
+# --- bf16 convolutions: 1,000 samples in batches of 50 (20 steps an epoch), stopped mid-epoch 2 --
+bf16=(--data "$data" --model "$src/launch/models/cnn-bn.model" --train-limit 1000 --test-limit 200
+      --precision bf16 --lr 0.05 --epochs 2 --threads 1 --batch-size 50)
+name=bf16_np2 dir=$work/bf16_np2
+stop_and_resume "$name" 2 27 "${bf16[@]}"
+check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+check "$name: running statistics bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /state
+check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+check --log "$dir/full.log" "$name: the start-up layout names the precision" grep -q "precision bf16" "$dir/full.log"
+# Its fp32 checkpoint evaluates in either precision, to nearly the same accuracy.
+for p in fp32 bf16; do
+  mpi 1 "$tandem" eval --checkpoint "$dir/full/final.h5" --data "$data" --limit 200 --precision $p --json \
+    > "$dir/eval_$p.json" 2> "$dir/eval_$p.err"
+  check --log "$dir/eval_$p.err" "$name: eval --precision $p exits 0" test $? -eq 0
+done
+check "$name: accuracy evaluated in bf16 within 0.02 of fp32" jq -e -n --slurpfile a "$dir/eval_fp32.json" \
+  --slurpfile b "$dir/eval_bf16.json" '($a[0].accuracy - $b[0].accuracy) | fabs <= 0.02 and $a[0].accuracy > 0.3'
 
 finish
