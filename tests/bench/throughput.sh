@@ -24,19 +24,19 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT
+# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT [PRECISION]
 run_tandem() {
-  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 runs=() rss=()
+  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 precision=${6:-fp32} runs=() rss=()
   for ((r = 0; r < repeats; r++)); do
     OPENBLAS_NUM_THREADS=$threads mpirun -np "$ranks" --map-by "slot:PE=$threads" --bind-to core \
       "$TANDEM_BUILD/tandem" train --data "$data" --model "launch/models/$model.model" --epochs "$epochs" \
       --batch-size 128 --lr 0.05 --optimizer momentum --threads "$threads" --train-limit "$limit" \
-      --test-limit 1000 --seed $r > "$tmp/log" 2>&1
+      --test-limit 1000 --seed $r --precision "$precision" > "$tmp/log" 2>&1
     runs+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.* \([0-9]*\) samples\/s/\1/' | median)")
     rss+=("$(sed -n 's/^peak resident memory \([0-9.]*\) MiB.*/\1/p' "$tmp/log")")
   done
-  printf '{"impl": "tandem", "model": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "peak_rss_mib_per_rank": %s}\n' \
-    "$model" "$ranks" "$threads" "$(printf '%s\n' "${runs[@]}" | median)" "$(IFS=,; echo "${runs[*]}")" \
+  printf '{"impl": "tandem", "model": "%s", "precision": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "peak_rss_mib_per_rank": %s}\n' \
+    "$model" "$precision" "$ranks" "$threads" "$(printf '%s\n' "${runs[@]}" | median)" "$(IFS=,; echo "${runs[*]}")" \
     "$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)"
 }
 
@@ -48,6 +48,8 @@ run_tandem cnn 1 2 3 12800
 run_tandem cnn 2 1 3 12800
 run_tandem cnn-bn 1 1 3 12800
 run_tandem resnet-mini 1 1 3 12800
+for model in cnn cnn-bn resnet-mini; do run_tandem $model 1 1 3 12800 bf16; done
+run_tandem cnn 2 1 3 12800 bf16
 
 if [ "$pytorch" = 1 ]; then
   ref=$TANDEM_ROOT/../shared/reference
