@@ -11,7 +11,7 @@ shift
 TANDEM=${TANDEM:-${SLURM_SUBMIT_DIR:-.}/build/tandem}
 [ -x "$TANDEM" ] || { echo "tandem binary '$TANDEM' not found; build it or set TANDEM" >&2; exit 2; }
 threads=${SLURM_CPUS_PER_TASK:-1}
-export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads
+export OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 echo "Slurm job ${SLURM_JOB_ID:-?}: ${SLURM_JOB_NUM_NODES:-1} node(s) x ${SLURM_NTASKS_PER_NODE:-?} rank(s) x $threads thread(s): tandem $command"
 mpirun --map-by "ppr:${SLURM_NTASKS_PER_NODE:-1}:node:PE=$threads" --bind-to core \
   "$TANDEM" "$command" --threads "$threads" "$@" &

@@ -4,6 +4,7 @@
 
 #include "conv_plan.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/log.hpp"
 
 namespace tandem::dnn {
 
@@ -24,6 +25,11 @@ class Carver {
   float* next_;
 };
 
+std::string implementation_of(const ConvKernel::Plan& p) {
+  return std::string(p.fwd_pd.impl_info_str()) + " / " + p.data_pd.impl_info_str() + " / " +
+         p.weights_pd.impl_info_str();
+}
+
 }  // namespace
 
 ConvKernel::ConvKernel(const ConvGeometry& g) : g_(g) {
@@ -42,13 +48,15 @@ ConvKernel::Plan& ConvKernel::plan(int64_t batch) {
   // reference code, 100-500x slower: plain layouts and its GEMM-based kernels then.
   p = std::make_unique<Plan>(g_, batch, Plan::Tag::any);
   if (p->uses_reference_code()) p = std::make_unique<Plan>(g_, batch, Plan::Tag::nchw);
+  if (p->uses_reference_code())
+    log::warnf("oneDNN has only its reference code for a convolution of ", g_.channels, "x", g_.height, "x",
+               g_.width, " to ", g_.filters, " filters of ", g_.kernel, "x", g_.kernel, " (stride ",
+               g_.stride, ", batch ", batch, "): ", implementation_of(*p), "; it will be slow");
   return *p;
 }
 
 std::string ConvKernel::implementation(int64_t batch) {
-  const Plan& p = plan(batch);
-  return std::string(p.fwd_pd.impl_info_str()) + " / " + p.data_pd.impl_info_str() + " / " +
-         p.weights_pd.impl_info_str();
+  return implementation_of(plan(batch));
 }
 
 int64_t ConvKernel::workspace_floats(int64_t batch) {
@@ -88,7 +96,7 @@ void ConvKernel::backward(int64_t batch, const float* x, const float* dy, const 
   Plan& p = plan(batch);
   Carver c(scratch);
   bind(p.x.user, x), bind(p.x.inner, workspace), bind(p.dy.user, dy), bind(p.dy.inner, c.take(p.dy.inner));
-  bind(p.w.user, dw), bind(p.diff_weights, c.take(p.diff_weights));
+  bind(p.w.user, dw), bind(p.diff_weights, c.take(p.diff_weights));  // w's user side is dw's now
   float* diff_bias = c.take(g_.filters);
   bind(p.diff_bias, diff_bias);
   bind(p.w_data.user, w), bind(p.w_data.inner, c.take(p.w_data.inner));

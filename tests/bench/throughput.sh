@@ -61,7 +61,9 @@ if [ "$pytorch" = 1 ]; then
   }
   OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4
   OMP_WAIT_POLICY=PASSIVE py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4
-  OPENBLAS_NUM_THREADS=1 py timeout 600 /usr/bin/python3 "$ref/train_ddp.py" --model mlp --world 2 --threads 1 --epochs 3 --port $((20000 + RANDOM % 20000))
+  # DDP over gloo has hung here once in several sittings: a timeout, reported, not the end of the run.
+  OPENBLAS_NUM_THREADS=1 py timeout 600 /usr/bin/python3 "$ref/train_ddp.py" --model mlp --world 2 --threads 1 --epochs 3 --port $((20000 + RANDOM % 20000)) ||
+    echo '{"model": "mlp", "world": 2, "error": "train_ddp.py did not finish within 600 s"}'
   OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model mlp --threads 1 --epochs 4 --bf16
   for model in cnn cnn_bn resnet_mini; do
     OPENBLAS_NUM_THREADS=1 py /usr/bin/python3 "$ref/train_single.py" --model $model --threads 1 --epochs 2

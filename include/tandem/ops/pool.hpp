@@ -3,6 +3,7 @@
 
 #include "tandem/graph/op.hpp"
 #include "tandem/ops/registry.hpp"
+#include "tandem/tensor/pool_kernel.hpp"
 
 namespace tandem::ops {
 
@@ -15,17 +16,22 @@ class Pool2d final : public graph::Op {
   std::string type() const override { return kind_ == Kind::kMax ? "maxpool" : "avgpool"; }
   Shape infer(const std::vector<Shape>& in) override;
   int64_t workspace_floats(int64_t batch) const override;
+  int64_t scratch_floats(int64_t batch) const override;
   void forward(graph::OpArgs& a) override;
   void backward(graph::OpArgs& a) override;
   void jvp(graph::OpArgs& a) override;
 
  private:
   // Applies the pooling to x, writing y; for max pooling records the winning input offset.
+  // (jvp only: forward and backward run on oneDNN.)
   void pool(const float* x, int64_t batch, float* y, float* argmax) const;
+  // Built at the first planning call, when infer() has fixed the geometry.
+  dnn::PoolKernel& kernel() const;
 
   Kind kind_;
   int64_t k_, s_;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
+  mutable std::unique_ptr<dnn::PoolKernel> kernel_;
 };
 
 // Spec factories (registered in src/ops/registry.cpp).

@@ -48,8 +48,9 @@ class ConvKernel {
   // "jit:avx512_core / jit:avx512_core / jit:avx512_core".
   std::string implementation(int64_t batch);
 
+  struct Plan;  // oneDNN's primitives for one batch size (src/tensor/conv_plan.hpp)
+
  private:
-  struct Plan;
   Plan& plan(int64_t batch);
   ConvGeometry g_;
   std::map<int64_t, std::unique_ptr<Plan>> plans_;  // one per batch size seen

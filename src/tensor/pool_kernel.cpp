@@ -1,0 +1,123 @@
+#include "tandem/tensor/pool_kernel.hpp"
+
+#include <algorithm>
+
+#include "dnn_context.hpp"
+#include "tandem/core/error.hpp"
+#include "tandem/tensor/kernels.hpp"
+
+namespace tandem::dnn {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+namespace {
+
+constexpr auto kF32 = memory::data_type::f32;
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+}  // namespace
+
+// Plain NCHW on both sides: oneDNN's pooling kernels take it directly (no reorders).
+struct PoolKernel::Plan {
+  dnnl::pooling_forward::primitive_desc fwd_pd;
+  dnnl::pooling_backward::primitive_desc bwd_pd;
+  memory x, y, dx, dy, workspace, pad;
+  Args fwd_args, bwd_args;
+  dnnl::primitive fwd, bwd;
+  int64_t workspace_floats, pad_floats;
+
+  Plan(const PoolGeometry& g, int64_t n)
+      : fwd_pd(forward_desc(g, n)),
+        bwd_pd({algorithm(g),
+                input(g, n),
+                output(g, n),
+                {g.stride, g.stride},
+                {g.kernel, g.kernel},
+                {0, 0},
+                {0, 0}},
+               user_scratchpad(), engine(), fwd_pd),
+        x(unbound(input(g, n))),
+        y(unbound(output(g, n))),
+        dx(unbound(input(g, n))),
+        dy(unbound(output(g, n))),
+        workspace(unbound(fwd_pd.workspace_desc())),
+        pad(unbound(fwd_pd.scratchpad_desc().get_size() >= bwd_pd.scratchpad_desc().get_size()
+                        ? fwd_pd.scratchpad_desc()
+                        : bwd_pd.scratchpad_desc())),
+        fwd(dnnl::pooling_forward(fwd_pd)),
+        bwd(dnnl::pooling_backward(bwd_pd)),
+        workspace_floats(g.max ? floats_of(fwd_pd.workspace_desc()) : 0),
+        pad_floats(floats_of(pad.get_desc())) {
+    fwd_args = {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, y}, {DNNL_ARG_SCRATCHPAD, pad}};
+    bwd_args = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_SCRATCHPAD, pad}};
+    if (g.max) fwd_args[DNNL_ARG_WORKSPACE] = workspace, bwd_args[DNNL_ARG_WORKSPACE] = workspace;
+  }
+
+  static dnnl::algorithm algorithm(const PoolGeometry& g) {
+    return g.max ? dnnl::algorithm::pooling_max : dnnl::algorithm::pooling_avg_exclude_padding;
+  }
+  static memory::desc input(const PoolGeometry& g, int64_t n) {
+    return {{n, g.channels, g.height, g.width}, kF32, Tag::nchw};
+  }
+  static memory::desc output(const PoolGeometry& g, int64_t n) {
+    return {{n, g.channels, g.out_height(), g.out_width()}, kF32, Tag::nchw};
+  }
+  static dnnl::pooling_forward::primitive_desc forward_desc(const PoolGeometry& g, int64_t n) {
+    return {{dnnl::prop_kind::forward_training,
+             algorithm(g),
+             input(g, n),
+             output(g, n),
+             {g.stride, g.stride},
+             {g.kernel, g.kernel},
+             {0, 0},
+             {0, 0}},
+            user_scratchpad(),
+            engine()};
+  }
+};
+
+PoolKernel::PoolKernel(const PoolGeometry& g) : g_(g) {
+  TANDEM_CHECK(g.channels > 0 && g.kernel > 0 && g.stride > 0 && g.height >= g.kernel && g.width >= g.kernel,
+               "invalid pooling geometry");
+}
+
+PoolKernel::~PoolKernel() = default;
+
+PoolKernel::Plan& PoolKernel::plan(int64_t batch) {
+  auto& p = plans_[batch];
+  if (!p) p = std::make_unique<Plan>(g_, batch);  // once per batch size: planning, not the steady step
+  return *p;
+}
+
+int64_t PoolKernel::workspace_floats(int64_t batch) {
+  return plan(batch).workspace_floats;
+}
+
+// oneDNN's scratchpad, and dx staged when the gradient is added rather than written.
+int64_t PoolKernel::scratch_floats(int64_t batch) {
+  const Plan& p = plan(batch);
+  return p.pad_floats + floats_of(p.dx.get_desc());
+}
+
+void PoolKernel::forward(int64_t batch, const float* x, float* y, float* workspace, float* scratch) {
+  Plan& p = plan(batch);
+  bind(p.x, x), bind(p.y, y), bind(p.workspace, workspace), bind(p.pad, scratch);
+  execute(p.fwd, p.fwd_args);
+}
+
+void PoolKernel::backward(int64_t batch, const float* dy, float* dx, bool accumulate, const float* workspace,
+                          float* scratch) {
+  Plan& p = plan(batch);
+  float* staged = scratch + p.pad_floats;
+  bind(p.dy, dy), bind(p.dx, accumulate ? staged : dx), bind(p.workspace, workspace), bind(p.pad, scratch);
+  execute(p.bwd, p.bwd_args);
+  if (accumulate) kernels::add(staged, dx, batch * g_.channels * g_.height * g_.width);
+}
+
+}  // namespace tandem::dnn
