@@ -53,7 +53,7 @@ TANDEM_MULTIVERSION void centered_gradient(const float* dy, const float* xh, int
 }  // namespace
 
 // red_ <- per-channel sums of u and of u * xhat over this rank's batch. dbeta and dgamma,
-// when given, get this rank's share, [n, c] block by block as before.
+// when given, get this rank's share, added per [n, c] block.
 void BatchNorm::local_sums(const float* u, const float* xh, int64_t batch, float* dbeta, float* dgamma) {
   double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);

@@ -4,7 +4,6 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/multiversion.hpp"
-#include "tandem/tensor/kernels.hpp"
 
 namespace tandem::ops {
 

@@ -153,7 +153,6 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
   if (dy.staged) dy_in.emplace(dy.user, dy.inner, false);
   if (w_data.staged) w_data_in.emplace(w_data.user, w_data.inner, false);
   if (dy_data.staged && !dy_shared) dy_data_in.emplace(dy_data.user, dy_data.inner, false);
-  note_implementation(fwd_pd.impl_info_str());
 }
 
 bool ConvKernel::Plan::uses_reference_code() const {

@@ -2,15 +2,12 @@
 
 #include <omp.h>
 
-#include <string>
-
 #include "dnn_context.hpp"
 
 namespace tandem::dnn {
 namespace {
 
 thread_local bool t_in_library = false;
-std::string g_last_implementation = "none";
 
 dnnl::stream& cpu_stream() {
   static dnnl::stream s(engine());
@@ -27,20 +24,18 @@ bool in_library_call() {
   return t_in_library;
 }
 
-const char* last_implementation() {
-  return g_last_implementation.c_str();
-}
-
 dnnl::engine& engine() {
   static dnnl::engine e(dnnl::engine::kind::cpu, 0);
   return e;
 }
 
 void execute(const dnnl::primitive& p, const Args& args) {
-  t_in_library = true;
+  struct InLibrary {  // cleared however the call ends
+    InLibrary() { t_in_library = true; }
+    ~InLibrary() { t_in_library = false; }
+  } in_library;
   p.execute(cpu_stream(), args);
   cpu_stream().wait();
-  t_in_library = false;
 }
 
 dnnl::memory unbound(const dnnl::memory::desc& d) {
@@ -54,10 +49,6 @@ void bind(dnnl::memory& m, const void* data) {
 int64_t floats_of(const dnnl::memory::desc& d) {
   const auto floats = static_cast<int64_t>((d.get_size() + sizeof(float) - 1) / sizeof(float));
   return (floats + 15) / 16 * 16;
-}
-
-void note_implementation(const char* impl) {
-  g_last_implementation = impl;
 }
 
 }  // namespace tandem::dnn

@@ -16,6 +16,5 @@ dnnl::memory unbound(const dnnl::memory::desc& d);
 void bind(dnnl::memory& m, const void* data);
 // Floats a memory descriptor needs, rounded up to a cache line.
 int64_t floats_of(const dnnl::memory::desc& d);
-void note_implementation(const char* impl);
 
 }  // namespace tandem::dnn

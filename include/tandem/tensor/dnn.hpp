@@ -1,6 +1,6 @@
 #pragma once
-// oneDNN, the second compute library (convolutions; bf16 matrix work). Only src/tensor
-// includes dnnl.hpp; the rest of tandem sees these functions and ConvKernel.
+// oneDNN, the second compute library (convolutions and pooling, fp32 or bf16). Only src/tensor
+// includes dnnl.hpp; the rest of tandem sees these functions, ConvKernel and PoolKernel.
 #include <cstdint>
 
 namespace tandem::dnn {
@@ -12,9 +12,5 @@ void set_threads(int threads);
 // of the call's arguments on every execute (freed before it returns); the steady-state
 // allocation test tells those apart from tandem's own allocations with this.
 bool in_library_call();
-
-// The implementation oneDNN picked for the last primitive created (e.g. "jit:avx512_core"),
-// for the start-up layout and the benchmarks.
-const char* last_implementation();
 
 }  // namespace tandem::dnn

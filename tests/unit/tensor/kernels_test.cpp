@@ -96,6 +96,28 @@ TEST(Kernels, SumAndSumSquaresMatchDoubleLoops) {
   }
 }
 
+// The double-lane reductions batch norm uses: every product and sum in double, so they agree
+// with a plain double loop to double rounding; a large mean checks the centred form.
+TEST(Kernels, DoubleLaneSumsMatchDoubleLoops) {
+  for (int64_t n : kSizes) {
+    const auto a = random_floats(static_cast<size_t>(n), 7, 100, 101),
+               b = random_floats(static_cast<size_t>(n), 8);
+    double sum = 0, dot = 0, abs_dot = 0;
+    for (int64_t i = 0; i < n; ++i)
+      sum += a[i], dot += double(a[i]) * b[i], abs_dot += std::fabs(double(a[i]) * b[i]);
+    const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
+    double deviations = 0;
+    for (float v : a) deviations += (v - mean) * (v - mean);
+    EXPECT_NEAR(kernels::sum_double(a.data(), n), sum, 1e-13 * sum + 1e-30) << n;
+    EXPECT_NEAR(kernels::sum_squared_deviations(a.data(), n, mean), deviations, 1e-12 * deviations + 1e-30)
+        << n;
+    double got_sum = -1, got_dot = -1;
+    kernels::sum_and_dot(a.data(), b.data(), n, &got_sum, &got_dot);
+    EXPECT_NEAR(got_sum, sum, 1e-13 * sum + 1e-30) << n;
+    EXPECT_NEAR(got_dot, dot, 1e-13 * abs_dot + 1e-30) << n;
+  }
+}
+
 TEST(Kernels, ArgmaxRowsFindsEachRowsLargest) {
   const int64_t rows = 6, cols = 10;
   auto x = random_floats(rows * cols, 6, -5, -1);  // all negative
