@@ -32,12 +32,6 @@ memory::data_type compute_type(const ConvGeometry& g) {
   return g.precision == Precision::kBf16 ? memory::data_type::bf16 : kF32;
 }
 
-dnnl::primitive_attr user_scratchpad() {
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
-}
-
 bool is_reference(const char* impl) {
   return std::string(impl).rfind("ref", 0) == 0;
 }
@@ -98,13 +92,6 @@ dnnl::convolution_backward_data::primitive_desc data_desc(
           fwd};
 }
 
-// One scratchpad serves the three primitives, which run one at a time.
-memory::desc scratchpad_desc(std::initializer_list<dnnl::primitive_desc_base> pds) {
-  size_t bytes = sizeof(float);
-  for (const auto& pd : pds) bytes = std::max(bytes, pd.scratchpad_desc().get_size());
-  return {{static_cast<memory::dim>((bytes + sizeof(float) - 1) / sizeof(float))}, kF32, Tag::x};
-}
-
 }  // namespace
 
 ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
@@ -122,7 +109,7 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
       bias(unbound(bias_desc(g))),
       diff_weights(unbound(weights_pd.diff_weights_desc())),
       diff_bias(unbound(bias_desc(g))),
-      pad(unbound(scratchpad_desc({fwd_pd, data_pd, weights_pd}))),
+      pad(unbound(shared_scratchpad({fwd_pd, data_pd, weights_pd}))),
       fwd(dnnl::convolution_forward(fwd_pd)),
       data(dnnl::convolution_backward_data(data_pd)),
       weights(dnnl::convolution_backward_weights(weights_pd)),

@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include "dnn_context.hpp"
 
 namespace tandem::dnn {
@@ -49,6 +51,20 @@ void bind(dnnl::memory& m, const void* data) {
 int64_t floats_of(const dnnl::memory::desc& d) {
   const auto floats = static_cast<int64_t>((d.get_size() + sizeof(float) - 1) / sizeof(float));
   return (floats + 15) / 16 * 16;
+}
+
+dnnl::primitive_attr user_scratchpad() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory::desc shared_scratchpad(std::initializer_list<dnnl::primitive_desc_base> pds) {
+  size_t bytes = sizeof(float);
+  for (const auto& pd : pds) bytes = std::max(bytes, pd.scratchpad_desc().get_size());
+  return {{static_cast<dnnl::memory::dim>((bytes + sizeof(float) - 1) / sizeof(float))},
+          dnnl::memory::data_type::f32,
+          dnnl::memory::format_tag::x};
 }
 
 }  // namespace tandem::dnn

@@ -15,12 +15,6 @@ namespace {
 
 constexpr auto kF32 = memory::data_type::f32;
 
-dnnl::primitive_attr user_scratchpad() {
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
-}
-
 }  // namespace
 
 // Plain NCHW on both sides: oneDNN's pooling kernels take it directly (no reorders).
@@ -47,9 +41,7 @@ struct PoolKernel::Plan {
         dx(unbound(input(g, n))),
         dy(unbound(output(g, n))),
         workspace(unbound(fwd_pd.workspace_desc())),
-        pad(unbound(fwd_pd.scratchpad_desc().get_size() >= bwd_pd.scratchpad_desc().get_size()
-                        ? fwd_pd.scratchpad_desc()
-                        : bwd_pd.scratchpad_desc())),
+        pad(unbound(shared_scratchpad({fwd_pd, bwd_pd}))),
         fwd(dnnl::pooling_forward(fwd_pd)),
         bwd(dnnl::pooling_backward(bwd_pd)),
         workspace_floats(g.max ? floats_of(fwd_pd.workspace_desc()) : 0),
