@@ -22,17 +22,18 @@ Tensor Tensor::reshaped(const Shape& shape) const {
   return Tensor(data_, shape);
 }
 
-void Buffer::Free::operator()(float* p) const {
+void Buffer::Free::operator()(void* p) const {
   std::free(p);
 }
 
 void Buffer::resize(size_t count) {
   if (count > capacity_) {
-    const size_t bytes = ((count * sizeof(float) + 63) / 64) * 64;
-    auto* p = static_cast<float*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64)));
-    if (!p) throw std::bad_alloc();
-    std::fill(p, p + count, 0.0f);
-    data_.reset(p);
+    constexpr size_t kAlign = 64;
+    void* block = std::calloc(count * sizeof(float) + kAlign, 1);
+    if (!block) throw std::bad_alloc();
+    const auto at = (reinterpret_cast<uintptr_t>(block) + kAlign - 1) / kAlign * kAlign;
+    block_.reset(block);
+    data_ = reinterpret_cast<float*>(at);
     capacity_ = count;
   }
   size_ = count;
@@ -41,11 +42,11 @@ void Buffer::resize(size_t count) {
 Tensor Buffer::view(const Shape& shape, size_t offset) const {
   TANDEM_CHECK(offset + static_cast<size_t>(shape.numel()) <= size_, "view of ", shape.str(), " at offset ",
                offset, " exceeds a buffer of ", size_, " floats");
-  return Tensor(data_.get() + offset, shape);
+  return Tensor(data_ + offset, shape);
 }
 
 void Buffer::fill(float value) {
-  std::fill(data_.get(), data_.get() + size_, value);
+  std::fill(data_, data_ + size_, value);
 }
 
 }  // namespace tandem

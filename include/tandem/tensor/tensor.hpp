@@ -37,18 +37,21 @@ class Buffer {
  public:
   Buffer() = default;
   explicit Buffer(size_t count) { resize(count); }
-  // Reallocates only when growing; contents are zeroed after a reallocation.
+  // Reallocates only when growing; contents are zeroed after a reallocation. The zeros come
+  // from calloc, so large buffers take no resident memory until they are first written
+  // (tangent buffers of a model never run in forward mode cost nothing).
   void resize(size_t count);
-  float* data() const { return data_.get(); }
+  float* data() const { return data_; }
   size_t size() const { return size_; }
   Tensor view(const Shape& shape, size_t offset = 0) const;
   void fill(float value);
 
  private:
   struct Free {
-    void operator()(float* p) const;
+    void operator()(void* p) const;
   };
-  std::unique_ptr<float[], Free> data_;
+  std::unique_ptr<void, Free> block_;  // as calloc returned it
+  float* data_ = nullptr;              // block_ rounded up to 64 bytes
   size_t size_ = 0;
   size_t capacity_ = 0;
 };
