@@ -1,7 +1,7 @@
 #pragma once
 // TANDEM_MULTIVERSION before a function definition compiles it for several instruction sets
 // (AVX-512, AVX2, baseline x86-64) and picks the best one for the CPU when the program loads.
-// It marks the memory-bound loops around the BLAS calls (activations, pooling, im2col,
+// It marks the memory-bound loops around the BLAS and oneDNN calls (activations, batch norm,
 // optimizer updates, kernels): a portable build (TANDEM_NATIVE off, which must not die of
 // SIGILL on an older node) then runs them as fast as a -march=native build. The clones
 // compute the same bits, because the build turns off floating-point contraction
