@@ -56,46 +56,36 @@ double sum(const float* x, int64_t n) {
   return total;
 }
 
-// Eight independent double lanes: vectorizable without reassociating one sum, and no chain
-// of dependent additions (a single accumulator ran at ~4 cycles per element: a gradient
-// norm then cost a tenth of an MLP step).
-TANDEM_MULTIVERSION double sum_squares(const float* x, int64_t n) {
+// The sum of term(i) over [0, n) in eight independent double lanes: vectorizable without
+// reassociating one sum, and no chain of dependent additions (a single accumulator ran at ~4
+// cycles per element: a gradient norm then cost a tenth of an MLP step). Inlined into each
+// instruction-set clone of its callers.
+template <class Term>
+[[gnu::always_inline]] inline double lane_sum(int64_t n, Term term) {
   constexpr int kLanes = 8;
   double lane[kLanes] = {};
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lane[j] += static_cast<double>(x[i + j]) * x[i + j];
+    for (int j = 0; j < kLanes; ++j) lane[j] += term(i + j);
   double s = 0;
-  for (; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
+  for (; i < n; ++i) s += term(i);
   for (const double v : lane) s += v;
   return s;
+}
+
+TANDEM_MULTIVERSION double sum_squares(const float* x, int64_t n) {
+  return lane_sum(n, [x](int64_t i) { return static_cast<double>(x[i]) * x[i]; });
 }
 
 TANDEM_MULTIVERSION double sum_double(const float* x, int64_t n) {
-  constexpr int kLanes = 8;
-  double lane[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lane[j] += x[i + j];
-  double s = 0;
-  for (; i < n; ++i) s += x[i];
-  for (const double v : lane) s += v;
-  return s;
+  return lane_sum(n, [x](int64_t i) { return static_cast<double>(x[i]); });
 }
 
 TANDEM_MULTIVERSION double sum_squared_deviations(const float* x, int64_t n, double mean) {
-  constexpr int kLanes = 8;
-  double lane[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) {
-      const double d = x[i + j] - mean;
-      lane[j] += d * d;
-    }
-  double s = 0;
-  for (; i < n; ++i) s += (x[i] - mean) * (x[i] - mean);
-  for (const double v : lane) s += v;
-  return s;
+  return lane_sum(n, [x, mean](int64_t i) {
+    const double d = x[i] - mean;
+    return d * d;
+  });
 }
 
 TANDEM_MULTIVERSION void sum_and_dot(const float* a, const float* b, int64_t n, double* sum_a,
@@ -115,23 +105,11 @@ TANDEM_MULTIVERSION void sum_and_dot(const float* a, const float* b, int64_t n, 
 }
 
 TANDEM_MULTIVERSION double sum_squares_of_change(const float* x, float* previous, int64_t n) {
-  constexpr int kLanes = 8;
-  double lane[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) {
-      const float d = x[i + j] - previous[i + j];
-      lane[j] += static_cast<double>(d) * d;
-      previous[i + j] = x[i + j];
-    }
-  double s = 0;
-  for (; i < n; ++i) {
+  return lane_sum(n, [x, previous](int64_t i) {
     const float d = x[i] - previous[i];
-    s += static_cast<double>(d) * d;
     previous[i] = x[i];
-  }
-  for (const double v : lane) s += v;
-  return s;
+    return static_cast<double>(d) * d;
+  });
 }
 
 TANDEM_MULTIVERSION void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {
