@@ -112,11 +112,7 @@ train::NetworkCost network(const ProjectArgs& a, dist::Comm& comm) {
 // The best steps to the target at each global batch of OUT/sweep.jsonl (per optimizer).
 std::map<int64_t, train::SweepRecord> best_of_sweep(const std::string& out) {
   std::map<int64_t, train::SweepRecord> best;
-  std::ifstream in(out + "/sweep.jsonl");
-  std::vector<train::SweepRecord> records;
-  for (std::string line; std::getline(in, line);)
-    if (line.find('{') != std::string::npos) records.push_back(train::SweepRecord::parse(line));
-  for (const auto& r : train::best_per_batch(records)) {
+  for (const auto& r : train::best_per_batch(train::read_sweep_file(out + "/sweep.jsonl"))) {
     const auto it = best.find(r.batch);
     if (it == best.end() || r.steps < it->second.steps) best[r.batch] = r;
   }

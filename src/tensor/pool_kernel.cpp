@@ -27,14 +27,10 @@ struct PoolKernel::Plan {
   int64_t workspace_floats, pad_floats;
 
   Plan(const PoolGeometry& g, int64_t n)
-      : fwd_pd(forward_desc(g, n)),
-        bwd_pd({algorithm(g),
-                input(g, n),
-                output(g, n),
-                {g.stride, g.stride},
-                {g.kernel, g.kernel},
-                {0, 0},
-                {0, 0}},
+      : fwd_pd({dnnl::prop_kind::forward_training, algorithm(g), input(g, n), output(g, n), strides(g),
+                window(g), kNoPadding, kNoPadding},
+               user_scratchpad(), engine()),
+        bwd_pd({algorithm(g), input(g, n), output(g, n), strides(g), window(g), kNoPadding, kNoPadding},
                user_scratchpad(), engine(), fwd_pd),
         x(unbound(input(g, n))),
         y(unbound(output(g, n))),
@@ -60,18 +56,9 @@ struct PoolKernel::Plan {
   static memory::desc output(const PoolGeometry& g, int64_t n) {
     return {{n, g.channels, g.out_height(), g.out_width()}, kF32, Tag::nchw};
   }
-  static dnnl::pooling_forward::primitive_desc forward_desc(const PoolGeometry& g, int64_t n) {
-    return {{dnnl::prop_kind::forward_training,
-             algorithm(g),
-             input(g, n),
-             output(g, n),
-             {g.stride, g.stride},
-             {g.kernel, g.kernel},
-             {0, 0},
-             {0, 0}},
-            user_scratchpad(),
-            engine()};
-  }
+  static memory::dims strides(const PoolGeometry& g) { return {g.stride, g.stride}; }
+  static memory::dims window(const PoolGeometry& g) { return {g.kernel, g.kernel}; }
+  inline static const memory::dims kNoPadding{0, 0};
 };
 
 PoolKernel::PoolKernel(const PoolGeometry& g) : g_(g) {

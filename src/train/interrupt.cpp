@@ -22,6 +22,12 @@ bool stop_requested() {
   return g_stop != 0;
 }
 
+bool stop_requested_on_any_rank(dist::Comm& comm) {
+  double s = stop_requested() ? 1 : 0;
+  comm.allreduce_max(&s, 1);
+  return s > 0;
+}
+
 void request_stop() {
   g_stop = 1;
 }

@@ -56,13 +56,15 @@ StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t 
 }
 
 void StepRunner::measure_micro_batch(int64_t count, int64_t global) {
-  // The micro-batch's mean gradient is global / count times its part of the arena.
+  // The micro-batch's part of the arena is its change since the previous micro-batch (taken
+  // even for an empty one, to keep `previous` current); its mean gradient is global / count
+  // times that part.
   const auto grads = model_.graph.grads();
-  const auto n = static_cast<int64_t>(grads.size());
-  // The micro-batch's part is the arena's change since the previous micro-batch.
-  const double sq = kernels::sum_squares_of_change(grads.data(), previous_grads_.data(), n);
+  const double sq = kernels::sum_squares_of_change(grads.data(), previous_grads_.data(),
+                                                   static_cast<int64_t>(grads.size()));
+  if (count == 0) return;
   const double scale = static_cast<double>(global) / static_cast<double>(count);
-  if (count > 0) noise_->add_small(static_cast<double>(count), scale * scale * sq);
+  noise_->add_small(static_cast<double>(count), scale * scale * sq);
 }
 
 void StepRunner::end_noise_step(const Result& r, int64_t count, int64_t global) {

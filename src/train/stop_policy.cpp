@@ -48,9 +48,7 @@ StopPolicy::Decision StopPolicy::after_step(int64_t step, bool diverged) {
 }
 
 bool StopPolicy::signalled() {
-  double s = stop_requested() ? 1 : 0;
-  comm_.allreduce_max(&s, 1);
-  return s > 0;
+  return stop_requested_on_any_rank(comm_);
 }
 
 bool StopPolicy::checkpoint_after_epoch(int64_t epochs_done) const {

@@ -41,12 +41,7 @@ std::string broadcast_string(std::string s, dist::Comm& comm) {
 // The finished runs of OUT/sweep.jsonl, by key (rank 0).
 std::map<std::string, SweepRecord> finished_runs(const std::string& path) {
   std::map<std::string, SweepRecord> runs;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);)
-    if (line.find('{') != std::string::npos) {
-      auto r = SweepRecord::parse(line);
-      runs[r.key()] = r;
-    }
+  for (auto& r : read_sweep_file(path)) runs[r.key()] = r;
   return runs;
 }
 
@@ -86,13 +81,6 @@ void check_same_options(const TrainConfig& base, const std::string& out) {
   TANDEM_USAGE_CHECK(differ.empty(), "the sweep in '", out, "' was made with other options:\n  ",
                      join(differ, "\n  "),
                      "\ngive the same options to continue it, or another --out for a new sweep");
-}
-
-// Collective: a stop signal reached some rank (the run it cut short is not finished).
-bool interrupted(dist::Comm& comm) {
-  double s = stop_requested() ? 1 : 0;
-  comm.allreduce_max(&s, 1);
-  return s > 0;
 }
 
 SweepRecord train_one(const TrainConfig& base, SweepRecord r, dist::Comm& comm) {
@@ -198,6 +186,14 @@ SweepRecord SweepRecord::parse(const std::string& line) {
   return r;
 }
 
+std::vector<SweepRecord> read_sweep_file(const std::string& path) {
+  std::vector<SweepRecord> records;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);)
+    if (line.find('{') != std::string::npos) records.push_back(SweepRecord::parse(line));
+  return records;
+}
+
 std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& grid, const std::string& out,
                                    dist::Comm& comm) {
   TANDEM_USAGE_CHECK(!grid.optimizers.empty() && !grid.batch_sizes.empty(),
@@ -227,7 +223,7 @@ std::vector<SweepRecord> run_sweep(const TrainConfig& base, const SweepGrid& gri
         }
         log::infof("sweep: run ", records.size() + 1, " of ", grid.runs(), ": ", r.key());
         r = train_one(base, r, comm);
-        if (interrupted(comm)) {
+        if (stop_requested_on_any_rank(comm)) {  // the run it cut short is not finished
           log::infof("sweep: interrupted during ", r.key(), "; run the same command to continue");
           return records;
         }

@@ -116,7 +116,6 @@ int64_t Trainer::steps_in_epoch(int64_t epoch) const {
 
 void Trainer::plan_batches() {
   // Planned once for the largest micro-batch of the whole run: no step allocates.
-  per_rank_batch_ = (config_.step_batch(0) + comm_.size() - 1) / comm_.size();
   micro_batch_ = 0;
   max_micro_batches_ = 1;
   for (int64_t e = 0; e < std::max<int64_t>(config_.epochs, 1); ++e) {

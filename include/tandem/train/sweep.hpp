@@ -51,6 +51,9 @@ struct SweepRecord {
   static SweepRecord parse(const std::string& json_line);  // UsageError naming the line
 };
 
+// The records of a sweep.jsonl file (none if it does not exist yet).
+std::vector<SweepRecord> read_sweep_file(const std::string& path);
+
 // Runs every grid point without a line in OUT/sweep.jsonl, on all ranks of comm, appending
 // its line (rank 0); returns the records of the whole grid in grid order. `base` is every
 // run's configuration but for batch, rate, optimizer and output directory. Collective.

@@ -148,7 +148,7 @@ class Trainer {
   // when a checkpoint is written: the pieces above hold the live values.
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
-  int64_t per_rank_batch_ = 0, micro_batch_ = 0, eval_chunk_ = 0;
+  int64_t micro_batch_ = 0, eval_chunk_ = 0;
   int64_t max_micro_batches_ = 1;           // over the batch schedule
   std::vector<int64_t> bounds_;             // micro-batch boundaries of the step, reused
   std::unique_ptr<data::Sampler> sampler_;  // for the current epoch's batch

@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "tandem/core/rng.hpp"
+#include "../../support/random_floats.hpp"
 #include "tandem/tensor/blas.hpp"
 
 namespace tandem {
@@ -17,10 +17,7 @@ namespace {
 using blas::Trans;
 
 std::vector<float> random_floats(size_t n, uint32_t stream) {
-  Philox rng(2718, RngPurpose::kInit, stream);
-  std::vector<float> v(n);
-  for (auto& x : v) x = 2.0f * rng.uniform() - 1.0f;
-  return v;
+  return testing::uniform_floats(n, 2718, stream);
 }
 
 // C[m,n] = alpha op(A) op(B) + beta C, row-major with leading dimensions, in double.

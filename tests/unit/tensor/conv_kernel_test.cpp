@@ -11,7 +11,7 @@
 #include <iostream>
 #include <vector>
 
-#include "tandem/core/rng.hpp"
+#include "../../support/random_floats.hpp"
 #include "tandem/tensor/conv_kernel.hpp"
 
 namespace tandem {
@@ -20,10 +20,7 @@ namespace {
 using dnn::ConvGeometry;
 
 std::vector<float> random_floats(size_t n, uint32_t stream) {
-  Philox rng(99, RngPurpose::kInit, stream);
-  std::vector<float> v(n);
-  for (auto& x : v) x = 2.0f * rng.uniform() - 1.0f;
-  return v;
+  return testing::uniform_floats(n, 99, stream);
 }
 
 // x rounded to the nearest bf16 (ties to even), as oneDNN's conversion does.

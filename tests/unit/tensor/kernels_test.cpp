@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "tandem/core/rng.hpp"
+#include "../../support/random_floats.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem {
@@ -16,10 +16,7 @@ namespace {
 const std::vector<int64_t> kSizes = {0, 1, 15, 16, 17, 33, 4095, 4096, 4097, 8192 + 31, 100003};
 
 std::vector<float> random_floats(size_t n, uint32_t stream, float lo = -1, float hi = 1) {
-  Philox rng(31415, RngPurpose::kInit, stream);
-  std::vector<float> v(n);
-  for (auto& x : v) x = lo + (hi - lo) * rng.uniform();
-  return v;
+  return testing::uniform_floats(n, 31415, stream, lo, hi);
 }
 
 TEST(Kernels, FillCopyAddScale) {
