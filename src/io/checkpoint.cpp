@@ -1,5 +1,7 @@
 #include "tandem/io/checkpoint.hpp"
 
+#include <algorithm>
+
 #include "tandem/core/error.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/io/model_file.hpp"
@@ -53,7 +55,14 @@ void read_attr(const H5File& f, const char* group, const char* name, std::string
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
+OptimizerRecord optimizer_record(optim::Optimizer& opt, int64_t params) {
+  OptimizerRecord r{opt.name(), opt.steps(), {}};
+  opt.prepare_state(params);  // an optimizer that has not stepped yet holds zeros
+  for (const auto& s : opt.state()) r.state.push_back({s.name, *s.data, {}});
+  return r;
+}
+
+void save_checkpoint(const std::string& path, model::Model& m, const OptimizerRecord& opt,
                      const std::map<std::string, std::string>& config, const TrainProgress& p,
                      const DataShape& data, const std::vector<std::string>& history,
                      std::span<const RunArray> run_arrays) {
@@ -62,11 +71,10 @@ void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer&
     f.set_attr("/", "format", std::string("tandem-checkpoint"));
     f.set_attr("/", "format_version", kCheckpointFormatVersion);
     f.create_group("/optimizer");
-    f.set_attr("/optimizer", "name", opt.name());
-    f.set_attr("/optimizer", "steps", opt.steps());
-    opt.prepare_state(m.graph.param_count());  // an optimizer that has not stepped yet holds zeros
-    for (const auto& s : opt.state())
-      f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.data->size())}, s.data->data());
+    f.set_attr("/optimizer", "name", opt.name);
+    f.set_attr("/optimizer", "steps", opt.steps);
+    for (const auto& s : opt.state)
+      f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.f32.size())}, s.f32.data());
     f.create_group("/progress");
     f.create_group("/data");
     auto progress = p;
@@ -112,13 +120,19 @@ void restore_checkpoint(const std::string& path, model::Model& m, optim::Optimiz
   const auto stored = f.attr_string("/optimizer", "name");
   TANDEM_USAGE_CHECK(stored == opt.name(), "'", path, "' was written by optimizer '", stored,
                      "', this run uses '", opt.name(), "'; the optimizer cannot change on resume");
-  opt.prepare_state(m.graph.param_count());
+  const int64_t n = m.graph.param_count();
+  opt.prepare_state(n);
+  const auto [lo, hi] = opt.owned_range(n);
+  const bool piece = lo != 0 || hi != n;  // sharded: this rank keeps [lo, hi) of each array
+  std::vector<float> full(piece ? static_cast<size_t>(n) : 0);
   for (const auto& s : opt.state()) {
     const std::string ds = "/optimizer/" + s.name;
     TANDEM_CHECK(f.exists(ds), "'", path, "' lacks optimizer state '", ds, "'");
-    TANDEM_CHECK(f.info(ds).dims == std::vector<int64_t>{static_cast<int64_t>(s.data->size())}, "'", ds,
-                 "' in '", path, "' has the wrong size for this model");
-    f.read(ds, s.data->data());
+    const int64_t stored = piece ? n : static_cast<int64_t>(s.data->size());
+    TANDEM_CHECK(f.info(ds).dims == std::vector<int64_t>{stored}, "'", ds, "' in '", path,
+                 "' has the wrong size for this model");
+    f.read(ds, piece ? full.data() : s.data->data());
+    if (piece) std::copy(full.begin() + lo, full.begin() + hi, s.data->begin());
   }
   opt.set_steps(f.attr_int("/optimizer", "steps"));
 }

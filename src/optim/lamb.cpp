@@ -28,10 +28,10 @@ TANDEM_MULTIVERSION void scaled_descent(float* p, const float* u, int64_t b, int
   for (int64_t i = b; i < e; ++i) p[i] -= rate * u[i];
 }
 
-double norm(const float* x, int64_t b, int64_t e) {
+double sum_squares(const float* x, int64_t b, int64_t e) {
   double sq = 0;
   for (int64_t i = b; i < e; ++i) sq += static_cast<double>(x[i]) * x[i];
-  return std::sqrt(sq);
+  return sq;
 }
 
 class Lamb final : public Optimizer {
@@ -48,16 +48,22 @@ class Lamb final : public Optimizer {
     v_.assign(n, 0.0f);
     u_.assign(n, 0.0f);
   }
-  void update(float* p, const float* g, const UpdateSlice& s) override {
+  int segment_sums() const override { return 2; }  // |w|^2, |u|^2
+  // The moments and the direction u first, and the parts of the norms.
+  void partial_sums(float* p, const float* g, const UpdateSlice& s, double* sums) override {
     const double t = static_cast<double>(steps_ + 1);
     const auto c1 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta1, t)));
     const auto c2 = static_cast<float>(1.0 / (1.0 - std::pow(config_.beta2, t)));
     lamb_direction(u_.data(), m_.data(), v_.data(), p, g, s.begin, s.end, static_cast<float>(config_.beta1),
                    static_cast<float>(config_.beta2), c1, c2, static_cast<float>(config_.eps),
                    static_cast<float>(s.weight_decay));
+    sums[0] += sum_squares(p, s.begin, s.end);
+    sums[1] += sum_squares(u_.data(), s.begin, s.end);
+  }
+  void update(float* p, const float*, const UpdateSlice& s) override {
     double ratio = 1.0;
     if (s.adapt) {
-      const double w = norm(p, s.begin, s.end), u = norm(u_.data(), s.begin, s.end);
+      const double w = std::sqrt(s.sums[0]), u = std::sqrt(s.sums[1]);
       if (w > 0 && u > 0) ratio = w / u;
     }
     scaled_descent(p, u_.data(), s.begin, s.end, static_cast<float>(s.lr * ratio));

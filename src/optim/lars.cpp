@@ -21,10 +21,10 @@ TANDEM_MULTIVERSION void lars_step(float* p, float* v, const float* g, int64_t b
   }
 }
 
-double norm(const float* x, int64_t b, int64_t e) {
+double sum_squares(const float* x, int64_t b, int64_t e) {
   double sq = 0;
   for (int64_t i = b; i < e; ++i) sq += static_cast<double>(x[i]) * x[i];
-  return std::sqrt(sq);
+  return sq;
 }
 
 class Lars final : public Optimizer {
@@ -38,10 +38,15 @@ class Lars final : public Optimizer {
   void prepare(int64_t n) override {
     if (static_cast<int64_t>(v_.size()) != n) v_.assign(n, 0.0f);
   }
+  int segment_sums() const override { return 2; }  // |w|^2, |g|^2
+  void partial_sums(float* p, const float* g, const UpdateSlice& s, double* sums) override {
+    sums[0] += sum_squares(p, s.begin, s.end);
+    sums[1] += sum_squares(g, s.begin, s.end);
+  }
   void update(float* p, const float* g, const UpdateSlice& s) override {
     double ratio = 1.0;
     if (s.adapt) {
-      const double w = norm(p, s.begin, s.end), gn = norm(g, s.begin, s.end);
+      const double w = std::sqrt(s.sums[0]), gn = std::sqrt(s.sums[1]);
       const double denominator = gn + s.weight_decay * w;
       if (w > 0 && denominator > 0) ratio = config_.trust_coefficient * w / denominator;
     }

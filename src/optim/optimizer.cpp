@@ -1,5 +1,6 @@
 #include "tandem/optim/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -13,45 +14,121 @@ void Optimizer::set_groups(std::vector<ParamGroup> groups) {
     TANDEM_CHECK(groups[i].begin <= groups[i].end && (i == 0 || groups[i - 1].end <= groups[i].begin),
                  "optimizer: parameter groups must be ascending and disjoint");
   groups_ = std::move(groups);
+  planned_n_ = -1;
 }
 
-TANDEM_MULTIVERSION void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
-  TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
-               " gradients");
-  const int64_t n = static_cast<int64_t>(params.size());
-  prepare(n);
-  const float* g = grads.data();
+void Optimizer::set_partition(Partition partition) {
+  const auto& b = partition.bounds;
+  for (size_t i = 1; i < b.size(); ++i) TANDEM_CHECK(b[i - 1] <= b[i], "optimizer: pieces must be ascending");
+  TANDEM_CHECK(partition.owned < 0 || (partition.gather && partition.owned + 1 < static_cast<int>(b.size())),
+               "optimizer: a sharded partition needs its piece and a way to gather sums");
+  partition_ = std::move(partition);
+  planned_n_ = -1;
+}
+
+std::pair<int64_t, int64_t> Optimizer::owned_range(int64_t n) const {
+  if (partition_.owned < 0 || partition_.bounds.empty()) return {0, n};
+  return {partition_.bounds[partition_.owned], partition_.bounds[partition_.owned + 1]};
+}
+
+// Segments (each group, each gap between groups, at lr without decay) cut at piece bounds.
+void Optimizer::plan_slices(int64_t n) {
+  auto bounds = partition_.bounds;
+  if (bounds.empty()) bounds = {0, n};
+  TANDEM_CHECK(bounds.front() == 0 && bounds.back() == n, "optimizer: pieces cover ", bounds.back(),
+               " parameters, the arena has ", n);
+  slices_.clear();
+  segments_ = 0;
+  auto add = [&](int64_t begin, int64_t end, double lr_scale, double wd, bool adapt) {
+    if (end <= begin) return;
+    for (size_t q = 0; q + 1 < bounds.size(); ++q) {
+      const int64_t b = std::max(begin, bounds[q]), e = std::min(end, bounds[q + 1]);
+      if (b < e) slices_.push_back({b, e, static_cast<int>(q), segments_, lr_scale, wd, adapt});
+    }
+    ++segments_;
+  };
+  int64_t done = 0;
+  for (const auto& grp : groups_) {
+    add(done, grp.begin, 1.0, 0.0, true);
+    add(grp.begin, grp.end, grp.lr_scale, grp.weight_decay, grp.adapt);
+    done = grp.end;
+  }
+  add(done, n, 1.0, 0.0, true);
+  const auto k = static_cast<size_t>(segments_ * segment_sums());
+  sums_.assign(k * (bounds.size() - 1), 0.0);
+  all_sums_.assign(sums_.size(), 0.0);
+  totals_.assign(k, 0.0);
+  planned_n_ = n;
+}
+
+// AdamW's decoupled decay on the parameters; L1 and (under kGradient) L2 into decayed_.
+TANDEM_MULTIVERSION void Optimizer::apply_penalties(std::span<float> params, std::span<const float> grads,
+                                                    double lr, int64_t lo, int64_t hi) {
   const bool decoupled = decay_rule() == DecayRule::kDecoupled;
   const bool in_gradient = decay_rule() == DecayRule::kGradient;
   bool penalized = false;
   for (const auto& grp : groups_) {
+    const int64_t b = std::max(grp.begin, lo), e = std::min(grp.end, hi);
     if (decoupled && grp.weight_decay != 0.0) {  // AdamW: p <- p (1 - lr wd), outside the gradient
       const auto shrink = static_cast<float>(1.0 - lr * grp.lr_scale * grp.weight_decay);
-      for (int64_t i = grp.begin; i < grp.end; ++i) params[i] *= shrink;
+      for (int64_t i = b; i < e; ++i) params[i] *= shrink;
     }
     penalized = penalized || grp.l1 != 0.0 || (in_gradient && grp.weight_decay != 0.0);
   }
-  if (penalized) {
-    if (static_cast<int64_t>(decayed_.size()) != n) decayed_.assign(n, 0.0f);
-    std::copy(grads.begin(), grads.end(), decayed_.begin());
-    for (const auto& grp : groups_) {
-      const float wd = in_gradient ? static_cast<float>(grp.weight_decay) : 0.0f,
-                  l1 = static_cast<float>(grp.l1);
-      if (wd == 0.0f && l1 == 0.0f) continue;
-      for (int64_t i = grp.begin; i < grp.end; ++i)
-        decayed_[i] += wd * params[i] + l1 * static_cast<float>((params[i] > 0) - (params[i] < 0));
-    }
-    g = decayed_.data();
-  }
-  // Each group at its own rate; the gaps between groups at lr.
-  int64_t done = 0;
+  penalized_ = nullptr;
+  if (!penalized) return;
+  if (static_cast<int64_t>(decayed_.size()) != hi - lo) decayed_.assign(hi - lo, 0.0f);
+  std::copy(grads.begin() + lo, grads.begin() + hi, decayed_.begin());
+  float* d = decayed_.data() - lo;  // indexed by arena offset
   for (const auto& grp : groups_) {
-    if (grp.begin > done) update(params.data(), g, {done, grp.begin, lr, 0.0, true});
-    if (grp.end > grp.begin)
-      update(params.data(), g, {grp.begin, grp.end, lr * grp.lr_scale, grp.weight_decay, grp.adapt});
-    done = grp.end;
+    const float wd = in_gradient ? static_cast<float>(grp.weight_decay) : 0.0f,
+                l1 = static_cast<float>(grp.l1);
+    if (wd == 0.0f && l1 == 0.0f) continue;
+    const int64_t b = std::max(grp.begin, lo), e = std::min(grp.end, hi);
+    for (int64_t i = b; i < e; ++i)
+      d[i] += wd * params[i] + l1 * static_cast<float>((params[i] > 0) - (params[i] < 0));
   }
-  if (done < n) update(params.data(), g, {done, n, lr, 0.0, true});
+  penalized_ = decayed_.data();
+}
+
+// Per-piece sums to per-segment totals, added in piece order whoever computed each piece.
+void Optimizer::complete_sums() {
+  const auto k = totals_.size();
+  const double* all = sums_.data();
+  if (partition_.owned >= 0) {
+    partition_.gather(sums_.data() + partition_.owned * k, static_cast<int64_t>(k), all_sums_.data());
+    all = all_sums_.data();
+  }
+  std::fill(totals_.begin(), totals_.end(), 0.0);
+  for (size_t off = 0; off < sums_.size(); off += k)
+    for (size_t j = 0; j < k; ++j) totals_[j] += all[off + j];
+}
+
+void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
+  TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
+               " gradients");
+  const auto n = static_cast<int64_t>(params.size());
+  if (n != planned_n_) plan_slices(n);
+  const auto [lo, hi] = owned_range(n);
+  prepare(hi - lo);
+  apply_penalties(params, grads, lr, lo, hi);
+  // Everything below sees this rank's range as [0, hi - lo).
+  float* p = params.data() + lo;
+  const float* g = penalized_ ? penalized_ : grads.data() + lo;
+  const int k = segment_sums();
+  auto slice = [&](const Slice& s) {
+    return UpdateSlice{s.begin - lo,   s.end - lo, lr * s.lr_scale,
+                       s.weight_decay, s.adapt,    k > 0 ? totals_.data() + s.segment * k : nullptr};
+  };
+  auto owned = [&](const Slice& s) { return s.begin >= lo && s.end <= hi; };
+  if (k > 0) {
+    std::fill(sums_.begin(), sums_.end(), 0.0);
+    for (const auto& s : slices_)
+      if (owned(s)) partial_sums(p, g, slice(s), sums_.data() + (s.piece * segments_ + s.segment) * k);
+    complete_sums();
+  }
+  for (const auto& s : slices_)
+    if (owned(s)) update(p, g, slice(s));
   ++steps_;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "tandem/core/bf16.hpp"
 #include "tandem/core/multiversion.hpp"
 
 namespace tandem::kernels {
@@ -110,6 +111,18 @@ TANDEM_MULTIVERSION double sum_squares_of_change(const float* x, float* previous
     previous[i] = x[i];
     return static_cast<double>(d) * d;
   });
+}
+
+TANDEM_MULTIVERSION void to_bf16_with_feedback(const float* x, float* residual, uint16_t* q, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float c = x[i] + residual[i];
+    q[i] = to_bf16(c);
+    residual[i] = c - tandem::from_bf16(q[i]);
+  }
+}
+
+TANDEM_MULTIVERSION void from_bf16(const uint16_t* q, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = tandem::from_bf16(q[i]);
 }
 
 TANDEM_MULTIVERSION void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out) {

@@ -190,6 +190,11 @@ std::vector<OptionDef> make_table() {
            "batch is K x --batch-size"),
     option("grad-sync", TANDEM_FIELD(grad_sync), enum_help(dist::GradSyncMode{}), changeable),
     option("bucket-mb", TANDEM_FIELD(bucket_mb), "byte cap of a gradient bucket, MiB (bucketed; the first bucket is at most 256 KiB)", changeable),
+    option("grad-dtype", TANDEM_FIELD(grad_dtype), enum_help(dist::GradDtype{}), changeable),
+    option("shard-optimizer", TANDEM_FIELD(shard_optimizer),
+           "ZeRO stage 1: reduce-scatter the gradients, each rank updates 1/R of the parameters and holds 1/R "
+           "of the optimizer state, then all-gather the parameters; the same updates as without",
+           changeable),
     option("bn-sync", TANDEM_FIELD(bn_sync), enum_help(BnSync{})),
     option("precision", TANDEM_FIELD(precision), enum_help(Precision{}), changeable),
     option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-STEP.h5)",

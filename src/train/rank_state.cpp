@@ -16,13 +16,13 @@ std::vector<float> gather_rank_states(dist::Comm& comm, std::span<const float> s
   return all;
 }
 
-void restore_rank_state(const std::string& checkpoint, int64_t written_ranks, std::span<float> state,
-                        const dist::Comm& comm) {
+void restore_rank_state(const std::string& checkpoint, const std::string& name, int64_t written_ranks,
+                        std::span<float> state, const dist::Comm& comm, OnOtherRanks rule) {
   std::vector<float> all;
-  if (state.empty() || !io::read_run_array(checkpoint, "rank_state", all)) return;
+  if (state.empty() || !io::read_run_array(checkpoint, name, all)) return;
   const auto n = static_cast<int64_t>(state.size());
-  TANDEM_CHECK(static_cast<int64_t>(all.size()) == n * written_ranks, "'", checkpoint,
-               "': /run/rank_state holds ", all.size(), " values, expected ", n * written_ranks);
+  TANDEM_CHECK(static_cast<int64_t>(all.size()) == n * written_ranks, "'", checkpoint, "': /run/", name,
+               " holds ", all.size(), " values, expected ", n * written_ranks);
   if (written_ranks == comm.size()) {
     std::copy(all.begin() + n * comm.rank(), all.begin() + n * (comm.rank() + 1), state.begin());
     return;
@@ -30,7 +30,8 @@ void restore_rank_state(const std::string& checkpoint, int64_t written_ranks, st
   for (int64_t i = 0; i < n; ++i) {
     double sum = 0;
     for (int64_t r = 0; r < written_ranks; ++r) sum += all[r * n + i];
-    state[i] = static_cast<float>(sum / static_cast<double>(written_ranks));
+    const int64_t shares = rule == OnOtherRanks::kMean ? written_ranks : comm.size();
+    state[i] = static_cast<float>(sum / static_cast<double>(shares));
   }
 }
 

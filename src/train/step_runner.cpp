@@ -79,7 +79,7 @@ void StepRunner::clip(Result& r) {
   // The synchronized gradient: the same norm, and the same clipping, on every rank.
   auto grads = model_.graph.grads();
   const auto n = static_cast<int64_t>(grads.size());
-  r.grad_norm = std::sqrt(kernels::sum_squares(grads.data(), n));
+  r.grad_norm = std::sqrt(sync_.sum_squares());
   r.finite = r.finite && std::isfinite(r.grad_norm);
   if (options_.clip_grad_norm > 0 && r.grad_norm > options_.clip_grad_norm) {
     kernels::scale(grads.data(), n, static_cast<float>(options_.clip_grad_norm / r.grad_norm));
@@ -112,8 +112,11 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
   total.finite = std::isfinite(total.loss);
   if (options_.measure_grad_norm || noise_due_) clip(total);
   if (noise_due_) end_noise_step(total, count, global);
-  if (!total.finite) return total;  // the ranks agree to stop after this step (StopPolicy): no update
-  optimizer_.step(g.params(), g.grads(), lr);
+  // Not finite: the ranks agree to stop after this step (StopPolicy), and this rank makes no
+  // update; a sharded step still takes part in the gather.
+  if (total.finite) optimizer_.step(g.params(), g.grads(), lr);
+  sync_.gather_params(g.params());
+  if (!total.finite) return total;
   if (options_.max_norm > 0) optim::apply_max_norm(g.params(), max_norm_rows_, options_.max_norm);
   return total;
 }

@@ -12,6 +12,7 @@
 #include "tandem/core/log.hpp"
 #include "tandem/core/strings.hpp"
 #include "tandem/train/interrupt.hpp"
+#include "tandem/train/optimizer_checkpoint.hpp"
 #include "tandem/train/options.hpp"
 #include "tandem/train/rank_state.hpp"
 
@@ -276,9 +277,15 @@ void Trainer::write_checkpoint() {
     rank_states = gather_rank_states(comm_, model_->graph.state());
     arrays.push_back({"rank_state", rank_states, {}});
   }
+  std::vector<float> residuals;
+  if (!sync_->residual().empty()) {
+    residuals = gather_rank_states(comm_, sync_->residual());
+    arrays.push_back({"grad_residual", residuals, {}});
+  }
+  std::vector<std::vector<float>> gathered;
+  const auto record = optimizer_checkpoint(*optimizer_, *sync_, comm_, model_->graph.param_count(), gathered);
   dir_->save_checkpoint(progress_.global_step, [&](const std::string& path) {
-    io::save_checkpoint(path, *model_, *optimizer_, stored_options_, progress_, data_shape(), history_,
-                        arrays);
+    io::save_checkpoint(path, *model_, record, stored_options_, progress_, data_shape(), history_, arrays);
   });
   stop_->checkpoint_written();
 }

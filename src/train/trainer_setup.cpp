@@ -150,7 +150,7 @@ void Trainer::build_step_runner() {
   step.seed = config_.seed;
   step.dropout = config_.overfit_batches == 0;
   step.max_norm = config_.max_norm;
-  step.overlap_sync = comm_.size() > 1 && sync_->mode() == dist::GradSyncMode::kBucketed;
+  step.overlap_sync = sync_->overlaps();
   step.clip_grad_norm = config_.clip_grad_norm;
   step.measure_grad_norm = config_.clip_grad_norm > 0;
   // The noise scale compares small gradients with the step's: the ranks' shares, or on one
@@ -164,6 +164,26 @@ void Trainer::build_step_runner() {
                                          weighted_loss_.get(), hard_examples_.get(), noise_.get(), &comm_);
 }
 
+// The optimizer works on the sync's pieces: only its own when sharded, every one otherwise
+// (sums over a group are then added in the same piece order, so both make the same updates).
+void Trainer::share_optimizer_step() {
+  const bool requested_overlap = config_.grad_sync == dist::GradSyncMode::kBucketed;
+  if (comm_.is_root() && requested_overlap && !sync_->overlaps() && comm_.size() > 1)
+    log::warnf(
+        "--grad-sync bucketed does not apply with --shard-optimizer or --grad-dtype bf16: the gradients "
+        "are exchanged after backward");
+  optim::Partition partition;
+  partition.bounds = sync_->pieces();
+  if (sync_->sharded()) {
+    TANDEM_USAGE_CHECK(!optim::optimizer_registry().get(config_.optimizer.name).full_batch,
+                       "--shard-optimizer applies to mini-batch optimizers; ", config_.optimizer.name,
+                       " runs on the whole training split: drop --shard-optimizer");
+    partition.owned = comm_.rank();
+    partition.gather = [this](const double* mine, int64_t k, double* all) { comm_.allgather(mine, k, all); };
+  }
+  optimizer_->set_partition(std::move(partition));
+}
+
 void Trainer::build_training_parts() {
   plan_batches();
   feed_ = std::make_unique<DataFeed>(*model_, train_, "'" + config_.data + "' /train");
@@ -175,8 +195,10 @@ void Trainer::build_training_parts() {
 
   const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
   // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).
-  sync_ = std::make_unique<dist::GradientSync>(comm_, model_->graph.grads(), config_.grad_sync, cap,
-                                               std::min<int64_t>(cap, 256 * 1024));
+  sync_ = std::make_unique<dist::GradientSync>(
+      comm_, model_->graph.grads(), config_.grad_sync, cap, std::min<int64_t>(cap, 256 * 1024),
+      dist::ExchangeOptions{config_.grad_dtype, config_.shard_optimizer});
+  share_optimizer_step();
   if (config_.hard_examples > 0 && config_.overfit_batches == 0)  // overfitting keeps its fixed batches
     hard_examples_ = std::make_unique<HardExampleTable>(class_labels(*model_, train_), config_.hard_examples,
                                                         config_.hard_cap);
@@ -254,7 +276,10 @@ void Trainer::restore(const std::string& path) {
   if (hard_examples_) hard_examples_->restore(path);
   if (noise_) noise_->restore(progress_);
   if (config_.bn_sync == BnSync::kLocal)
-    restore_rank_state(path, progress_.ranks, model_->graph.state(), comm_);
+    restore_rank_state(path, "rank_state", progress_.ranks, model_->graph.state(), comm_,
+                       OnOtherRanks::kMean);
+  restore_rank_state(path, "grad_residual", progress_.ranks, sync_->residual(), comm_,
+                     OnOtherRanks::kShareSum);
   log::infof("resuming from ", path, " (written by ", meta.progress.ranks, " rank(s)): epoch ",
              progress_.epoch + 1, ", batch ", progress_.batch, ", global step ", progress_.global_step);
   progress_.ranks = comm_.size();
@@ -272,9 +297,15 @@ void Trainer::describe_layout() const {
   if (!config_.batch_schedule.empty())
     log::infof("batch schedule ", format_batch_schedule(config_.batch_schedule),
                ": buffers planned for micro-batches of ", micro_batch_);
-  log::infof("gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
-             model_->graph.param_count() * 4 / 1024, " KiB); batch-norm statistics ",
-             enum_name(config_.bn_sync));
+  const auto params = model_->graph.param_count();
+  log::infof(
+      "gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
+      params * 4 / 1024, " KiB, ", enum_name(config_.grad_dtype), " exchange); optimizer ",
+      sync_->sharded()
+          ? "sharded: " + std::to_string(sync_->pieces()[comm_.rank() + 1] - sync_->pieces()[comm_.rank()]) +
+                " of " + std::to_string(params) + " parameters per rank"
+          : std::string("not sharded"),
+      "; batch-norm statistics ", enum_name(config_.bn_sync));
   if (noise_)
     log::infof("gradient noise scale every ", config_.gns_every, " step(s), from ",
                comm_.size() > 1 ? std::to_string(comm_.size()) + " rank shares" : "the micro-batches",

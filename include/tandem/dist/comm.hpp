@@ -1,8 +1,10 @@
 #pragma once
 // The communication interface. Everything above this module talks to other ranks only
 // through Comm; MPI stays behind MpiComm.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,8 +41,34 @@ class Comm {
   // Every rank's 64-bit value, in rank order.
   virtual std::vector<uint64_t> allgather(uint64_t value) = 0;
 
+  // Collectives over an array cut into one piece per rank: piece r is [bounds[r], bounds[r+1])
+  // (bounds: size() + 1 ascending offsets, the same on every rank).
+  //
+  // Ring reduce-scatter: afterwards this rank's piece holds the sum over the ranks; the other
+  // pieces hold partial sums. Each piece is added up in one fixed order (the ring's, from the
+  // rank after its owner round to the owner), so a sum is the same bits on every run, and
+  // reduce_scatter + allgather is an allreduce with exactly the sums of a sharded step.
+  virtual void reduce_scatter_sum(float* data, std::span<const int64_t> bounds) = 0;
+  // The same on bfloat16 patterns: each addition in fp32, rounded to bf16 (half the bytes).
+  virtual void reduce_scatter_sum(uint16_t* data, std::span<const int64_t> bounds) = 0;
+  // Every rank's piece to every rank, in place.
+  virtual void allgather(float* data, std::span<const int64_t> bounds) = 0;
+  virtual void allgather(uint16_t* data, std::span<const int64_t> bounds) = 0;
+  // Every rank's piece into `full` on `root` (elsewhere `full` is unused; may be null).
+  virtual void gather(const float* piece, std::span<const int64_t> bounds, float* full, int root) = 0;
+  // Every rank's k values, rank after rank, into all[size() * k].
+  virtual void allgather(const double* mine, int64_t k, double* all) = 0;
+
   bool is_root() const { return rank() == 0; }
 };
+
+// The bounds of `pieces` nearly equal pieces of n elements (pieces + 1 offsets), each starting
+// on a multiple of 16 elements (64 bytes of floats: pieces share no cache line).
+inline std::vector<int64_t> piece_bounds(int64_t n, int pieces) {
+  std::vector<int64_t> b(static_cast<size_t>(pieces) + 1, n);
+  for (int q = 0; q < pieces; ++q) b[q] = std::min(n, (n * q / pieces) / 16 * 16);
+  return b;
+}
 
 // The single-process communicator: reductions are identities.
 class LocalComm final : public Comm {
@@ -59,6 +87,14 @@ class LocalComm final : public Comm {
   void broadcast(void*, int64_t, int) override {}
   void barrier() override {}
   std::vector<uint64_t> allgather(uint64_t value) override { return {value}; }
+  void reduce_scatter_sum(float*, std::span<const int64_t>) override {}
+  void reduce_scatter_sum(uint16_t*, std::span<const int64_t>) override {}
+  void allgather(float*, std::span<const int64_t>) override {}
+  void allgather(uint16_t*, std::span<const int64_t>) override {}
+  void gather(const float* piece, std::span<const int64_t> bounds, float* full, int) override {
+    std::copy(piece, piece + (bounds[1] - bounds[0]), full + bounds[0]);
+  }
+  void allgather(const double* mine, int64_t k, double* all) override { std::copy(mine, mine + k, all); }
 };
 
 // MPI_COMM_WORLD. MpiSession initializes and finalizes MPI.

@@ -9,6 +9,15 @@
 // between ops and between the pieces of large gradients); a progress thread was measured to
 // be slower on this kind of machine (README). Buckets still unstarted when backward ends are
 // summed by one blocking allreduce, which costs less than non-blocking ones.
+//
+// Blocking mode sums with a ring reduce-scatter and an allgather (the traffic of a ring
+// allreduce), in a fixed order. With a sharded optimizer (ZeRO stage 1) the allgather moves
+// to the parameters: after the reduce-scatter each rank has the summed gradient of its piece,
+// updates that piece, and gather_params() hands every piece to every rank. The same sums, so
+// the same updates as unsharded. --grad-dtype bf16 sends bfloat16 gradients (half the bytes):
+// each rank adds its rounding error of the last step (its residual) before rounding, so no
+// part of a gradient is lost, only delayed (error feedback, Seide et al. 2014; Karimireddy et
+// al. 2019). Sharding and bf16 exchange sum after backward (no buckets).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -28,6 +37,21 @@ inline constexpr EnumName<GradSyncMode> kGradSyncModeNames[] = {
 constexpr std::span<const EnumName<GradSyncMode>> enum_names(GradSyncMode) {
   return kGradSyncModeNames;
 }
+enum class GradDtype { kFp32, kBf16 };
+inline constexpr EnumName<GradDtype> kGradDtypeNames[] = {
+    {GradDtype::kFp32, "fp32", "gradients summed in fp32"},
+    {GradDtype::kBf16, "bf16",
+     "bf16 gradients with a per-rank fp32 error-feedback residual (half the bytes)"},
+};
+constexpr std::span<const EnumName<GradDtype>> enum_names(GradDtype) {
+  return kGradDtypeNames;
+}
+
+struct ExchangeOptions {
+  GradDtype dtype = GradDtype::kFp32;
+  bool shard = false;  // reduce-scatter only; the optimizer updates this rank's piece (ZeRO 1)
+};
+
 // auto: on one node the "transfer" is a CPU copy with no spare core to hide it on, and one
 // blocking allreduce measured fastest (README, Scaling); across nodes, overlap with backward.
 GradSyncMode resolve(GradSyncMode mode, int nodes);
@@ -42,9 +66,9 @@ std::vector<Bucket> plan_buckets(int64_t floats, int64_t cap_bytes, int64_t firs
 
 class GradientSync {
  public:
-  // mode kAuto is resolved by resolve(mode, comm.node_count()).
+  // mode kAuto is resolved by resolve(mode, comm.node_count()); sharding and bf16 are blocking.
   GradientSync(Comm& comm, std::span<float> grads, GradSyncMode mode, int64_t cap_bytes,
-               int64_t first_cap_bytes);
+               int64_t first_cap_bytes, ExchangeOptions exchange = {});
 
   // Backward has written every gradient in [0, floats): starts the buckets this completes
   // and drives those in flight. Cheap; call it between ops.
@@ -60,7 +84,20 @@ class GradientSync {
   // That norm after finish(); measuring then stops until asked again.
   double local_sq_norm() const { return local_sq_; }
 
+  // Sharded: every rank's updated piece of the parameters to every rank (call on all ranks
+  // after the optimizer step, counted in wait_seconds). Otherwise nothing.
+  void gather_params(std::span<float> params);
+  // The squared norm of the summed gradient (after finish()), added up per piece in piece
+  // order: the same bits sharded or not.
+  double sum_squares();
+  // The arena's pieces, one per rank; with sharding, this rank updates piece rank().
+  const std::vector<int64_t>& pieces() const { return pieces_; }
+  bool sharded() const { return exchange_.shard && comm_.size() > 1; }
+  // bf16 exchange: this rank's rounding error not yet sent (empty otherwise).
+  std::span<float> residual() { return residual_; }
+
   GradSyncMode mode() const { return mode_; }  // never kAuto
+  bool overlaps() const { return mode_ == GradSyncMode::kBucketed && comm_.size() > 1; }
   const std::vector<Bucket>& buckets() const { return buckets_; }
   // Seconds spent inside finish() since the last reset: time the step waited for gradients.
   double wait_seconds() const { return wait_seconds_; }
@@ -68,10 +105,16 @@ class GradientSync {
 
  private:
   void poll();
+  void exchange_bf16();
 
   Comm& comm_;
   std::span<float> grads_;
   GradSyncMode mode_;
+  ExchangeOptions exchange_;
+  std::vector<int64_t> pieces_;
+  std::vector<double> piece_sums_;  // sum_squares(): one per piece
+  std::vector<float> residual_;     // bf16: the error feedback
+  std::vector<uint16_t> sent_;      // bf16: the rounded gradients, summed in place
   std::vector<Bucket> buckets_;
   std::vector<Pending> pending_;
   size_t started_ = 0;    // buckets started this step

@@ -71,11 +71,28 @@ struct RunArray {
   std::span<const double> f64;
 };
 
+// The optimizer's part of a checkpoint: its name, steps and state over the whole arena (a
+// sharded run gathers its pieces first).
+struct OptimizerRecord {
+  std::string name;
+  int64_t steps = 0;
+  std::vector<RunArray> state;  // f32
+};
+// An unsharded optimizer's own arrays (sized first, as its first step would).
+OptimizerRecord optimizer_record(optim::Optimizer& opt, int64_t params);
+
 // Atomic (PATH.tmp, flushed, synced, renamed); call on one rank.
-void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
+void save_checkpoint(const std::string& path, model::Model& m, const OptimizerRecord& opt,
                      const std::map<std::string, std::string>& config, const TrainProgress& progress,
                      const DataShape& data, const std::vector<std::string>& history,
                      std::span<const RunArray> run_arrays = {});
+inline void save_checkpoint(const std::string& path, model::Model& m, optim::Optimizer& opt,
+                            const std::map<std::string, std::string>& config, const TrainProgress& progress,
+                            const DataShape& data, const std::vector<std::string>& history,
+                            std::span<const RunArray> run_arrays = {}) {
+  save_checkpoint(path, m, optimizer_record(opt, m.graph.param_count()), config, progress, data, history,
+                  run_arrays);
+}
 
 // /run/NAME into out (resized); false when the checkpoint has no such array.
 bool read_run_array(const std::string& path, const std::string& name, std::vector<float>& out);

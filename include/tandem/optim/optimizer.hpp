@@ -2,6 +2,7 @@
 // Optimizers update the flat parameter arena from the flat gradient arena. Their state
 // (moments, step count) is a first-class object: named arrays a checkpoint can save and load.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -39,13 +40,27 @@ struct ParamGroup {
   bool adapt = true;  // lars, lamb: scale the step by the group's trust ratio (weights: yes)
 };
 
-// What one update call covers: a group's range of the arena, its rate (lr x lr_scale), its
-// weight decay (for optimizers that apply it themselves) and whether it adapts.
+// What one update call covers: a group's range of the arena (or the part of it in one piece
+// of a partition), its rate (lr x lr_scale), its weight decay (for optimizers that apply it
+// themselves) and whether it adapts. sums: for optimizers with segment_sums() > 0, the
+// completed sums over the whole group (or gap between groups), else null.
 struct UpdateSlice {
   int64_t begin = 0, end = 0;
   double lr = 0;
   double weight_decay = 0;
   bool adapt = true;
+  const double* sums = nullptr;
+};
+
+// ZeRO stage 1 (--shard-optimizer): the arena cut into pieces, one per rank; a sharded
+// optimizer updates only its own piece and holds state only for it. Sums over a group (LARS
+// and LAMB trust ratios) are taken per piece and added in piece order, also when one rank
+// updates every piece, so a sharded run makes exactly the updates of an unsharded one.
+struct Partition {
+  std::vector<int64_t> bounds;  // pieces + 1 offsets; empty: the whole arena is one piece
+  int owned = -1;               // the piece this rank updates; -1: every piece
+  // Sharded: every rank's k per-piece sums, rank after rank, into all[pieces x k].
+  std::function<void(const double* mine, int64_t k, double* all)> gather;
 };
 
 // Where an optimizer's weight decay goes.
@@ -82,22 +97,52 @@ class Optimizer {
   // Groups in ascending, non-overlapping order.
   void set_groups(std::vector<ParamGroup> groups);
   const std::vector<ParamGroup>& groups() const { return groups_; }
+  void set_partition(Partition partition);
+  // The range [first, second) of an n-parameter arena this rank updates (all of it unsharded).
+  std::pair<int64_t, int64_t> owned_range(int64_t n) const;
+  // This rank's state: arrays over owned_range() of the arena (or scalars).
   virtual std::vector<StateArray> state() = 0;
-  // Sizes the state for n parameters (zeros), as the first step would; before loading it.
-  void prepare_state(int64_t n) { prepare(n); }
+  // Sizes the state for an n-parameter arena (zeros), as the first step would; before loading it.
+  void prepare_state(int64_t n) {
+    const auto [lo, hi] = owned_range(n);
+    prepare(hi - lo);
+  }
 
  protected:
   explicit Optimizer(const OptimizerConfig& c) : config_(c) {}
   virtual DecayRule decay_rule() const { return DecayRule::kGradient; }
+  // Sums a segment's update needs (LARS: |w|^2, |g|^2); 0 for elementwise optimizers.
+  virtual int segment_sums() const { return 0; }
+  // With segment_sums() > 0, called on every slice before any update: adds the slice's part
+  // of the sums into sums[0 .. segment_sums()).
+  virtual void partial_sums(float*, const float*, const UpdateSlice&, double*) {}
   // Applies the update to [s.begin, s.end); g includes L1, and L2 decay under kGradient.
+  // Indices are relative to this rank's range, as is the state.
   virtual void update(float* p, const float* g, const UpdateSlice& s) = 0;
   virtual void prepare(int64_t n) = 0;  // size the state once
   OptimizerConfig config_;
   int64_t steps_ = 0;
 
  private:
+  struct Slice {
+    int64_t begin = 0, end = 0;  // arena offsets, within one piece
+    int piece = 0, segment = 0;  // segment: a group or a gap between groups
+    double lr_scale = 1, weight_decay = 0;
+    bool adapt = true;
+  };
+  void plan_slices(int64_t n);
+  void apply_penalties(std::span<float> params, std::span<const float> grads, double lr, int64_t lo,
+                       int64_t hi);
+  void complete_sums();
+
   std::vector<ParamGroup> groups_;
-  std::vector<float> decayed_;  // g + wd w + l1 sign(w), reused
+  Partition partition_;
+  int64_t planned_n_ = -1;
+  std::vector<Slice> slices_;  // groups and gaps cut at piece bounds, in order
+  int segments_ = 0;
+  std::vector<double> sums_, all_sums_, totals_;  // [pieces x segments x sums], [segments x sums]
+  std::vector<float> decayed_;                    // g + wd w + l1 sign(w) over this rank's range, reused
+  const float* penalized_ = nullptr;              // decayed_ (shifted) when penalties apply this step
 };
 
 // --param-groups: "PATTERN:key=value,...;PATTERN:..." where PATTERN globs parameter names

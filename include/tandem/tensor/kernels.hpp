@@ -26,6 +26,9 @@ double sum_squares(const float* x, int64_t n);
 // |x - previous|^2 in double, and previous <- x: one pass (the change of an accumulating arena).
 double sum_squares_of_change(const float* x, float* previous, int64_t n);
 // Index of the largest element of each row of x [rows, cols].
+// Error feedback (--grad-dtype bf16): c = x + residual; q = bf16(c); residual = c - q.
+void to_bf16_with_feedback(const float* x, float* residual, uint16_t* q, int64_t n);
+void from_bf16(const uint16_t* q, float* y, int64_t n);
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
 
 }  // namespace tandem::kernels

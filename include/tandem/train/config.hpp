@@ -77,6 +77,8 @@ struct TrainConfig {
   int64_t accumulate = 1;  // micro-batches per rank per optimizer step
   dist::GradSyncMode grad_sync = dist::GradSyncMode::kAuto;
   double bucket_mb = 0.25;  // bucket byte cap (MiB), bucketed sync (measured: see README)
+  dist::GradDtype grad_dtype = dist::GradDtype::kFp32;  // what the gradient exchange sends
+  bool shard_optimizer = false;                         // ZeRO stage 1 (dist/grad_sync.hpp)
   BnSync bn_sync = BnSync::kGlobal;
   Precision precision = Precision::kFp32;
   optim::OptimizerConfig optimizer;

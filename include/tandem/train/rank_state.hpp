@@ -12,10 +12,15 @@ namespace tandem::train {
 
 // Collective: every rank's state, rank after rank [ranks x state], on every rank.
 std::vector<float> gather_rank_states(dist::Comm& comm, std::span<const float> state);
-// Each rank's own copy from /run/rank_state of a checkpoint written by `written_ranks` ranks;
-// on another number of ranks, their mean. Nothing when the checkpoint has none.
-void restore_rank_state(const std::string& checkpoint, int64_t written_ranks, std::span<float> state,
-                        const dist::Comm& comm);
+// How copies written by another number of ranks map onto this run's ranks.
+enum class OnOtherRanks {
+  kMean,      // every rank takes their mean (batch-norm statistics)
+  kShareSum,  // every rank takes their sum / ranks: what the ranks add up to is kept (residuals)
+};
+// Each rank's own copy from /run/NAME of a checkpoint written by `written_ranks` ranks; on
+// another number of ranks, by `rule`. Nothing when the checkpoint has none.
+void restore_rank_state(const std::string& checkpoint, const std::string& name, int64_t written_ranks,
+                        std::span<float> state, const dist::Comm& comm, OnOtherRanks rule);
 // Collective: every rank's state replaced by the ranks' mean.
 void average_rank_states(dist::Comm& comm, std::span<float> state);
 

@@ -56,6 +56,7 @@ class Trainer {
   const data::Dataset& train_data() const { return train_; }
   const data::Dataset& test_data() const { return test_; }
   const dist::GradientSync& grad_sync() const { return *sync_; }
+  optim::Optimizer& optimizer() { return *optimizer_; }
   const io::TrainProgress& progress() const { return progress_; }
   // The gradient noise scale so far; null when not measured (--gns-every 0, or one rank
   // without --accumulate).
@@ -89,6 +90,7 @@ class Trainer {
   void plan_batches();
   void build_schedule();
   void build_step_runner();
+  void share_optimizer_step();
   void restore(const std::string& path);
   io::DataShape data_shape() const;
   bool coupled_shares() const;  // synchronized batch norm: rank gradients are not independent

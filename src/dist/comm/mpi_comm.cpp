@@ -1,9 +1,11 @@
 // The only translation unit that includes <mpi.h>.
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
+#include "tandem/core/bf16.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/dist/comm.hpp"
 
@@ -21,6 +23,8 @@ void check(int rc, const char* what) {
 
 // Large counts are sent in pieces below INT_MAX elements.
 constexpr int64_t kMaxChunk = int64_t{1} << 30;
+
+constexpr int kRingTag = 7301;  // point-to-point messages of the ring collectives
 
 // MPI_Request lives in Pending::handle (an int in MPICH, a pointer in Open MPI).
 static_assert(sizeof(MPI_Request) <= sizeof(uint64_t));
@@ -105,7 +109,77 @@ class MpiComm final : public Comm {
     return all;
   }
 
+  void reduce_scatter_sum(float* data, std::span<const int64_t> bounds) override {
+    ring_reduce_scatter(data, bounds, MPI_FLOAT, staging_f32_, [](float a, float b) { return a + b; });
+  }
+  void reduce_scatter_sum(uint16_t* data, std::span<const int64_t> bounds) override {
+    ring_reduce_scatter(data, bounds, MPI_UINT16_T, staging_bf16_,
+                        [](uint16_t a, uint16_t b) { return to_bf16(from_bf16(a) + from_bf16(b)); });
+  }
+  void allgather(float* data, std::span<const int64_t> bounds) override {
+    allgather(data, bounds, MPI_FLOAT);
+  }
+  void allgather(uint16_t* data, std::span<const int64_t> bounds) override {
+    allgather(data, bounds, MPI_UINT16_T);
+  }
+
+  void gather(const float* piece, std::span<const int64_t> bounds, float* full, int root) override {
+    set_counts(bounds);
+    check(MPI_Gatherv(piece, counts_[rank_], MPI_FLOAT, full, counts_.data(), displs_.data(), MPI_FLOAT, root,
+                      MPI_COMM_WORLD),
+          "MPI_Gatherv");
+  }
+
+  void allgather(const double* mine, int64_t k, double* all) override {
+    check(MPI_Allgather(mine, static_cast<int>(k), MPI_DOUBLE, all, static_cast<int>(k), MPI_DOUBLE,
+                        MPI_COMM_WORLD),
+          "MPI_Allgather");
+  }
+
  private:
+  // counts_ and displs_ from bounds (sized once: no allocation in a steady step).
+  void set_counts(std::span<const int64_t> bounds) {
+    TANDEM_CHECK(static_cast<int>(bounds.size()) == size_ + 1, "piece bounds: ", bounds.size(),
+                 " offsets for ", size_, " ranks");
+    TANDEM_CHECK(bounds[size_] < kMaxChunk, "a sharded array of ", bounds[size_], " elements is too large");
+    counts_.resize(size_);
+    displs_.resize(size_);
+    for (int r = 0; r < size_; ++r) {
+      counts_[r] = static_cast<int>(bounds[r + 1] - bounds[r]);
+      displs_[r] = static_cast<int>(bounds[r]);
+    }
+  }
+
+  template <typename T>
+  void allgather(T* data, std::span<const int64_t> bounds, MPI_Datatype type) {
+    if (size_ == 1) return;
+    set_counts(bounds);
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(), displs_.data(), type,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+  }
+
+  // Step s (0 .. R-2): send piece (rank - s - 1) to the next rank, receive piece (rank - s - 2)
+  // from the previous one and add this rank's values to it; piece r is complete on rank r.
+  template <typename T, typename Add>
+  void ring_reduce_scatter(T* data, std::span<const int64_t> bounds, MPI_Datatype type,
+                           std::vector<T>& staging, Add add) {
+    if (size_ == 1) return;
+    set_counts(bounds);
+    const int next = (rank_ + 1) % size_, prev = (rank_ + size_ - 1) % size_;
+    const int largest = *std::max_element(counts_.begin(), counts_.end());
+    if (static_cast<int>(staging.size()) < largest) staging.resize(largest);
+    for (int s = 0; s < size_ - 1; ++s) {
+      const int send = ((rank_ - s - 1) % size_ + size_) % size_,
+                recv = ((rank_ - s - 2) % size_ + size_) % size_;
+      check(MPI_Sendrecv(data + bounds[send], counts_[send], type, next, kRingTag, staging.data(),
+                         counts_[recv], type, prev, kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+            "MPI_Sendrecv");
+      T* piece = data + bounds[recv];
+      for (int i = 0; i < counts_[recv]; ++i) piece[i] = add(staging[i], piece[i]);
+    }
+  }
+
   template <typename T>
   void reduce(T* data, int64_t count, MPI_Datatype type, MPI_Op op) {
     if (size_ == 1) return;
@@ -116,6 +190,9 @@ class MpiComm final : public Comm {
   }
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
+  std::vector<int> counts_, displs_;  // per-rank piece sizes and offsets
+  std::vector<float> staging_f32_;    // the ring's incoming piece
+  std::vector<uint16_t> staging_bf16_;
 };
 
 }  // namespace

@@ -110,6 +110,12 @@ class ThreadComm final : public dist::Comm {
   bool test(dist::Pending&) override { return unused(), true; }
   void wait(dist::Pending&) override { unused(); }
   void broadcast(void*, int64_t, int) override { unused(); }
+  void reduce_scatter_sum(float*, std::span<const int64_t>) override { unused(); }
+  void reduce_scatter_sum(uint16_t*, std::span<const int64_t>) override { unused(); }
+  void allgather(float*, std::span<const int64_t>) override { unused(); }
+  void allgather(uint16_t*, std::span<const int64_t>) override { unused(); }
+  void gather(const float*, std::span<const int64_t>, float*, int) override { unused(); }
+  void allgather(const double*, int64_t, double*) override { unused(); }
 
  private:
   [[noreturn]] static void unused() { throw std::logic_error("ThreadComm: collective not implemented"); }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../../support/random_floats.hpp"
+#include "tandem/core/bf16.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem {
@@ -133,6 +134,53 @@ TEST(Kernels, ArgmaxRowsFindsEachRowsLargest) {
       if (y[r * 13 + j] > y[r * 13 + best]) best = j;
     ASSERT_EQ(got[r], best) << r;
   }
+}
+
+}  // namespace
+}  // namespace tandem
+
+namespace tandem {
+namespace {
+
+// bf16 patterns from known floats: round to nearest, ties to even; NaN stays NaN.
+TEST(Bf16, RoundsToNearestEven) {
+  EXPECT_EQ(from_bf16(to_bf16(1.0f)), 1.0f);
+  // Near 1 bf16 values are 2^-7 apart.
+  EXPECT_EQ(from_bf16(to_bf16(1.0f + 1.0f / 256)), 1.0f);               // a tie: down to the even 1.0
+  EXPECT_EQ(from_bf16(to_bf16(1.0f + 3.0f / 256)), 1.0f + 4.0f / 256);  // a tie: up to the even neighbour
+  EXPECT_EQ(from_bf16(to_bf16(1.0f + 1.5f / 256)), 1.0f + 2.0f / 256);  // nearest
+  EXPECT_EQ(from_bf16(to_bf16(1.0f + 0.9f / 256)), 1.0f);
+  EXPECT_EQ(from_bf16(to_bf16(-3.0f)), -3.0f);
+  EXPECT_TRUE(std::isnan(from_bf16(to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_TRUE(std::isinf(from_bf16(to_bf16(std::numeric_limits<float>::infinity()))));
+}
+
+// Error feedback: what was sent over K steps plus the residual left is what came in, up to the
+// float rounding of x + residual (about K float ulps); without it, each step loses up to 2^-9.
+TEST(Bf16, ErrorFeedbackLosesNothingOverSteps) {
+  const int64_t n = 1000;
+  const int steps = 50;
+  std::vector<float> residual(n, 0.0f), y(n);
+  std::vector<uint16_t> q(n);
+  std::vector<double> in(n, 0.0), sent(n, 0.0), plain(n, 0.0);
+  for (int k = 0; k < steps; ++k) {
+    const auto x = testing::uniform_floats(n, 27, static_cast<uint32_t>(k), -1e-3f, 1e-3f);
+    kernels::to_bf16_with_feedback(x.data(), residual.data(), q.data(), n);
+    kernels::from_bf16(q.data(), y.data(), n);
+    for (int64_t i = 0; i < n; ++i) {
+      in[i] += x[i];
+      sent[i] += y[i];
+      plain[i] += from_bf16(to_bf16(x[i]));
+    }
+  }
+  double worst = 0, worst_plain = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    worst = std::max(worst, std::abs(sent[i] + residual[i] - in[i]));
+    worst_plain = std::max(worst_plain, std::abs(plain[i] - in[i]));
+    EXPECT_LE(std::abs(residual[i]), 1e-3 / 256) << "the residual stays below one bf16 step of the values";
+  }
+  EXPECT_LE(worst, steps * 1e-3 * 1.2e-7);
+  EXPECT_GT(worst_plain, 100 * worst);  // what error feedback saves
 }
 
 }  // namespace
