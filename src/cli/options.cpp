@@ -54,8 +54,8 @@ Parsed parse(const std::string& command, const po::options_description& desc,
 void add_train_options(po::options_description& desc) {
   for (const auto& o : train::train_options()) {
     const std::string fallback = o.default_text();
-    if (o.is_switch)
-      desc.add_options()(o.name.c_str(), po::bool_switch(), o.help.c_str());
+    if (o.is_switch)  // --NAME alone is true; --NAME=false turns off what a resumed run inherited
+      desc.add_options()(o.name.c_str(), po::value<std::string>()->implicit_value("true"), o.help.c_str());
     else if (fallback.empty())
       desc.add_options()(o.name.c_str(), po::value<std::string>(), o.help.c_str());
     else

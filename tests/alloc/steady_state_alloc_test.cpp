@@ -2,12 +2,16 @@
 // training step (sampler shard, micro-batches, forward, loss, backward, gradient sync,
 // optimizer update) runs. oneDNN 2.6 allocates a small hash map of its arguments inside every
 // primitive call and frees it before returning: those are counted apart (tandem::dnn tells when
-// a call is in progress), and must all be freed again.
+// a call is in progress), and must all be freed again. Under mpirun (CTest alloc_np2) the
+// Mpi* tests run the step on two ranks: the ring reduce-scatter and allgather, the sharded
+// optimizer and the bf16 exchange.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <optional>
 
 #include <unistd.h>
 
@@ -54,8 +58,9 @@ namespace {
 // A small dataset and a CNN with batch norm and dropout, trained through Trainer::step with
 // the class-balanced sampler, two micro-batches, bucketed gradient sync, class weights,
 // max-norm and the hard-example loss table.
-void expect_steady_step_allocates_nothing(Precision precision) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tandem_alloc_" + std::to_string(::getpid()));
+std::unique_ptr<dist::Comm> g_world;  // under mpirun; else null
+
+void write_inputs(const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   const int64_t n = 40;
   std::vector<float> x(n * 144);
@@ -72,6 +77,19 @@ void expect_steady_step_allocates_nothing(Precision precision) {
   std::ofstream((dir / "m.model").string())
       << "input 1 12 12\nconv2d 4 kernel=3\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense 16\n"
          "dropout 0.2\nrelu\ndense 5\n";
+}
+
+struct Exchange {
+  bool shard = false;
+  dist::GradDtype dtype = dist::GradDtype::kFp32;
+};
+
+void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm, Exchange exchange = {}) {
+  uint64_t id = static_cast<uint64_t>(::getpid());
+  comm.broadcast(&id, sizeof id, 0);
+  const auto dir = std::filesystem::temp_directory_path() / ("tandem_alloc_" + std::to_string(id));
+  if (comm.is_root()) write_inputs(dir);
+  comm.barrier();
   train::TrainConfig c;
   c.data = (dir / "d.h5").string();
   c.model = (dir / "m.model").string();
@@ -87,12 +105,15 @@ void expect_steady_step_allocates_nothing(Precision precision) {
   c.max_norm = 3;
   c.max_micro_batch = 4;  // shares of 12 in 3 micro-batches, not the 2 of --accumulate
   c.precision = precision;
-  dist::LocalComm comm;
+  c.shard_optimizer = exchange.shard;
+  c.grad_dtype = exchange.dtype;
+  if (exchange.shard) c.optimizer.name = "lamb";  // group norms completed across the ranks
+  c.clip_grad_norm = 1.0;                         // the global norm, from the pieces
   train::Trainer trainer(c, comm);
   data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);
   auto run_epoch = [&](int64_t epoch) {
     for (int64_t b = 0; b < sampler.batches(); ++b)
-      trainer.step(sampler.shard(b, 0, 1), sampler.batch_size(b), epoch);
+      trainer.step(sampler.shard(b, comm.rank(), comm.size()), sampler.batch_size(b), epoch);
   };
   sampler.start_epoch(0);
   run_epoch(0);  // the first steps size optimizer state and scratch buffers
@@ -100,18 +121,44 @@ void expect_steady_step_allocates_nothing(Precision precision) {
   g_counting = true;
   run_epoch(0);  // full batches and the short last one
   g_counting = false;
-  std::filesystem::remove_all(dir);
+  comm.barrier();
+  if (comm.is_root()) std::filesystem::remove_all(dir);
   EXPECT_EQ(g_allocations.load(), 0);
   EXPECT_EQ(g_library_allocations.load(), g_library_frees.load()) << "oneDNN kept memory across calls";
 }
 
 TEST(SteadyState, TrainingStepAllocatesNothing) {
-  expect_steady_step_allocates_nothing(Precision::kFp32);
+  dist::LocalComm local;
+  expect_steady_step_allocates_nothing(Precision::kFp32, local);
 }
 
 TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
-  expect_steady_step_allocates_nothing(Precision::kBf16);
+  dist::LocalComm local;
+  expect_steady_step_allocates_nothing(Precision::kBf16, local);
+}
+
+TEST(MpiSteadyState, ShardedOptimizerStepAllocatesNothing) {
+  ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
+  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world, {true, dist::GradDtype::kFp32});
+}
+
+TEST(MpiSteadyState, Bf16ExchangeStepAllocatesNothing) {
+  ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
+  expect_steady_step_allocates_nothing(Precision::kBf16, *g_world, {false, dist::GradDtype::kBf16});
+  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world, {true, dist::GradDtype::kBf16});
 }
 
 }  // namespace
 }  // namespace tandem
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  std::optional<tandem::dist::MpiSession> mpi;
+  if (std::getenv("OMPI_COMM_WORLD_SIZE")) {  // started by mpirun
+    mpi.emplace(&argc, &argv);
+    tandem::g_world = tandem::dist::make_world_comm();
+  }
+  const int rc = RUN_ALL_TESTS();
+  tandem::g_world.reset();
+  return rc;
+}

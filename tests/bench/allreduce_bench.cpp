@@ -1,5 +1,8 @@
-// Raw MPI_Allreduce (in place, float sum) time and bandwidth for a range of message sizes,
-// the yardstick for tandem's gradient synchronization. Prints one JSON line per size.
+// Gradient-exchange primitives, time and bandwidth for a range of message sizes: raw
+// MPI_Allreduce and MPI_Iallreduce + MPI_Wait (the yardstick), and tandem's Comm ring
+// reduce-scatter + allgather in fp32 (the blocking sync), in bf16 (--grad-dtype bf16, half the
+// bytes), and the sharded step's fp32 reduce-scatter + parameter allgather. One JSON line per
+// call and size; `bytes` is the fp32 gradient's size in every row.
 //   mpirun -np 2 bench_allreduce [--bytes B ...] [--iters N]
 #include <mpi.h>
 
@@ -7,13 +10,35 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <vector>
 
+#include "tandem/dist/comm.hpp"
+
+namespace {
+
+// The median over ranks' slowest of `iters` timed calls (after 10 warm-up calls).
+double median_seconds(int iters, const std::function<void()>& call) {
+  std::vector<double> times;
+  for (int it = 0; it < iters + 10; ++it) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    const double t0 = MPI_Wtime();
+    call();
+    const double t = MPI_Wtime() - t0;
+    if (it >= 10) times.push_back(t);  // the first calls set up connections
+  }
+  std::vector<double> worst(times.size());
+  MPI_Allreduce(times.data(), worst.data(), static_cast<int>(times.size()), MPI_DOUBLE, MPI_MAX,
+                MPI_COMM_WORLD);
+  std::sort(worst.begin(), worst.end());
+  return worst[worst.size() / 2];
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  tandem::dist::MpiSession session(&argc, &argv);
+  auto comm = tandem::dist::make_world_comm();
   std::vector<long> sizes;
   int iters = 200;
   for (int i = 1; i < argc; ++i) {
@@ -24,38 +49,40 @@ int main(int argc, char** argv) {
   }
   if (sizes.empty()) sizes = {4096, 65536, 262144, 1 << 20, 4 << 20, 16 << 20};
   for (long bytes : sizes) {
-    std::vector<float> buf(static_cast<size_t>(bytes / 4), 1.0f);
-    // Blocking MPI_Allreduce, then MPI_Iallreduce + MPI_Wait (the non-blocking path's own cost).
-    for (int nonblocking = 0; nonblocking < 2; ++nonblocking) {
-      std::vector<double> times;
-      for (int it = 0; it < iters + 10; ++it) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        const double t0 = MPI_Wtime();
-        if (nonblocking) {
-          MPI_Request req;
-          MPI_Iallreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_FLOAT, MPI_SUM,
-                         MPI_COMM_WORLD, &req);
-          MPI_Wait(&req, MPI_STATUS_IGNORE);
-        } else {
-          MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(buf.size()), MPI_FLOAT, MPI_SUM,
-                        MPI_COMM_WORLD);
-        }
-        const double t = MPI_Wtime() - t0;
-        if (it >= 10) times.push_back(t);  // the first calls set up connections
-      }
-      // The slowest rank defines each call's time.
-      std::vector<double> worst(times.size());
-      MPI_Allreduce(times.data(), worst.data(), static_cast<int>(times.size()), MPI_DOUBLE, MPI_MAX,
-                    MPI_COMM_WORLD);
-      std::sort(worst.begin(), worst.end());
-      const double median = worst[worst.size() / 2];
-      if (rank == 0)
+    const auto n = static_cast<int64_t>(bytes / 4);
+    std::vector<float> buf(static_cast<size_t>(n), 1.0f);
+    std::vector<uint16_t> half(static_cast<size_t>(n), 0x3f80);  // bf16 1.0
+    const auto pieces = tandem::dist::piece_bounds(n, comm->size());
+    const int count = static_cast<int>(n);
+    const std::pair<const char*, std::function<void()>> calls[] = {
+        {"MPI_Allreduce",
+         [&] { MPI_Allreduce(MPI_IN_PLACE, buf.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD); }},
+        {"MPI_Iallreduce+MPI_Wait",
+         [&] {
+           MPI_Request req;
+           MPI_Iallreduce(MPI_IN_PLACE, buf.data(), count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req);
+           MPI_Wait(&req, MPI_STATUS_IGNORE);
+         }},
+        {"ring fp32 reduce-scatter+allgather",
+         [&] {
+           comm->reduce_scatter_sum(buf.data(), pieces);
+           comm->allgather(buf.data(), pieces);
+         }},
+        {"ring bf16 reduce-scatter+allgather",
+         [&] {
+           comm->reduce_scatter_sum(half.data(), pieces);
+           comm->allgather(half.data(), pieces);
+         }},
+        {"ring fp32 reduce-scatter", [&] { comm->reduce_scatter_sum(buf.data(), pieces); }},
+    };
+    for (const auto& [name, call] : calls) {
+      std::fill(buf.begin(), buf.end(), 1.0f);
+      const double median = median_seconds(iters, call);
+      if (comm->is_root())
         std::printf(
             "{\"call\": \"%s\", \"ranks\": %d, \"bytes\": %ld, \"median_us\": %.1f, \"algbw_gb_s\": %.2f}\n",
-            nonblocking ? "MPI_Iallreduce+MPI_Wait" : "MPI_Allreduce", size, bytes, median * 1e6,
-            static_cast<double>(bytes) / median / 1e9);
+            name, comm->size(), bytes, median * 1e6, static_cast<double>(bytes) / median / 1e9);
     }
   }
-  MPI_Finalize();
   return 0;
 }

@@ -9,7 +9,10 @@
 #     and, with --clip-grad-norm, its gradient norms);
 #   - a batch schedule: resumed before and after the batch changes;
 #   - --precision bf16: the checkpoint holds the fp32 master weights, the bf16 copies are made
-#     again from them, so the resumed run is bitwise the uninterrupted one.
+#     again from them, so the resumed run is bitwise the uninterrupted one;
+#   - --shard-optimizer: the checkpoint holds the whole optimizer state (gathered), so it resumes
+#     sharded or not, on any number of ranks; sharded and unsharded runs are bitwise equal;
+#   - --grad-dtype bf16: each rank's error-feedback residual (not yet sent) is in the checkpoint.
 # Before these went into checkpoints, every case below ended differently after a resume.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
@@ -124,5 +127,44 @@ for p in fp32 bf16; do
 done
 check "$name: accuracy evaluated in bf16 within 0.02 of fp32" jq -e -n --slurpfile a "$dir/eval_fp32.json" \
   --slurpfile b "$dir/eval_bf16.json" '($a[0].accuracy - $b[0].accuracy) | fabs <= 0.02 and $a[0].accuracy > 0.3'
+
+# --- --shard-optimizer: Adam on the MLP, 1,000 samples in batches of 50, stopped mid-epoch 2 ------
+shard=(--data "$data" --model "$src/launch/models/mlp.model" --train-limit 1000 --test-limit 200
+       --optimizer adam --lr 0.002 --weight-decay 1e-4 --epochs 2 --threads 1 --batch-size 50)
+name=shard_np2 dir=$work/shard_np2
+mkdir -p "$dir"
+mpi 2 "$tandem" train "${shard[@]}" --out "$dir/plain" > "$dir/plain.log" 2>&1
+check --log "$dir/plain.log" "$name: unsharded run exits 0" test $? -eq 0
+stop_and_resume "$name" 2 27 "${shard[@]}" --shard-optimizer
+check "$name: sharded parameters bitwise equal to unsharded" h5_same "$dir/plain/final.h5" "$dir/full/final.h5" /params
+check "$name: metrics equal to unsharded" same_metrics "$dir/plain/metrics.jsonl" "$dir/full/metrics.jsonl"
+check "$name: resumed sharded run bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+check --log "$dir/full.log" "$name: the layout names each rank's piece" \
+  grep -q "optimizer sharded: [0-9]* of [0-9]* parameters per rank" "$dir/full.log"
+ckpt=$dir/cut/ckpt-00000027.h5
+params=$(h5dump -H -d /optimizer/m "$ckpt" | sed -n 's/.*DATASPACE *SIMPLE { ( \([0-9]*\) ).*/\1/p')
+check "$name: the checkpoint holds the whole Adam state ($params values)" test "${params:-0}" -eq 269322
+# The sharded checkpoint resumed without sharding (the same updates: bitwise equal) and on 3
+# ranks sharded (other pieces: it runs and learns).
+mpi 2 "$tandem" train --resume "$ckpt" --out "$dir/unsharded" --shard-optimizer=false > "$dir/unsharded.log" 2>&1
+check --log "$dir/unsharded.log" "$name: resumed without sharding exits 0" test $? -eq 0
+check "$name: resumed without sharding bitwise equal" h5_same "$dir/full/final.h5" "$dir/unsharded/final.h5" /params
+mpi 3 "$tandem" train --resume "$ckpt" --out "$dir/np3" > "$dir/np3.log" 2>&1
+check --log "$dir/np3.log" "$name: resumed sharded on 3 ranks exits 0" test $? -eq 0
+check "$name: 3 ranks end near the 2-rank accuracy" json_true \
+  ".[-1].test_accuracy > $(json '.[-1].test_accuracy' "$dir/full/metrics.jsonl") - 0.05" "$dir/np3/metrics.jsonl"
+
+# --- --grad-dtype bf16: the residuals survive the resume -------------------------------------
+name=grad_bf16_np2 dir=$work/grad_bf16_np2
+stop_and_resume "$name" 2 27 "${shard[@]}" --grad-dtype bf16
+check "$name: parameters bitwise equal" h5_same "$dir/full/final.h5" "$dir/cut/final.h5" /params
+check "$name: metrics equal" same_metrics "$dir/full/metrics.jsonl" "$dir/cut/metrics.jsonl"
+residual=$(h5dump -H -d /run/grad_residual "$dir/cut/ckpt-00000027.h5" | sed -n 's/.*DATASPACE *SIMPLE { ( \([0-9]*\) ).*/\1/p')
+check "$name: the checkpoint holds both ranks' residuals ($residual values)" test "${residual:-0}" -eq 538644
+# The same optimization: the last epoch's training loss within 5% of the fp32 exchange's
+# (measured 0.6340 against 0.6397; accuracy on 200 test samples is too coarse to compare).
+check "$name: training loss within 5% of the fp32 exchange" json_true \
+  ".[-1].train_loss < 1.05 * $(json '.[-1].train_loss' "$work/shard_np2/plain/metrics.jsonl")" \
+  "$dir/full/metrics.jsonl"
 
 finish
