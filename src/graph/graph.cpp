@@ -101,8 +101,34 @@ void Graph::finalize() {
   for (auto& n : nodes_)
     for (int i : n.inputs) ++consumers_[i];
   piece_done_ = [this](const float* end) { (*progress_)(end - grads_.data()); };
+  fold_epilogues();
   finalized_ = true;
   set_input_grads(input_grads_);
+}
+
+void Graph::set_fusion(bool enabled) {
+  TANDEM_CHECK(!finalized_, "set_fusion() after finalize()");
+  fusion_ = enabled;
+}
+
+// B = f(A) with f elementwise: A's forward writes f(A) into B's buffer and B's forward is
+// skipped. Only when B is A's one reader and A no output, so A's own values are never read;
+// backward runs B (which reads only its output) and A as before.
+void Graph::fold_epilogues() {
+  writes_to_.resize(nodes_.size());
+  for (int id = 0; id < node_count(); ++id) writes_to_[id] = id;
+  folded_.assign(nodes_.size(), 0);
+  if (!fusion_) return;
+  for (int id = 0; id < node_count(); ++id) {
+    const Node& b = nodes_[id];
+    if (b.is_input() || b.inputs.size() != 1 || b.op->foldable_as() == Epilogue::kNone) continue;
+    const int a = b.inputs[0];
+    const bool an_output = std::find(outputs_.begin(), outputs_.end(), a) != outputs_.end();
+    if (nodes_[a].is_input() || consumers_[a] != 1 || an_output || writes_to_[a] != a) continue;
+    if (!nodes_[a].op->fuse_epilogue(b.op->foldable_as())) continue;
+    writes_to_[a] = id;
+    folded_[id] = 1;
+  }
 }
 
 Tensor Graph::param(int ref) const {
@@ -177,7 +203,7 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
   a.batch = batch;
   a.run = &run;
   for (size_t i = 0; i < n.inputs.size(); ++i) a.in[i] = value(n.inputs[i], batch);
-  a.out = value(id, batch);
+  a.out = value(writes_to_[id], batch);
   a.workspace = Tensor(workspace_.data() + ws_offset_[id], Shape{ws_offset_[id + 1] - ws_offset_[id]});
   a.scratch = Tensor(scratch_.data(), Shape{static_cast<int64_t>(scratch_.size())});
   return a;
@@ -186,7 +212,7 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
 void Graph::forward(int64_t batch, const RunInfo& run) {
   TANDEM_CHECK(max_batch_ > 0, "forward() before plan()");
   for (int id = 0; id < node_count(); ++id) {
-    if (nodes_[id].is_input()) continue;
+    if (nodes_[id].is_input() || folded_[id]) continue;
     nodes_[id].op->forward(args_for(id, batch, run));
   }
 }

@@ -109,6 +109,8 @@ TANDEM_MULTIVERSION void BatchNorm::forward_running(graph::OpArgs& a) const {
         hp[i] = (xp[i] - rmean[c]) * is;
         yp[i] = gamma[c] * hp[i] + beta[c];
       }
+      if (relu_)
+        for (int64_t i = 0; i < inner_; ++i) yp[i] = std::max(yp[i], 0.0f);
       istd[c] = is;
     }
 }
@@ -165,6 +167,8 @@ TANDEM_MULTIVERSION void BatchNorm::normalize_batch(graph::OpArgs& a) const {
         hp[i] = (xp[i] - m) * istd[c];
         yp[i] = gamma[c] * hp[i] + beta[c];
       }
+      if (relu_)  // while the row is in cache
+        for (int64_t i = 0; i < inner_; ++i) yp[i] = std::max(yp[i], 0.0f);
     }
 }
 

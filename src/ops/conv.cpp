@@ -50,8 +50,15 @@ std::vector<graph::ParamSpec> Conv2d::params() const {
 dnn::ConvKernel& Conv2d::kernel() const {
   if (!kernel_)
     kernel_ = std::make_unique<dnn::ConvKernel>(
-        dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_, precision_});
+        dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_, precision_, relu_});
   return *kernel_;
+}
+
+bool Conv2d::fuse_epilogue(graph::Epilogue e) {
+  if (e != graph::Epilogue::kRelu || relu_) return false;
+  relu_ = true;
+  kernel_.reset();  // planned again with the post-op
+  return true;
 }
 
 // The input in oneDNN's layout, kept from forward for the weight gradient.

@@ -87,7 +87,7 @@ void ConvKernel::forward(int64_t batch, const float* x, const float* w, const fl
   bind(p.pad, c.take(p.pad_floats));
   if (p.x_in) p.x_in->run();
   if (p.w_in) p.w_in->run();
-  execute(p.fwd, p.fwd_args);
+  execute(p.fwd_train, p.fwd_args);
   if (p.y_out) p.y_out->run();
 }
 

@@ -60,6 +60,21 @@ dnnl::convolution_forward::primitive_desc forward_desc(const ConvGeometry& g, in
       {prop, convolution_direct, x, w, bias_desc(g), y, strides, pads, pads}, user_scratchpad(), engine()};
 }
 
+// The forward with a ReLU post-op, in exactly the forward's layouts (so that backward, planned
+// against the forward, reads what it wrote).
+dnnl::convolution_forward::primitive_desc relu_forward_desc(
+    const ConvGeometry& g, const dnnl::convolution_forward::primitive_desc& fwd) {
+  const memory::dims strides{g.stride, g.stride}, pads{g.pad, g.pad};
+  dnnl::post_ops ops;
+  ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+  auto attr = user_scratchpad();
+  attr.set_post_ops(ops);
+  const auto prop = dnnl::prop_kind::forward_training;
+  const auto x = fwd.src_desc(), w = fwd.weights_desc(), y = fwd.dst_desc();
+  if (!g.bias) return {{prop, convolution_direct, x, w, y, strides, pads, pads}, attr, engine()};
+  return {{prop, convolution_direct, x, w, bias_desc(g), y, strides, pads, pads}, attr, engine()};
+}
+
 // x in the forward's layout (it is kept from forward); dy and dw as oneDNN prefers.
 dnnl::convolution_backward_weights::primitive_desc weights_desc(
     const ConvGeometry& g, int64_t n, Tag activations, const dnnl::convolution_forward::primitive_desc& fwd) {
@@ -96,6 +111,7 @@ dnnl::convolution_backward_data::primitive_desc data_desc(
 
 ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
     : fwd_pd(forward_desc(g, n, activations)),
+      fwd_relu_pd(g.relu ? relu_forward_desc(g, fwd_pd) : fwd_pd),
       weights_pd(weights_desc(g, n, activations, fwd_pd)),
       data_pd(data_desc(g, n, fwd_pd, weights_pd)),
       x(input_desc(g, n, kF32, Tag::nchw), fwd_pd.src_desc()),
@@ -109,10 +125,11 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
       bias(unbound(bias_desc(g))),
       diff_weights(unbound(weights_pd.diff_weights_desc())),
       diff_bias(unbound(bias_desc(g))),
-      pad(unbound(shared_scratchpad({fwd_pd, data_pd, weights_pd}))),
+      pad(unbound(shared_scratchpad({fwd_pd, fwd_relu_pd, data_pd, weights_pd}))),
       fwd(dnnl::convolution_forward(fwd_pd)),
       data(dnnl::convolution_backward_data(data_pd)),
       weights(dnnl::convolution_backward_weights(weights_pd)),
+      fwd_train(g.relu ? dnnl::primitive(dnnl::convolution_forward(fwd_relu_pd)) : fwd),
       dx_out(dx.inner, dx.user, false),
       dx_out_add(dx.inner, dx.user, true),
       y_out_add(y.inner, y.user, true),
@@ -143,8 +160,8 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
 }
 
 bool ConvKernel::Plan::uses_reference_code() const {
-  return is_reference(fwd_pd.impl_info_str()) || is_reference(data_pd.impl_info_str()) ||
-         is_reference(weights_pd.impl_info_str());
+  return is_reference(fwd_pd.impl_info_str()) || is_reference(fwd_relu_pd.impl_info_str()) ||
+         is_reference(data_pd.impl_info_str()) || is_reference(weights_pd.impl_info_str());
 }
 
 }  // namespace tandem::dnn

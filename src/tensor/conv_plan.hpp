@@ -34,6 +34,7 @@ struct ConvKernel::Plan {
   bool uses_reference_code() const;
 
   dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_forward::primitive_desc fwd_relu_pd;          // the same with a ReLU post-op (g.relu)
   dnnl::convolution_backward_weights::primitive_desc weights_pd;  // x in the forward's layout
   dnnl::convolution_backward_data::primitive_desc data_pd;        // dy as backward-weights has it
   Layouts x, w, y;                                                // forward
@@ -43,6 +44,7 @@ struct ConvKernel::Plan {
   dnnl::memory bias, diff_weights, diff_bias, pad;
   Args fwd_args, data_args, data_staged_args, weights_args;
   dnnl::primitive fwd, data, weights;
+  dnnl::primitive fwd_train;  // what forward() runs: fwd, or with g.relu the ReLU-fused one
   std::optional<Reorder> x_in, w_in, y_out, dy_in, w_data_in, dy_data_in;
   Reorder dx_out, dx_out_add, y_out_add, dw_out_add;
   int64_t pad_floats;

@@ -1,8 +1,11 @@
 // Gradient-exchange primitives, time and bandwidth for a range of message sizes: raw
 // MPI_Allreduce and MPI_Iallreduce + MPI_Wait (the yardstick), and tandem's Comm ring
 // reduce-scatter + allgather in fp32 (the blocking sync), in bf16 (--grad-dtype bf16, half the
-// bytes), and the sharded step's fp32 reduce-scatter + parameter allgather. One JSON line per
-// call and size; `bytes` is the fp32 gradient's size in every row.
+// bytes), and the sharded step's fp32 reduce-scatter; then tandem's whole gradient exchange
+// (dist::GradientSync::finish, with gather_params when sharded) in each mode, conversions and
+// error feedback included. One JSON line per call and size; `bytes` is the fp32 gradient's
+// size in every row. With `--mca btl self,tcp` the ranks talk over loopback TCP instead of
+// shared memory: a stand-in for a network, where the bytes cost more than the conversions.
 //   mpirun -np 2 bench_allreduce [--bytes B ...] [--iters N]
 #include <mpi.h>
 
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "tandem/dist/comm.hpp"
+#include "tandem/dist/grad_sync.hpp"
 
 namespace {
 
@@ -75,9 +79,35 @@ int main(int argc, char** argv) {
          }},
         {"ring fp32 reduce-scatter", [&] { comm->reduce_scatter_sum(buf.data(), pieces); }},
     };
+    std::vector<float> params(buf.size(), 0.5f);
+    using tandem::dist::GradDtype;
+    const std::pair<const char*, tandem::dist::ExchangeOptions> modes[] = {
+        {"exchange none", {GradDtype::kFp32, false}},
+        {"exchange fp32", {GradDtype::kFp32, false}},
+        {"exchange bf16", {GradDtype::kBf16, false}},
+        {"exchange fp32 sharded", {GradDtype::kFp32, true}},
+        {"exchange bf16 sharded", {GradDtype::kBf16, true}},
+    };
     for (const auto& [name, call] : calls) {
       std::fill(buf.begin(), buf.end(), 1.0f);
       const double median = median_seconds(iters, call);
+      if (comm->is_root())
+        std::printf(
+            "{\"call\": \"%s\", \"ranks\": %d, \"bytes\": %ld, \"median_us\": %.1f, \"algbw_gb_s\": %.2f}\n",
+            name, comm->size(), bytes, median * 1e6, static_cast<double>(bytes) / median / 1e9);
+    }
+    // Each exchange starts from fresh gradients (the sums would overflow): the refill is timed
+    // too, alone in the "exchange none" row.
+    for (const auto& [name, options] : modes) {
+      tandem::dist::GradientSync sync(*comm, buf, tandem::dist::GradSyncMode::kBlocking, bytes, bytes,
+                                      options);
+      const bool none = std::strcmp(name, "exchange none") == 0;
+      const double median = median_seconds(iters, [&] {
+        std::fill(buf.begin(), buf.end(), 1e-3f);
+        if (none) return;
+        sync.finish();
+        sync.gather_params(params);
+      });
       if (comm->is_root())
         std::printf(
             "{\"call\": \"%s\", \"ranks\": %d, \"bytes\": %ld, \"median_us\": %.1f, \"algbw_gb_s\": %.2f}\n",

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Steady-state training throughput of tandem (and, with --pytorch, of the PyTorch reference
 # scripts in ../shared/reference, run in the same sitting on the same data).
-#   tests/bench/throughput.sh [--pytorch] [--repeats N]
+#   tests/bench/throughput.sh [--pytorch] [--repeats N] [--exchange-only]
+# --exchange-only: just the rows comparing the gradient exchange modes on 2 ranks.
 # Prints one JSON object per configuration; samples/s is the median over the epochs after
 # the first (warm-up) of each run, then the median over the repeats.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../launch/env.sh"
 cd "$TANDEM_ROOT"
-pytorch=0 repeats=3
+pytorch=0 repeats=3 exchange_only=0
 while [ $# -gt 0 ]; do
   case $1 in
     --pytorch) pytorch=1 ;;
     --repeats) repeats=$2; shift ;;
+    --exchange-only) exchange_only=1 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -24,32 +26,53 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT [PRECISION]
+# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT [PRECISION [EXCHANGE_OPTIONS...]]
+# grad_wait_pct: the share of an epoch spent waiting for the gradient exchange (and, sharded,
+# the parameter allgather), median over the same epochs.
 run_tandem() {
-  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 precision=${6:-fp32} runs=() rss=()
+  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 precision=${6:-fp32} runs=() rss=() waits=()
+  shift $(($# < 6 ? $# : 6))
+  local exchange="$*"
   for ((r = 0; r < repeats; r++)); do
     OPENBLAS_NUM_THREADS=$threads mpirun -np "$ranks" --map-by "slot:PE=$threads" --bind-to core \
       "$TANDEM_BUILD/tandem" train --data "$data" --model "launch/models/$model.model" --epochs "$epochs" \
       --batch-size 128 --lr 0.05 --optimizer momentum --threads "$threads" --train-limit "$limit" \
-      --test-limit 1000 --seed $r --precision "$precision" > "$tmp/log" 2>&1
-    runs+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.* \([0-9]*\) samples\/s/\1/' | median)")
+      --test-limit 1000 --seed $r --precision "$precision" "$@" > "$tmp/log" 2>&1
+    runs+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.* \([0-9]*\) samples\/s.*/\1/' | median)")
+    waits+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.*grad wait \([0-9.]*\)%.*/\1/' | median)")
     rss+=("$(sed -n 's/^peak resident memory \([0-9.]*\) MiB.*/\1/p' "$tmp/log")")
   done
-  printf '{"impl": "tandem", "model": "%s", "precision": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "peak_rss_mib_per_rank": %s}\n' \
-    "$model" "$precision" "$ranks" "$threads" "$(printf '%s\n' "${runs[@]}" | median)" "$(IFS=,; echo "${runs[*]}")" \
+  printf '{"impl": "tandem", "model": "%s", "precision": "%s", "exchange": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "grad_wait_pct": %s, "peak_rss_mib_per_rank": %s}\n' \
+    "$model" "$precision" "${exchange:-fp32}" "$ranks" "$threads" "$(printf '%s\n' "${runs[@]}" | median)" \
+    "$(IFS=,; echo "${runs[*]}")" "$(printf '%s\n' "${waits[@]}" | median)" \
     "$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)"
 }
 
+# The gradient exchange modes on 2 ranks of 64 samples (the quickstart's layout).
+exchange_rows() {
+  local model=$1 epochs=$2 limit=$3 precision=$4
+  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision"
+  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --shard-optimizer
+  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --grad-dtype bf16
+  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --shard-optimizer --grad-dtype bf16
+}
+if [ "$exchange_only" = 1 ]; then
+  exchange_rows mlp 4 0 fp32
+  exchange_rows cnn 3 12800 fp32
+  exchange_rows cnn 3 12800 bf16
+  exit 0
+fi
+
 run_tandem mlp 1 1 4 0
 run_tandem mlp 1 2 4 0
-run_tandem mlp 2 1 4 0
+exchange_rows mlp 4 0 fp32
 run_tandem cnn 1 1 3 12800
 run_tandem cnn 1 2 3 12800
-run_tandem cnn 2 1 3 12800
+exchange_rows cnn 3 12800 fp32
 run_tandem cnn-bn 1 1 3 12800
 run_tandem resnet-mini 1 1 3 12800
 for model in cnn cnn-bn resnet-mini; do run_tandem $model 1 1 3 12800 bf16; done
-run_tandem cnn 2 1 3 12800 bf16
+exchange_rows cnn 3 12800 bf16
 
 if [ "$pytorch" = 1 ]; then
   ref=$TANDEM_ROOT/../shared/reference

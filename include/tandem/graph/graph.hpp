@@ -70,6 +70,12 @@ class Graph {
   Tensor state_tensor(int ref) const;
   int64_t param_count() const { return static_cast<int64_t>(params_.size()); }
 
+  // Fold elementwise ops into the op producing their input where both allow it (Op::
+  // foldable_as, Op::fuse_epilogue); on by default; set before finalize().
+  void set_fusion(bool enabled);
+  // Whether this node's op was folded into its producer (after finalize()).
+  bool folded(int node) const { return folded_[node] != 0; }
+
   // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
   void set_input_grads(bool enabled);
 
@@ -95,12 +101,16 @@ class Graph {
 
  private:
   OpArgs& args_for(int node, int64_t batch, const RunInfo& run);
+  void fold_epilogues();
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
 
   std::vector<Node> nodes_;
   std::vector<int> inputs_, outputs_;
   bool finalized_ = false;
   bool input_grads_ = false;
+  bool fusion_ = true;
+  std::vector<int> writes_to_;  // per node: whose output buffer its forward writes
+  std::vector<char> folded_;    // per node: folded into its producer (its forward is skipped)
   std::vector<ParamRef> param_refs_;
   std::vector<StateRef> state_refs_;
   Buffer params_, grads_, state_;

@@ -69,6 +69,10 @@ struct OpArgs {
   Tensor out_tangent;
 };
 
+// An elementwise op that the op producing its input can apply as it writes its output (a
+// fused epilogue: one pass over the activations less, and their pre-activation copy unused).
+enum class Epilogue { kNone, kRelu };
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -80,6 +84,12 @@ class Op {
   virtual bool stochastic_in_training() const { return false; }
   // Training output depends on the other samples of the batch (batch norm).
   virtual bool uses_batch_statistics() const { return false; }
+  // What this op can be folded into its producer as (kNone: it cannot).
+  virtual Epilogue foldable_as() const { return Epilogue::kNone; }
+  // Asked once, at Graph::finalize: apply `e` to the output as forward writes it. An op that
+  // accepts must not read its own output in backward or jvp (it then holds the epilogue's
+  // result), and its jvp stays that of the op alone (the folded op's jvp follows it).
+  virtual bool fuse_epilogue(Epilogue /*e*/) { return false; }
   // Per-sample output shape. Throws UsageError naming the mismatch.
   virtual Shape infer(const std::vector<Shape>& in) = 0;
   // Valid after infer().

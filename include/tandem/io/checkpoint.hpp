@@ -13,7 +13,9 @@
 //   /history             attr lines: every metrics.jsonl line so far
 //   /run/NAME            arrays a run keeps besides the model and optimizer (early stopping's
 //                        best weights, the hard-example loss table, per-rank batch-norm
-//                        statistics): float32 or float64, written and read by name
+//                        statistics, every rank's --grad-dtype bf16 residual): float32 or
+//                        float64, written and read by name
+// The optimizer's arrays are always the whole arena's, also from a sharded run.
 #include <cstdint>
 #include <map>
 #include <span>

@@ -50,6 +50,7 @@ struct BuildOptions {
   // Communicator for synchronized batch norm; null computes per-rank statistics.
   dist::Comm* bn_comm = nullptr;
   Precision precision = Precision::kFp32;  // of the convolutions' inputs and weights
+  bool fuse = true;                        // fold ReLUs into their producers (graph::Epilogue)
 };
 
 // Builds the graph of a spec; errors name the spec file and line.

@@ -13,6 +13,10 @@ class Elementwise final : public graph::Op {
   enum class Kind { kRelu, kSigmoid, kTanh };
   explicit Elementwise(Kind kind) : kind_(kind) {}
   std::string type() const override;
+  // ReLU folds into a producer (graph::Epilogue): its backward and jvp read only its output.
+  graph::Epilogue foldable_as() const override {
+    return kind_ == Kind::kRelu ? graph::Epilogue::kRelu : graph::Epilogue::kNone;
+  }
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
   void forward(graph::OpArgs& a) override;
   void backward(graph::OpArgs& a) override;

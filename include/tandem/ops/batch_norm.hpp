@@ -19,6 +19,11 @@ class BatchNorm final : public graph::Op {
   BatchNorm(dist::Comm* comm, double momentum, double eps);
   std::string type() const override { return "batchnorm"; }
   bool uses_batch_statistics() const override { return true; }
+  // A following ReLU is applied as y is written (backward and jvp read xhat, not y).
+  bool fuse_epilogue(graph::Epilogue e) override {
+    if (e != graph::Epilogue::kRelu || relu_) return false;
+    return relu_ = true;
+  }
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
   std::vector<graph::StateSpec> state() const override;
@@ -48,6 +53,7 @@ class BatchNorm final : public graph::Op {
   double momentum_, eps_;
   int64_t c_ = 0, inner_ = 1;          // channels, positions per channel
   bool training_ = true;               // mode of the last forward
+  bool relu_ = false;                  // forward writes max(y, 0) (a folded ReLU)
   double count_ = 0;                   // global samples x positions of the last forward
   std::vector<double> red_;            // reduction buffer, sized once
   std::vector<double> scratch_means_;  // [2C] global means for backward and jvp

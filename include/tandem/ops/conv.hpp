@@ -15,6 +15,8 @@ class Conv2d final : public graph::Op {
   Conv2d(int64_t filters, int64_t kernel, int64_t stride, int64_t pad, bool bias, graph::InitSpec weight_init,
          graph::InitSpec bias_init, Precision precision = Precision::kFp32);
   std::string type() const override { return "conv2d"; }
+  // A following ReLU runs as a oneDNN post-op of the forward convolution.
+  bool fuse_epilogue(graph::Epilogue e) override;
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
   int64_t workspace_floats(int64_t batch) const override;
@@ -32,6 +34,7 @@ class Conv2d final : public graph::Op {
   bool bias_;
   graph::InitSpec weight_init_, bias_init_;
   Precision precision_;
+  bool relu_ = false;  // forward writes max(y, 0)
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
   mutable std::unique_ptr<dnn::ConvKernel> kernel_;
 };

@@ -17,6 +17,7 @@ struct ConvGeometry {
   int64_t filters = 0, kernel = 0, stride = 1, pad = 0;
   bool bias = true;
   Precision precision = Precision::kFp32;  // bf16: inputs, weights and dy in bf16, fp32 out
+  bool relu = false;                       // forward() writes max(y, 0) (a fused post-op)
   int64_t out_height() const { return (height + 2 * pad - kernel) / stride + 1; }
   int64_t out_width() const { return (width + 2 * pad - kernel) / stride + 1; }
 };
@@ -32,7 +33,7 @@ class ConvKernel {
   int64_t workspace_floats(int64_t batch);
   int64_t scratch_floats(int64_t batch);
 
-  // y = conv(x, w) + b; b may be null only without bias.
+  // y = conv(x, w) + b, or max(that, 0) with g.relu; b may be null only without bias.
   void forward(int64_t batch, const float* x, const float* w, const float* b, float* y, float* workspace,
                float* scratch);
   // dw += conv_w(x, dy) and db += sum dy (unless db is null), x and workspace as in the
@@ -40,7 +41,7 @@ class ConvKernel {
   void backward(int64_t batch, const float* x, const float* dy, const float* w, float* dw, float* db,
                 float* dx, bool accumulate, const float* workspace, float* scratch);
   // y = conv(x, w) + b (b may be null), or y += when accumulate, for a tangent pass: forward
-  // without touching the workspace.
+  // without touching the workspace, and without the ReLU (a tangent is linear).
   void apply(int64_t batch, const float* x, const float* w, const float* b, float* y, bool accumulate,
              float* scratch);
 

@@ -3,9 +3,11 @@
 // accumulated) and the tangent pass, for geometries covering plain and blocked layouts,
 // strides, padding and a batch size other than the planned one; in bf16, against the same sums
 // of the inputs rounded to bf16 (the kernel accumulates in fp32, so only fp32 rounding
-// remains). No call may fall back to oneDNN's reference code (500x slower).
+// remains). With the ReLU post-op, forward gives max(y, 0) and everything else is unchanged (the
+// tangent pass stays linear). No call may fall back to oneDNN's reference code (500x slower).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <iostream>
@@ -89,6 +91,8 @@ void check_geometry(ConvGeometry g, int64_t planned, int64_t n, Precision precis
   });
   for (int64_t i = 0; i < ys; ++i)
     db[(i / (d.oh() * d.ow())) % g.filters] += q(dy[i]);  // dy as the kernel reads it
+  if (g.relu)
+    for (auto& v : y) v = std::max(v, 0.0);
 
   std::vector<float> got_y(ys), got_dw(ws, 0.5f), got_db(g.filters, 0.25f), got_dx(xs, 7.0f), got_yt(ys);
   k.forward(n, x.data(), w.data(), g.bias ? b.data() : nullptr, got_y.data(), workspace.data(),
@@ -129,6 +133,14 @@ TEST(ConvKernel, StrideOddChannelsAndAShorterBatch) {
 
 TEST(ConvKernel, OneByOne) {
   check_geometry({16, 5, 5, 32, 1, 1, 0, true}, 2, 2);
+}
+
+TEST(ConvKernel, ReluPostOpOnForwardOnly) {
+  ConvGeometry blocked{32, 7, 7, 32, 3, 1, 1, false}, plain{5, 11, 10, 7, 3, 2, 1, true};
+  blocked.relu = plain.relu = true;
+  check_geometry(blocked, 3, 3);
+  check_geometry(plain, 6, 2);
+  check_geometry(blocked, 3, 3, Precision::kBf16);
 }
 
 TEST(ConvKernel, Bf16InputsFp32Accumulation) {
