@@ -26,36 +26,56 @@ trap 'rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT [PRECISION [EXCHANGE_OPTIONS...]]
-# grad_wait_pct: the share of an epoch spent waiting for the gradient exchange (and, sharded,
-# the parameter allgather), median over the same epochs.
-run_tandem() {
-  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 precision=${6:-fp32} runs=() rss=() waits=()
-  shift $(($# < 6 ? $# : 6))
-  local exchange="$*"
-  for ((r = 0; r < repeats; r++)); do
-    OPENBLAS_NUM_THREADS=$threads mpirun -np "$ranks" --map-by "slot:PE=$threads" --bind-to core \
-      "$TANDEM_BUILD/tandem" train --data "$data" --model "launch/models/$model.model" --epochs "$epochs" \
-      --batch-size 128 --lr 0.05 --optimizer momentum --threads "$threads" --train-limit "$limit" \
-      --test-limit 1000 --seed $r --precision "$precision" "$@" > "$tmp/log" 2>&1
-    runs+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.* \([0-9]*\) samples\/s.*/\1/' | median)")
-    waits+=("$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.*grad wait \([0-9.]*\)%.*/\1/' | median)")
-    rss+=("$(sed -n 's/^peak resident memory \([0-9.]*\) MiB.*/\1/p' "$tmp/log")")
-  done
-  printf '{"impl": "tandem", "model": "%s", "precision": "%s", "exchange": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "grad_wait_pct": %s, "peak_rss_mib_per_rank": %s}\n' \
-    "$model" "$precision" "${exchange:-fp32}" "$ranks" "$threads" "$(printf '%s\n' "${runs[@]}" | median)" \
-    "$(IFS=,; echo "${runs[*]}")" "$(printf '%s\n' "${waits[@]}" | median)" \
-    "$(printf '%s\n' "${rss[@]}" | sort -g | tail -1)"
+# run_once MODEL RANKS THREADS EPOCHS TRAIN_LIMIT PRECISION SEED [OPTIONS...]: one run's
+# samples/s and share of waiting for the gradient exchange (and, sharded, the parameter
+# allgather), each the median over the epochs after the first, and its peak RSS per rank.
+run_once() {
+  local model=$1 ranks=$2 threads=$3 epochs=$4 limit=$5 precision=$6 seed=$7
+  shift 7
+  OPENBLAS_NUM_THREADS=$threads mpirun -np "$ranks" --map-by "slot:PE=$threads" --bind-to core \
+    "$TANDEM_BUILD/tandem" train --data "$data" --model "launch/models/$model.model" --epochs "$epochs" \
+    --batch-size 128 --lr 0.05 --optimizer momentum --threads "$threads" --train-limit "$limit" \
+    --test-limit 1000 --seed "$seed" --precision "$precision" "$@" > "$tmp/log" 2>&1
+  echo "$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.* \([0-9]*\) samples\/s.*/\1/' | median)" \
+    "$(grep '^epoch' "$tmp/log" | tail -n +2 | sed 's/.*grad wait \([0-9.]*\)%.*/\1/' | median)" \
+    "$(sed -n 's/^peak resident memory \([0-9.]*\) MiB.*/\1/p' "$tmp/log")"
 }
 
-# The gradient exchange modes on 2 ranks of 64 samples (the quickstart's layout).
-exchange_rows() {
-  local model=$1 epochs=$2 limit=$3 precision=$4
-  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision"
-  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --shard-optimizer
-  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --grad-dtype bf16
-  run_tandem "$model" 2 1 "$epochs" "$limit" "$precision" --shard-optimizer --grad-dtype bf16
+# report MODEL PRECISION EXCHANGE RANKS THREADS: one JSON line from the "sps wait rss" lines
+# of its runs in $tmp/runs.
+report() {
+  local runs waits rss
+  runs=$(cut -d' ' -f1 "$tmp/runs"); waits=$(cut -d' ' -f2 "$tmp/runs"); rss=$(cut -d' ' -f3 "$tmp/runs")
+  printf '{"impl": "tandem", "model": "%s", "precision": "%s", "exchange": "%s", "ranks": %d, "threads_per_rank": %d, "global_batch": 128, "samples_per_s": %s, "runs": [%s], "grad_wait_pct": %s, "peak_rss_mib_per_rank": %s}\n' \
+    "$1" "$2" "$3" "$4" "$5" "$(echo "$runs" | median)" "$(echo "$runs" | paste -sd,)" \
+    "$(echo "$waits" | median)" "$(echo "$rss" | sort -g | tail -1)"
 }
+
+# run_tandem MODEL RANKS THREADS EPOCHS TRAIN_LIMIT [PRECISION]
+run_tandem() {
+  : > "$tmp/runs"
+  for ((r = 0; r < repeats; r++)); do run_once "$1" "$2" "$3" "$4" "$5" "${6:-fp32}" $r >> "$tmp/runs"; done
+  report "$1" "${6:-fp32}" fp32 "$2" "$3"
+}
+
+# The gradient exchange modes on 2 ranks of 64 samples (the quickstart's layout), the modes'
+# runs interleaved (A B C D A B C D ...) so that the machine's drift hits each alike.
+exchange_rows() {
+  local model=$1 epochs=$2 limit=$3 precision=$4 m
+  local modes=("" "--shard-optimizer" "--grad-dtype bf16" "--shard-optimizer --grad-dtype bf16")
+  for m in "${!modes[@]}"; do : > "$tmp/runs$m"; done
+  for ((r = 0; r < repeats; r++)); do
+    for m in "${!modes[@]}"; do
+      # shellcheck disable=SC2086  # a mode is several options
+      run_once "$model" 2 1 "$epochs" "$limit" "$precision" $r ${modes[$m]} >> "$tmp/runs$m"
+    done
+  done
+  for m in "${!modes[@]}"; do
+    cp "$tmp/runs$m" "$tmp/runs"
+    report "$model" "$precision" "${modes[$m]:-fp32}" 2 1
+  done
+}
+
 if [ "$exchange_only" = 1 ]; then
   exchange_rows mlp 4 0 fp32
   exchange_rows cnn 3 12800 fp32
