@@ -118,8 +118,9 @@ TEST(MpiComm, GatherAndAllgatherOfDoubles) {
     piece[i] = static_cast<float>(pieces[r] + static_cast<int64_t>(i));
   std::vector<float> full(g_world->is_root() ? 100 : 0);
   g_world->gather(piece.data(), pieces, full.data(), 0);
-  if (g_world->is_root())
+  if (g_world->is_root()) {
     for (int i = 0; i < 100; ++i) EXPECT_EQ(full[i], static_cast<float>(i));
+  }
   const double mine[2] = {0.5 * r, -1.0 * r};
   std::vector<double> all(2 * n);
   g_world->allgather(mine, 2, all.data());
