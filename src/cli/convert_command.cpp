@@ -6,7 +6,9 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/log.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/data/csv_import.hpp"
 #include "tandem/data/idx.hpp"
+#include "tandem/data/npy.hpp"
 #include "tandem/data/pairs.hpp"
 
 namespace tandem::cli {
@@ -14,10 +16,13 @@ namespace {
 
 // The values of tandem convert's options.
 struct ConvertArgs {
-  std::string format, dir, out, classes, from;
+  std::string format, dir, out, classes, from, file;
   uint64_t seed = 0;
   int64_t limit = 0;
   data::IdxSources src;
+  data::CsvOptions csv;
+  data::NpyOptions npy;
+  double test_fraction = 0;
 };
 
 // The option table, bound to the fields of `a` (which must outlive it).
@@ -26,11 +31,17 @@ po::options_description convert_description(ConvertArgs& a) {
       "tandem convert idx [options]\n  converts IDX files (MNIST, Fashion-MNIST) to the tandem HDF5 dataset "
       "layout.\ntandem convert pairs --from D.h5 --out P.h5 [--seed S] [--limit N]\n  pairs the images of an "
       "image dataset: inputs x/left, x/right; targets y/left, y/right\n  (classes) and y/present "
-      "(multi-label): the multi-input, multi-label example (datasets/README.md).\n\nOptions");
+      "(multi-label): the multi-input, multi-label example (datasets/README.md).\ntandem convert csv FILE "
+      "--out "
+      "D.h5 --label-column NAME [--header] (--test-fraction F | --split-column NAME)\n  numeric feature "
+      "columns; labels as integers or names (the names become the classes).\ntandem convert npy --x X.npy "
+      "--y "
+      "Y.npy [--test-x X.npy --test-y Y.npy | --test-fraction F] --out D.h5\n  any numeric dtype and sample "
+      "shape; y: class indices [N] or float targets [N, K].\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs")
+    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy")
     ("dir", po::value(&a.dir), "directory with the four standard IDX files (.gz or not)")
     ("train-images", po::value(&a.src.train_images), "training images (instead of --dir)")
     ("train-labels", po::value(&a.src.train_labels), "training labels")
@@ -38,7 +49,18 @@ po::options_description convert_description(ConvertArgs& a) {
     ("test-labels", po::value(&a.src.test_labels), "test labels")
     ("classes", po::value(&a.classes), "comma-separated class names")
     ("from", po::value(&a.from), "pairs: the tandem image dataset to pair")
-    ("seed", po::value(&a.seed)->default_value(1), "pairs: which partner each image gets")
+    ("file", po::value(&a.file), "csv: the CSV file (or the second positional argument)")
+    ("label-column", po::value(&a.csv.label_column), "csv: the label column, by header name or 0-based number")
+    ("header", po::bool_switch(&a.csv.header), "csv: the first line names the columns")
+    ("split-column", po::value(&a.csv.split_column), "csv: a column of train / test / val per row")
+    ("test-fraction", po::value(&a.test_fraction)->default_value(0),
+     "csv, npy: hold out this stratified fraction of the rows as the test split")
+    ("x", po::value(&a.npy.x), "npy: training samples [N, ...]")
+    ("y", po::value(&a.npy.y), "npy: training targets: class indices [N] or floats [N, K]")
+    ("test-x", po::value(&a.npy.test_x), "npy: test samples")
+    ("test-y", po::value(&a.npy.test_y), "npy: test targets")
+    ("seed", po::value(&a.seed)->default_value(1),
+     "pairs: which partner each image gets; csv, npy: which rows --test-fraction holds out")
     ("limit", po::value(&a.limit)->default_value(0), "pairs: the first N samples of each split (0: all)")
     ("out", po::value(&a.out)->required(), "output HDF5 file");
   // clang-format on
@@ -79,9 +101,43 @@ int convert_idx(ConvertArgs& a, dist::Comm& comm) {
   return 0;
 }
 
+// Rank 0 writes a converted table; every rank waits for it.
+int write_converted(const data::Table& t, const std::string& out, dist::Comm& comm) {
+  if (comm.is_root()) {
+    data::write_table(t, out);
+    int64_t rows = 0;
+    for (const auto& [name, split] : t.splits) rows += split.rows;
+    log::infof("wrote ", out, ": ", rows, " rows, ",
+               t.classes.empty() ? "vector targets" : std::to_string(t.classes.size()) + " classes");
+  }
+  comm.barrier();
+  return 0;
+}
+
+// tandem convert csv FILE: rank 0 reads and writes.
+int convert_csv(ConvertArgs& a, dist::Comm& comm) {
+  TANDEM_USAGE_CHECK(!a.file.empty(),
+                     "convert csv needs the CSV file: tandem convert csv FILE --out D.h5 ...");
+  a.csv.test_fraction = a.test_fraction;
+  a.csv.seed = a.seed;
+  data::Table t;
+  if (comm.is_root()) t = data::read_csv(a.file, a.csv);
+  return write_converted(t, a.out, comm);
+}
+
+// tandem convert npy --x X.npy --y Y.npy ...: rank 0 reads and writes.
+int convert_npy(ConvertArgs& a, dist::Comm& comm) {
+  a.npy.test_fraction = a.test_fraction;
+  a.npy.seed = a.seed;
+  data::Table t;
+  if (comm.is_root()) t = data::npy_table(a.npy);
+  return write_converted(t, a.out, comm);
+}
+
 // The input formats, by name: one line each.
 using ConvertFn = int (*)(ConvertArgs&, dist::Comm&);
-const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx}, {"pairs", convert_pairs}};
+const std::map<std::string, ConvertFn> kFormats = {
+    {"idx", convert_idx}, {"pairs", convert_pairs}, {"csv", convert_csv}, {"npy", convert_npy}};
 
 }  // namespace
 
@@ -90,6 +146,7 @@ int convert_command(const std::vector<std::string>& args, dist::Comm& comm) {
   const auto desc = convert_description(a);
   po::positional_options_description pos;
   pos.add("format", 1);
+  pos.add("file", 1);
   auto p = parse("convert", desc, args, false, &pos);
   if (p.help) return print_help(desc, comm);
   const auto format = kFormats.find(a.format);

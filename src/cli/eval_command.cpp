@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -38,15 +39,24 @@ std::string confusion_json(const train::ClassReport& r) {
   return s + "]";
 }
 
-void print_report(const train::ClassReport& r) {
-  std::printf("\nclass  precision  recall  support\n");
+// Class c's name from the dataset, or its index when the dataset names none.
+std::string class_name(const std::vector<std::string>& names, int64_t c) {
+  return c < static_cast<int64_t>(names.size()) ? names[c] : std::to_string(c);
+}
+
+void print_report(const train::ClassReport& r, const std::vector<std::string>& names) {
+  size_t width = 5;
+  for (int64_t c = 0; c < r.classes; ++c) width = std::max(width, class_name(names, c).size());
+  const int w = static_cast<int>(width);
+  std::printf("\n%-*s  precision  recall  support\n", w, "class");
   for (int64_t c = 0; c < r.classes; ++c) {
     int64_t support = 0;
     for (int64_t p = 0; p < r.classes; ++p) support += r.confusion[c * r.classes + p];
-    std::printf("%5lld  %9s  %6s  %7lld\n", static_cast<long long>(c), number_or_null(r.precision[c]).c_str(),
-                number_or_null(r.recall[c]).c_str(), static_cast<long long>(support));
+    std::printf("%-*s  %9s  %6s  %7lld\n", w, class_name(names, c).c_str(),
+                number_or_null(r.precision[c]).c_str(), number_or_null(r.recall[c]).c_str(),
+                static_cast<long long>(support));
   }
-  std::printf("\nconfusion matrix (rows: true class, columns: predicted class)\n      ");
+  std::printf("\nconfusion matrix (rows: true class, columns: predicted class, by index)\n      ");
   for (int64_t p = 0; p < r.classes; ++p) std::printf("%6lld", static_cast<long long>(p));
   std::printf("\n");
   for (int64_t t = 0; t < r.classes; ++t) {
@@ -57,14 +67,23 @@ void print_report(const train::ClassReport& r) {
   }
 }
 
-void write_confusion_csv(const std::string& path, const train::ClassReport& r) {
+// A CSV field, quoted when it holds a comma or a quote.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"") == std::string::npos) return s;
+  std::string q = "\"";
+  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+void write_confusion_csv(const std::string& path, const train::ClassReport& r,
+                         const std::vector<std::string>& names) {
   std::ofstream f(path, std::ios::trunc);
   TANDEM_USAGE_CHECK(f.good(), "cannot write --confusion-csv '", path, "'");
   f << "true\\predicted";
-  for (int64_t p = 0; p < r.classes; ++p) f << "," << p;
+  for (int64_t p = 0; p < r.classes; ++p) f << "," << csv_field(class_name(names, p));
   f << "\n";
   for (int64_t t = 0; t < r.classes; ++t) {
-    f << t;
+    f << csv_field(class_name(names, t));
     for (int64_t p = 0; p < r.classes; ++p) f << "," << r.confusion[t * r.classes + p];
     f << "\n";
   }
@@ -165,8 +184,9 @@ void add_member(model::Model& m, const std::string& path, const EvalArgs& a, con
 }
 
 // Rank 0 prints the class report (and writes the confusion CSV).
-void print_class_report(const EvalArgs& a, const train::ClassReport& r) {
-  if (!a.confusion_csv.empty()) write_confusion_csv(a.confusion_csv, r);
+void print_class_report(const EvalArgs& a, const train::ClassReport& r,
+                        const std::vector<std::string>& names) {
+  if (!a.confusion_csv.empty()) write_confusion_csv(a.confusion_csv, r, names);
   const auto& checkpoints = a.checkpoints;
   std::string what = checkpoints[0];
   for (size_t i = 1; i < checkpoints.size(); ++i) what += " + " + checkpoints[i];
@@ -177,12 +197,17 @@ void print_class_report(const EvalArgs& a, const train::ClassReport& r) {
     o.add_raw("loss", number_or_null(r.loss)).add("accuracy", r.accuracy);
     o.add_raw("precision", json_array(r.precision)).add_raw("recall", json_array(r.recall));
     o.add_raw("confusion", confusion_json(r));
+    if (!names.empty()) {
+      std::string list = "[";
+      for (size_t c = 0; c < names.size(); ++c) list += (c ? ", \"" : "\"") + json_escape(names[c]) + "\"";
+      o.add_raw("classes", list + "]");
+    }
     std::cout << o.str() << std::endl;
   } else {
     std::printf("%s on %s /%s: %lld samples  loss %s  accuracy %.4f\n", what.c_str(), a.data.c_str(),
                 a.split.c_str(), static_cast<long long>(r.samples), number_or_null(r.loss).c_str(),
                 r.accuracy);
-    print_report(r);
+    print_report(r, names);
   }
 }
 
@@ -226,7 +251,10 @@ int eval_command(const std::vector<std::string>& args, dist::Comm& comm) {
                                members.softmax_models && !vote, comm);
   if (a.checkpoints.size() == 1) r.loss = members.single.loss;
   if (!comm.is_root()) return 0;
-  print_class_report(a, r);
+  // The dataset's class names, when they name this model's classes.
+  const auto& names = d.class_names();
+  print_class_report(
+      a, r, static_cast<int64_t>(names.size()) == members.classes ? names : std::vector<std::string>{});
   return 0;
 }
 

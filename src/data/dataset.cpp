@@ -104,7 +104,10 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
     }
   d.n_ = std::min(keep, rows);
   if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
-  if (f.has_attr("/", "classes")) d.classes_ = static_cast<int64_t>(f.attr_strings("/", "classes").size());
+  if (f.has_attr("/", "classes")) {
+    d.class_names_ = f.attr_strings("/", "classes");
+    d.classes_ = static_cast<int64_t>(d.class_names_.size());
+  }
   return d;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Using trained models: `eval` (report, confusion matrix, the same on 1 and 2 ranks),
-# ensembles of 3 models (mean and vote), `predict` (agreeing with eval), `inspect` and `plot`.
+# ensembles of 3 models (mean and vote), `predict` (agreeing with eval), `inspect` and `plot`;
+# a dataset converted from CSV, trained and evaluated with its class names.
 # The models come from the fixture setup_runs.sh: the lifecycle run $shared/life2/full
 # (final.h5, best.h5, checkpoints, metrics) and the MLP $shared/mlp.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -61,4 +62,30 @@ check --log "$work/inspect.log" "inspect: the configuration (batch-size = 64)" g
 check --log "$work/plot.log" "plot: exit 0" test $? -eq 0
 check "plot: a PNG file" test "$(head -c 4 "$work/curves.png" 2> /dev/null | tail -c 3)" = PNG
 check "plot: larger than 10,000 bytes" test "$(stat -c %s "$work/curves.png" 2> /dev/null || echo 0)" -gt 10000
+# --- convert csv: three kinds of 2-D points, named; trained; eval reports the names ----------
+awk 'BEGIN { srand(3); print "x1,x2,kind"
+  for (i = 0; i < 600; i++) { c = i % 3
+    printf "%.4f,%.4f,%s\n", 2 * c + rand(), 2 * (c == 1) + rand(), c == 0 ? "round" : c == 1 ? "long" : "flat" } }' \
+  > "$work/points.csv"
+"$tandem" convert csv "$work/points.csv" --out "$work/points.h5" --header --label-column kind --test-fraction 0.25 \
+  > "$work/points-convert.log" 2>&1
+check --log "$work/points-convert.log" "convert csv exits 0" test $? -eq 0
+check --log "$work/points-convert.log" "convert csv: 600 rows, 3 classes" grep -q "600 rows, 3 classes" "$work/points-convert.log"
+check "convert csv: 150 test rows, 50 of each class" h5_has "$work/points.h5" /test/x "{150, 2}"
+printf 'input 2\ndense 16\nrelu\ndense 3\nloss softmax_cross_entropy\n' > "$work/points.model"
+mpi 2 "$tandem" train --data "$work/points.h5" --model "$work/points.model" --epochs 15 --batch-size 30 --lr 0.2 \
+  --threads 1 --out "$work/points" > "$work/points-train.log" 2>&1
+check --log "$work/points-train.log" "training on the converted CSV exits 0" test $? -eq 0
+mpi 1 "$tandem" eval --checkpoint "$work/points/final.h5" --data "$work/points.h5" > "$work/points-eval.log" 2>&1
+acc=$(sed -n 's/.* 150 samples .* accuracy \([0-9.]*\)$/\1/p' "$work/points-eval.log")
+check --log "$work/points-eval.log" "eval of the CSV model: 150 samples, accuracy ${acc:-?} above 0.9" \
+  awk -v a="${acc:-0}" 'BEGIN { exit !(a > 0.9) }'
+check --log "$work/points-eval.log" "eval names the classes (sorted: flat, long, round)" \
+  grep -qz "flat .*long .*round " "$work/points-eval.log"
+"$tandem" convert csv "$work/points.csv" --out "$work/bad.h5" --label-column kind --test-fraction 0.25 \
+  > "$work/points-bad.log" 2>&1
+check --log "$work/points-bad.log" "convert csv without --header: exit 2 naming the missing header" \
+  test $? -eq 2 -a -n "$(grep "'kind' is not a column number" "$work/points-bad.log")"
+check "convert csv error: no output file" test ! -e "$work/bad.h5"
+
 finish

@@ -51,6 +51,8 @@ class Dataset {
   bool has_labels() const;
   int32_t max_label(int target = -1) const;
   int64_t classes_in_file() const { return classes_; }  // from the `classes` attribute, or 0
+  // The `classes` attribute's names (empty when the file has none).
+  const std::vector<std::string>& class_names() const { return class_names_; }
 
   // Rows of input i as float: idx[0..n), or the contiguous rows [begin, begin + n) when idx is
   // null. out holds n * inputs()[i].width() floats.
@@ -70,6 +72,7 @@ class Dataset {
   std::vector<Field> x_, y_;
   std::vector<int32_t> no_labels_;  // zeros, when no target holds class indices
   int64_t classes_ = 0;
+  std::vector<std::string> class_names_;
 };
 
 }  // namespace tandem::data
