@@ -102,6 +102,7 @@ void Graph::finalize() {
     for (int i : n.inputs) ++consumers_[i];
   piece_done_ = [this](const float* end) { (*progress_)(end - grads_.data()); };
   fold_epilogues();
+  assign_layouts();
   finalized_ = true;
   set_input_grads(input_grads_);
 }
@@ -128,6 +129,43 @@ void Graph::fold_epilogues() {
     if (!nodes_[a].op->fuse_epilogue(b.op->foldable_as())) continue;
     writes_to_[a] = id;
     folded_[id] = 1;
+  }
+}
+
+void Graph::set_blocked_layouts(bool enabled) {
+  TANDEM_CHECK(!finalized_, "set_blocked_layouts() after finalize()");
+  blocked_ = enabled;
+}
+
+// Backwards, which outputs may be blocked (every reader takes it, and readers that keep their
+// input's layout may pass it on); then forwards, what each op makes of its input's layout.
+void Graph::assign_layouts() {
+  layouts_.assign(nodes_.size(), Layout::kPlain);
+  if (!blocked_) return;
+  std::vector<std::vector<int>> readers(nodes_.size());
+  for (int id = 0; id < node_count(); ++id)
+    for (int i : nodes_[id].inputs) readers[i].push_back(id);
+  std::vector<char> may(nodes_.size(), 0);
+  for (int id = node_count() - 1; id >= 0; --id) {
+    const Node& n = nodes_[id];
+    const bool an_output = std::find(outputs_.begin(), outputs_.end(), id) != outputs_.end();
+    if (n.is_input() || an_output || n.shape.rank() != 3 || n.shape[0] % 16 != 0 || readers[id].empty())
+      continue;
+    bool ok = true;
+    for (int r : readers[id]) {
+      const Op& op = *nodes_[r].op;
+      ok = ok && nodes_[r].inputs.size() == 1 && op.accepts_blocked_input() &&
+           (!op.output_follows_input() || may[r]);
+    }
+    may[id] = ok;
+  }
+  for (int id = 0; id < node_count(); ++id) {
+    Node& n = nodes_[id];
+    if (n.is_input() || n.inputs.size() != 1) continue;
+    const bool in_blocked = layouts_[n.inputs[0]] == Layout::kBlocked16;
+    if (may[id] && n.op->can_output_blocked(in_blocked)) layouts_[id] = Layout::kBlocked16;
+    if (folded_[id]) layouts_[n.inputs[0]] = layouts_[id];  // the producer writes this buffer
+    n.op->set_layouts(layouts_[n.inputs[0]], layouts_[id]);
   }
 }
 

@@ -49,9 +49,15 @@ std::vector<graph::ParamSpec> Conv2d::params() const {
 
 dnn::ConvKernel& Conv2d::kernel() const {
   if (!kernel_)
-    kernel_ = std::make_unique<dnn::ConvKernel>(
-        dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_, precision_, relu_});
+    kernel_ = std::make_unique<dnn::ConvKernel>(dnn::ConvGeometry{c_, h_, w_, f_, k_, stride_, pad_, bias_,
+                                                                  precision_, relu_, x_blocked_, y_blocked_});
   return *kernel_;
+}
+
+void Conv2d::set_layouts(graph::Layout in, graph::Layout out) {
+  x_blocked_ = in == graph::Layout::kBlocked16;
+  y_blocked_ = out == graph::Layout::kBlocked16;
+  kernel_.reset();  // planned again for these layouts
 }
 
 bool Conv2d::fuse_epilogue(graph::Epilogue e) {

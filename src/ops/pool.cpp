@@ -26,7 +26,8 @@ Shape Pool2d::infer(const std::vector<Shape>& in) {
 
 dnn::PoolKernel& Pool2d::kernel() const {
   if (!kernel_)
-    kernel_ = std::make_unique<dnn::PoolKernel>(dnn::PoolGeometry{c_, h_, w_, k_, s_, kind_ == Kind::kMax});
+    kernel_ = std::make_unique<dnn::PoolKernel>(
+        dnn::PoolGeometry{c_, h_, w_, k_, s_, kind_ == Kind::kMax, x_blocked_, y_blocked_});
   return *kernel_;
 }
 
@@ -40,34 +41,37 @@ int64_t Pool2d::scratch_floats(int64_t batch) const {
   return std::max(kernel().scratch_floats(batch), kind_ == Kind::kMax ? batch * c_ * oh_ * ow_ : 0);
 }
 
-// jvp's pooling: y from x; for max pooling also the winning input offset within its plane.
+// jvp's pooling: y from x; for max pooling also the winning input position within its plane.
 TANDEM_MULTIVERSION void Pool2d::pool(const float* x, int64_t batch, float* y, float* argmax) const {
   const float inv = 1.0f / static_cast<float>(k_ * k_);
-  for (int64_t p = 0; p < batch * c_; ++p) {
-    const float* xp = x + p * h_ * w_;
-    float* yp = y + p * oh_ * ow_;
-    float* ap = argmax ? argmax + p * oh_ * ow_ : nullptr;
+  for (int64_t p = 0; p < batch * c_; ++p)
     for (int64_t oy = 0; oy < oh_; ++oy)
       for (int64_t ox = 0; ox < ow_; ++ox) {
         const int64_t base = oy * s_ * w_ + ox * s_;
-        float acc = kind_ == Kind::kMax ? xp[base] : 0.0f;
+        float acc = kind_ == Kind::kMax ? x[offset(x_blocked_, p, base, h_ * w_)] : 0.0f;
         int64_t best = base;
         for (int64_t i = 0; i < k_; ++i)
           for (int64_t j = 0; j < k_; ++j) {
-            const int64_t off = base + i * w_ + j;
+            const int64_t q = base + i * w_ + j, off = offset(x_blocked_, p, q, h_ * w_);
             if (kind_ == Kind::kMax) {
-              if (xp[off] > acc) {
-                acc = xp[off];
-                best = off;
+              if (x[off] > acc) {
+                acc = x[off];
+                best = q;
               }
             } else {
-              acc += xp[off];
+              acc += x[off];
             }
           }
-        yp[oy * ow_ + ox] = kind_ == Kind::kMax ? acc : acc * inv;
-        if (ap) ap[oy * ow_ + ox] = static_cast<float>(best);
+        const int64_t o = oy * ow_ + ox;
+        y[offset(y_blocked_, p, o, oh_ * ow_)] = kind_ == Kind::kMax ? acc : acc * inv;
+        if (argmax) argmax[p * oh_ * ow_ + o] = static_cast<float>(best);
       }
-  }
+}
+
+void Pool2d::set_layouts(graph::Layout in, graph::Layout out) {
+  x_blocked_ = in == graph::Layout::kBlocked16;
+  y_blocked_ = out == graph::Layout::kBlocked16;
+  kernel_.reset();  // planned again for these layouts
 }
 
 void Pool2d::forward(graph::OpArgs& a) {
@@ -90,11 +94,10 @@ void Pool2d::jvp(graph::OpArgs& a) {
   float* dy = a.out_tangent.data();
   float* argmax = a.scratch.data();
   pool(a.in[0].data(), a.batch, dy, argmax);
-  for (int64_t p = 0; p < a.batch * c_; ++p) {
-    const float* ap = argmax + p * oh_ * ow_;
+  for (int64_t p = 0; p < a.batch * c_; ++p)
     for (int64_t o = 0; o < oh_ * ow_; ++o)
-      dy[p * oh_ * ow_ + o] = dx[p * h_ * w_ + static_cast<int64_t>(ap[o])];
-  }
+      dy[offset(y_blocked_, p, o, oh_ * ow_)] =
+          dx[offset(x_blocked_, p, static_cast<int64_t>(argmax[p * oh_ * ow_ + o]), h_ * w_)];
 }
 
 namespace {

@@ -9,20 +9,6 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 using dnnl::algorithm::convolution_direct;
 
-Reorder::Reorder(memory& from, memory& to, bool add) {
-  dnnl::primitive_attr attr;
-  if (add) {
-    dnnl::post_ops sum;
-    sum.append_sum(1.0f);
-    attr.set_post_ops(sum);
-  }
-  prim = dnnl::reorder(dnnl::reorder::primitive_desc(from, to, attr));
-  args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-}
-
-Layouts::Layouts(const memory::desc& user_desc, const memory::desc& inner_desc)
-    : user(unbound(user_desc)), inner(unbound(inner_desc)), staged(user_desc != inner_desc) {}
-
 namespace {
 
 constexpr auto kF32 = memory::data_type::f32;
@@ -34,6 +20,14 @@ memory::data_type compute_type(const ConvGeometry& g) {
 
 bool is_reference(const char* impl) {
   return std::string(impl).rfind("ref", 0) == 0;
+}
+
+// The caller's layouts (graph::Layout).
+Tag user_x(const ConvGeometry& g) {
+  return g.x_blocked ? Tag::nChw16c : Tag::nchw;
+}
+Tag user_y(const ConvGeometry& g) {
+  return g.y_blocked ? Tag::nChw16c : Tag::nchw;
 }
 
 memory::desc input_desc(const ConvGeometry& g, int64_t n, memory::data_type t, Tag tag) {
@@ -114,13 +108,13 @@ ConvKernel::Plan::Plan(const ConvGeometry& g, int64_t n, Tag activations)
       fwd_relu_pd(g.relu ? relu_forward_desc(g, fwd_pd) : fwd_pd),
       weights_pd(weights_desc(g, n, activations, fwd_pd)),
       data_pd(data_desc(g, n, fwd_pd, weights_pd)),
-      x(input_desc(g, n, kF32, Tag::nchw), fwd_pd.src_desc()),
+      x(input_desc(g, n, kF32, user_x(g)), fwd_pd.src_desc()),
       w(weights_desc(g, kF32, Tag::oihw), fwd_pd.weights_desc()),
-      y(output_desc(g, n, kF32, Tag::nchw), fwd_pd.dst_desc()),
-      dy(output_desc(g, n, kF32, Tag::nchw), weights_pd.diff_dst_desc()),
+      y(output_desc(g, n, kF32, user_y(g)), fwd_pd.dst_desc()),
+      dy(output_desc(g, n, kF32, user_y(g)), weights_pd.diff_dst_desc()),
       w_data(weights_desc(g, kF32, Tag::oihw), data_pd.weights_desc()),
-      dy_data(output_desc(g, n, kF32, Tag::nchw), data_pd.diff_dst_desc()),
-      dx(input_desc(g, n, kF32, Tag::nchw), data_pd.diff_src_desc()),
+      dy_data(output_desc(g, n, kF32, user_y(g)), data_pd.diff_dst_desc()),
+      dx(input_desc(g, n, kF32, user_x(g)), data_pd.diff_src_desc()),
       dy_shared(dy.staged && data_pd.diff_dst_desc() == weights_pd.diff_dst_desc()),
       bias(unbound(bias_desc(g))),
       diff_weights(unbound(weights_pd.diff_weights_desc())),

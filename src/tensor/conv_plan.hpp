@@ -8,24 +8,6 @@
 
 namespace tandem::dnn {
 
-// A reorder between two memory objects, optionally adding to the destination.
-struct Reorder {
-  dnnl::reorder prim;
-  Args args;
-  Reorder(dnnl::memory& from, dnnl::memory& to, bool add);
-  void run() const { execute(prim, args); }
-};
-
-// A tensor as the caller holds it (NCHW / OIHW) and as a primitive wants it. `staged` when the
-// two layouts differ: the primitive then works on `inner`, reached through reorders.
-struct Layouts {
-  dnnl::memory user, inner;
-  bool staged = false;
-  Layouts(const dnnl::memory::desc& user_desc, const dnnl::memory::desc& inner_desc);
-  dnnl::memory& used() { return staged ? inner : user; }
-  int64_t inner_floats() const { return floats_of(inner.get_desc()); }
-};
-
 struct ConvKernel::Plan {
   using Tag = dnnl::memory::format_tag;
   // activations: Tag::any (oneDNN's blocked layouts) or Tag::nchw (its GEMM-based kernels).

@@ -67,4 +67,18 @@ dnnl::memory::desc shared_scratchpad(std::initializer_list<dnnl::primitive_desc_
           dnnl::memory::format_tag::x};
 }
 
+Reorder::Reorder(dnnl::memory& from, dnnl::memory& to, bool add) {
+  dnnl::primitive_attr attr;
+  if (add) {
+    dnnl::post_ops sum;
+    sum.append_sum(1.0f);
+    attr.set_post_ops(sum);
+  }
+  prim = dnnl::reorder(dnnl::reorder::primitive_desc(from, to, attr));
+  args = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+}
+
+Layouts::Layouts(const dnnl::memory::desc& user_desc, const dnnl::memory::desc& inner_desc)
+    : user(unbound(user_desc)), inner(unbound(inner_desc)), staged(user_desc != inner_desc) {}
+
 }  // namespace tandem::dnn

@@ -22,4 +22,22 @@ dnnl::primitive_attr user_scratchpad();
 // One scratchpad for primitives that run one at a time: the largest of theirs.
 dnnl::memory::desc shared_scratchpad(std::initializer_list<dnnl::primitive_desc_base> pds);
 
+// A reorder between two memory objects, optionally adding to the destination.
+struct Reorder {
+  dnnl::reorder prim;
+  Args args;
+  Reorder(dnnl::memory& from, dnnl::memory& to, bool add);
+  void run() const { execute(prim, args); }
+};
+
+// A tensor as the caller holds it (NCHW / OIHW) and as a primitive wants it. `staged` when the
+// two layouts differ: the primitive then works on `inner`, reached through reorders.
+struct Layouts {
+  dnnl::memory user, inner;
+  bool staged = false;
+  Layouts(const dnnl::memory::desc& user_desc, const dnnl::memory::desc& inner_desc);
+  dnnl::memory& used() { return staged ? inner : user; }
+  int64_t inner_floats() const { return floats_of(inner.get_desc()); }
+};
+
 }  // namespace tandem::dnn

@@ -75,6 +75,10 @@ class Graph {
   void set_fusion(bool enabled);
   // Whether this node's op was folded into its producer (after finalize()).
   bool folded(int node) const { return folded_[node] != 0; }
+  // Let chains of ops keep activations in the blocked layout (graph::Layout); on by default;
+  // set before finalize(). layout(): how value(), value_grad() and tangent() of a node lie.
+  void set_blocked_layouts(bool enabled);
+  Layout layout(int node) const { return layouts_[node]; }
 
   // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
   void set_input_grads(bool enabled);
@@ -102,6 +106,7 @@ class Graph {
  private:
   OpArgs& args_for(int node, int64_t batch, const RunInfo& run);
   void fold_epilogues();
+  void assign_layouts();
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
 
   std::vector<Node> nodes_;
@@ -109,8 +114,10 @@ class Graph {
   bool finalized_ = false;
   bool input_grads_ = false;
   bool fusion_ = true;
-  std::vector<int> writes_to_;  // per node: whose output buffer its forward writes
-  std::vector<char> folded_;    // per node: folded into its producer (its forward is skipped)
+  bool blocked_ = true;
+  std::vector<Layout> layouts_;  // per node
+  std::vector<int> writes_to_;   // per node: whose output buffer its forward writes
+  std::vector<char> folded_;     // per node: folded into its producer (its forward is skipped)
   std::vector<ParamRef> param_refs_;
   std::vector<StateRef> state_refs_;
   Buffer params_, grads_, state_;

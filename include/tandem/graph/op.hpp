@@ -73,6 +73,12 @@ struct OpArgs {
 // fused epilogue: one pass over the activations less, and their pre-activation copy unused).
 enum class Epilogue { kNone, kRelu };
 
+// How an activation [batch, C, H, W] lies in memory: plain NCHW, or oneDNN's nChw16c (blocks
+// of 16 channels innermost; only for C a multiple of 16, so no padding and the same size).
+// Chains of ops that take the blocked layout (convolution, pooling, elementwise activations)
+// pass it along without the reorders to and from NCHW around every convolution.
+enum class Layout { kPlain, kBlocked16 };
+
 class Op {
  public:
   virtual ~Op() = default;
@@ -90,6 +96,13 @@ class Op {
   // accepts must not read its own output in backward or jvp (it then holds the epilogue's
   // result), and its jvp stays that of the op alone (the folded op's jvp follows it).
   virtual bool fuse_epilogue(Epilogue /*e*/) { return false; }
+  // Layouts (asked at Graph::finalize, single-input ops only). Whether input 0 may be blocked;
+  // whether the output may be blocked given the input's layout; whether the output must have
+  // the input's layout (elementwise ops). set_layouts tells the op what was chosen.
+  virtual bool accepts_blocked_input() const { return false; }
+  virtual bool can_output_blocked(bool /*input_blocked*/) const { return false; }
+  virtual bool output_follows_input() const { return false; }
+  virtual void set_layouts(Layout /*in*/, Layout /*out*/) {}
   // Per-sample output shape. Throws UsageError naming the mismatch.
   virtual Shape infer(const std::vector<Shape>& in) = 0;
   // Valid after infer().

@@ -17,6 +17,10 @@ class Elementwise final : public graph::Op {
   graph::Epilogue foldable_as() const override {
     return kind_ == Kind::kRelu ? graph::Epilogue::kRelu : graph::Epilogue::kNone;
   }
+  // Elementwise: any layout, kept.
+  bool accepts_blocked_input() const override { return true; }
+  bool can_output_blocked(bool input_blocked) const override { return input_blocked; }
+  bool output_follows_input() const override { return true; }
   Shape infer(const std::vector<Shape>& in) override { return in[0]; }
   void forward(graph::OpArgs& a) override;
   void backward(graph::OpArgs& a) override;

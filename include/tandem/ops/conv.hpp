@@ -17,6 +17,9 @@ class Conv2d final : public graph::Op {
   std::string type() const override { return "conv2d"; }
   // A following ReLU runs as a oneDNN post-op of the forward convolution.
   bool fuse_epilogue(graph::Epilogue e) override;
+  bool accepts_blocked_input() const override { return true; }
+  bool can_output_blocked(bool) const override { return true; }
+  void set_layouts(graph::Layout in, graph::Layout out) override;
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
   int64_t workspace_floats(int64_t batch) const override;
@@ -35,6 +38,7 @@ class Conv2d final : public graph::Op {
   graph::InitSpec weight_init_, bias_init_;
   Precision precision_;
   bool relu_ = false;  // forward writes max(y, 0)
+  bool x_blocked_ = false, y_blocked_ = false;
   int64_t c_ = 0, h_ = 0, w_ = 0, oh_ = 0, ow_ = 0;
   mutable std::unique_ptr<dnn::ConvKernel> kernel_;
 };

@@ -18,6 +18,8 @@ struct ConvGeometry {
   bool bias = true;
   Precision precision = Precision::kFp32;  // bf16: inputs, weights and dy in bf16, fp32 out
   bool relu = false;                       // forward() writes max(y, 0) (a fused post-op)
+  // The caller's x (and dx) and y (and dy) in oneDNN's nChw16c instead of NCHW (graph::Layout).
+  bool x_blocked = false, y_blocked = false;
   int64_t out_height() const { return (height + 2 * pad - kernel) / stride + 1; }
   int64_t out_width() const { return (width + 2 * pad - kernel) / stride + 1; }
 };

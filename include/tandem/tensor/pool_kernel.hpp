@@ -1,5 +1,5 @@
 #pragma once
-// 2-D max or average pooling of NCHW float tensors by oneDNN (no padding), forward and
+// 2-D max or average pooling of NCHW (or nChw16c) float tensors by oneDNN (no padding), forward and
 // backward, planned once per batch size. Max pooling keeps oneDNN's record of the winners in
 // the caller's workspace from forward to backward; all other memory is the caller's scratch.
 #include <cstdint>
@@ -12,6 +12,9 @@ struct PoolGeometry {
   int64_t channels = 0, height = 0, width = 0;  // input per sample
   int64_t kernel = 2, stride = 2;
   bool max = true;  // false: average
+  // The caller's x (and dx) and y (and dy) in oneDNN's nChw16c (graph::Layout); a blocked y
+  // needs a blocked x.
+  bool x_blocked = false, y_blocked = false;
   int64_t out_height() const { return (height - kernel) / stride + 1; }
   int64_t out_width() const { return (width - kernel) / stride + 1; }
 };
