@@ -114,6 +114,7 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions&
   check_every_node_used(spec, *m);
   m->graph.set_outputs(outputs);
   m->graph.set_fusion(options.fuse);
+  m->graph.set_blocked_layouts(options.blocked_layouts);
   m->graph.finalize();
   return m;
 }

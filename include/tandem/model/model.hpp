@@ -51,6 +51,7 @@ struct BuildOptions {
   dist::Comm* bn_comm = nullptr;
   Precision precision = Precision::kFp32;  // of the convolutions' inputs and weights
   bool fuse = true;                        // fold ReLUs into their producers (graph::Epilogue)
+  bool blocked_layouts = true;             // keep conv/pool chains in nChw16c (graph::Layout)
 };
 
 // Builds the graph of a spec; errors name the spec file and line.
