@@ -22,6 +22,7 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
       noise_(options.gns_every > 0 ? noise : nullptr),
       comm_(comm) {
   TANDEM_CHECK(!noise_ || comm_, "StepRunner: the noise scale needs the communicator");
+  TANDEM_CHECK(!sync.sharded() || comm_, "StepRunner: a sharded step needs the communicator");
   if (noise_ && options.gns_micro_batches) previous_grads_.resize(model.graph.grads().size());
   for (const auto& ref : model.graph.param_refs())
     if (ref.spec.decay) {
@@ -113,7 +114,13 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
   if (options_.measure_grad_norm || noise_due_) clip(total);
   if (noise_due_) end_noise_step(total, count, global);
   // Not finite: the ranks agree to stop after this step (StopPolicy), and this rank makes no
-  // update; a sharded step still takes part in the gather.
+  // update; a sharded step still takes part in the gather. Sharded, the ranks first agree on
+  // whether to update at all: LARS and LAMB complete their sums across ranks inside the step.
+  if (sync_.sharded()) {
+    double bad = total.finite ? 0.0 : 1.0;
+    comm_->allreduce_max(&bad, 1);
+    total.finite = bad == 0.0;
+  }
   if (total.finite) optimizer_.step(g.params(), g.grads(), lr);
   sync_.gather_params(g.params());
   if (!total.finite) return total;
