@@ -107,6 +107,10 @@ void Graph::finalize() {
   set_input_grads(input_grads_);
 }
 
+bool Graph::is_output(int node) const {
+  return std::find(outputs_.begin(), outputs_.end(), node) != outputs_.end();
+}
+
 void Graph::set_fusion(bool enabled) {
   TANDEM_CHECK(!finalized_, "set_fusion() after finalize()");
   fusion_ = enabled;
@@ -124,8 +128,7 @@ void Graph::fold_epilogues() {
     const Node& b = nodes_[id];
     if (b.is_input() || b.inputs.size() != 1 || b.op->foldable_as() == Epilogue::kNone) continue;
     const int a = b.inputs[0];
-    const bool an_output = std::find(outputs_.begin(), outputs_.end(), a) != outputs_.end();
-    if (nodes_[a].is_input() || consumers_[a] != 1 || an_output || writes_to_[a] != a) continue;
+    if (nodes_[a].is_input() || consumers_[a] != 1 || is_output(a) || writes_to_[a] != a) continue;
     if (!nodes_[a].op->fuse_epilogue(b.op->foldable_as())) continue;
     writes_to_[a] = id;
     folded_[id] = 1;
@@ -148,8 +151,7 @@ void Graph::assign_layouts() {
   std::vector<char> may(nodes_.size(), 0);
   for (int id = node_count() - 1; id >= 0; --id) {
     const Node& n = nodes_[id];
-    const bool an_output = std::find(outputs_.begin(), outputs_.end(), id) != outputs_.end();
-    if (n.is_input() || an_output || n.shape.rank() != 3 || n.shape[0] % 16 != 0 || readers[id].empty())
+    if (n.is_input() || is_output(id) || n.shape.rank() != 3 || n.shape[0] % 16 != 0 || readers[id].empty())
       continue;
     bool ok = true;
     for (int r : readers[id]) {

@@ -17,4 +17,8 @@ std::unique_ptr<Optimizer> make_lars(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_lamb(const OptimizerConfig& config);
 std::unique_ptr<Optimizer> make_lbfgs(const OptimizerConfig& config);
 
+// Sum of x[i]^2 over [begin, end), in double and in index order: the parts of the LARS and
+// LAMB trust ratios' norms.
+double sum_squares(const float* x, int64_t begin, int64_t end);
+
 }  // namespace tandem::optim

@@ -28,12 +28,6 @@ TANDEM_MULTIVERSION void scaled_descent(float* p, const float* u, int64_t b, int
   for (int64_t i = b; i < e; ++i) p[i] -= rate * u[i];
 }
 
-double sum_squares(const float* x, int64_t b, int64_t e) {
-  double sq = 0;
-  for (int64_t i = b; i < e; ++i) sq += static_cast<double>(x[i]) * x[i];
-  return sq;
-}
-
 class Lamb final : public Optimizer {
  public:
   explicit Lamb(const OptimizerConfig& c) : Optimizer(c) {}

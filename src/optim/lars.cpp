@@ -21,12 +21,6 @@ TANDEM_MULTIVERSION void lars_step(float* p, float* v, const float* g, int64_t b
   }
 }
 
-double sum_squares(const float* x, int64_t b, int64_t e) {
-  double sq = 0;
-  for (int64_t i = b; i < e; ++i) sq += static_cast<double>(x[i]) * x[i];
-  return sq;
-}
-
 class Lars final : public Optimizer {
  public:
   explicit Lars(const OptimizerConfig& c) : Optimizer(c) {}

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "factories.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/multiversion.hpp"
 
@@ -130,6 +131,12 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
   for (const auto& s : slices_)
     if (owned(s)) update(p, g, slice(s));
   ++steps_;
+}
+
+double sum_squares(const float* x, int64_t begin, int64_t end) {
+  double sq = 0;
+  for (int64_t i = begin; i < end; ++i) sq += static_cast<double>(x[i]) * x[i];
+  return sq;
 }
 
 void apply_max_norm(std::span<float> params, const std::vector<WeightRows>& weights, double max_norm) {

@@ -105,6 +105,7 @@ class Graph {
 
  private:
   OpArgs& args_for(int node, int64_t batch, const RunInfo& run);
+  bool is_output(int node) const;
   void fold_epilogues();
   void assign_layouts();
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
