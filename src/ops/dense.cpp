@@ -10,8 +10,19 @@ namespace tandem::ops {
 
 using blas::Trans;
 
-Dense::Dense(int64_t units, bool bias, graph::InitSpec weight_init, graph::InitSpec bias_init)
-    : units_(units), bias_(bias), weight_init_(std::move(weight_init)), bias_init_(std::move(bias_init)) {
+namespace {
+// When someone waits for gradient pieces, a large dW is written in row blocks of about this
+// many floats and each is reported when done.
+constexpr int64_t kPieceFloats = 64 * 1024;
+}  // namespace
+
+Dense::Dense(int64_t units, bool bias, graph::InitSpec weight_init, graph::InitSpec bias_init,
+             Precision precision)
+    : units_(units),
+      bias_(bias),
+      weight_init_(std::move(weight_init)),
+      bias_init_(std::move(bias_init)),
+      precision_(precision) {
   TANDEM_USAGE_CHECK(units > 0, "dense needs a positive number of units, got ", units);
 }
 
@@ -36,8 +47,32 @@ std::vector<graph::ParamSpec> Dense::params() const {
   return p;
 }
 
+dnn::MatmulKernel* Dense::kernel() const {
+  if (precision_ == Precision::kFp32) return nullptr;
+  if (!kernel_) {
+    const int64_t piece_rows = std::max<int64_t>(1, kPieceFloats / in_);
+    kernel_ =
+        std::make_unique<dnn::MatmulKernel>(dnn::MatmulGeometry{in_, units_, bias_, precision_, piece_rows});
+  }
+  return kernel_.get();
+}
+
+// bf16: x and W as forward converted them, read again by backward.
+int64_t Dense::workspace_floats(int64_t batch) const {
+  return kernel() ? kernel()->workspace_floats(batch) : 0;
+}
+
+int64_t Dense::scratch_floats(int64_t batch) const {
+  return kernel() ? kernel()->scratch_floats(batch) : 0;
+}
+
 // [batch, in] -> [batch, units]
 void Dense::forward(graph::OpArgs& a) {
+  if (auto* k = kernel()) {
+    k->forward(a.batch, a.in[0].data(), a.params[0].data(), bias_ ? a.params[1].data() : nullptr,
+               a.out.data(), a.workspace.data(), a.scratch.data());
+    return;
+  }
   const float* x = a.in[0].data();
   float* y = a.out.data();
   if (bias_) kernels::broadcast_rows(a.params[1].data(), y, a.batch, units_);
@@ -48,9 +83,13 @@ void Dense::forward(graph::OpArgs& a) {
 void Dense::backward(graph::OpArgs& a) {
   const float* dy = a.out_grad.data();
   float* dw = a.param_grad[0].data();
-  // dW += dy^T x   [units, batch] x [batch, in]. When someone waits for gradient pieces, a
-  // large dW is written in row blocks of about kPieceFloats and each is reported when done.
-  constexpr int64_t kPieceFloats = 64 * 1024;
+  if (auto* k = kernel()) {
+    k->backward(a.batch, a.in[0].data(), dy, a.params[0].data(), dw, bias_ ? a.param_grad[1].data() : nullptr,
+                a.in_grad[0].empty() ? nullptr : a.in_grad[0].data(), a.accumulate[0], a.workspace.data(),
+                a.scratch.data(), a.piece_done);
+    return;
+  }
+  // dW += dy^T x   [units, batch] x [batch, in], in row blocks when pieces are awaited.
   const int64_t rows = a.piece_done ? std::max<int64_t>(1, kPieceFloats / in_) : units_;
   for (int64_t u0 = 0; u0 < units_; u0 += rows) {
     const int64_t u = std::min(rows, units_ - u0);
@@ -73,6 +112,12 @@ void Dense::jvp(graph::OpArgs& a) {
     kernels::broadcast_rows(a.param_tangent[1].data(), dy, a.batch, units_);
   else
     kernels::fill(dy, a.batch * units_, 0.0f);
+  if (auto* k = kernel()) {
+    k->apply_add(a.batch, a.in_tangent[0].data(), a.params[0].data(), dy, a.scratch.data());
+    if (!a.param_tangent[0].empty())
+      k->apply_add(a.batch, a.in[0].data(), a.param_tangent[0].data(), dy, a.scratch.data());
+    return;
+  }
   blas::gemm(Trans::kNo, Trans::kYes, a.batch, units_, in_, 1.0f, a.in_tangent[0].data(), in_,
              a.params[0].data(), in_, 1.0f, dy, units_);
   if (!a.param_tangent[0].empty())
@@ -80,11 +125,11 @@ void Dense::jvp(graph::OpArgs& a) {
                a.param_tangent[0].data(), in_, 1.0f, dy, units_);
 }
 
-std::unique_ptr<graph::Op> make_dense(SpecArgs& a, const OpContext&) {
+std::unique_ptr<graph::Op> make_dense(SpecArgs& a, const OpContext& context) {
   const int64_t units = a.arg_int(0, "units", 0);
   TANDEM_USAGE_CHECK(units > 0, a.where(), "dense needs the number of units, e.g. 'dense 256'");
   return std::make_unique<Dense>(units, a.flag("bias", true), a.init("init", "he_normal"),
-                                 a.init("bias_init", "zeros"));
+                                 a.init("bias_init", "zeros"), context.precision);
 }
 
 }  // namespace tandem::ops

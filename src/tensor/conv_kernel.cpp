@@ -10,21 +10,6 @@ namespace tandem::dnn {
 
 namespace {
 
-// Carves the caller's scratch into cache-line-aligned pieces.
-class Carver {
- public:
-  explicit Carver(float* base) : next_(base) {}
-  float* take(int64_t floats) {
-    float* p = next_;
-    next_ += (floats + 15) / 16 * 16;
-    return p;
-  }
-  float* take(const dnnl::memory& m) { return take(floats_of(m.get_desc())); }
-
- private:
-  float* next_;
-};
-
 std::string implementation_of(const ConvKernel::Plan& p) {
   return std::string(p.fwd_pd.impl_info_str()) + " / " + p.data_pd.impl_info_str() + " / " +
          p.weights_pd.impl_info_str();

@@ -59,7 +59,7 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-dnnl::memory::desc shared_scratchpad(std::initializer_list<dnnl::primitive_desc_base> pds) {
+dnnl::memory::desc shared_scratchpad(const std::vector<dnnl::primitive_desc_base>& pds) {
   size_t bytes = sizeof(float);
   for (const auto& pd : pds) bytes = std::max(bytes, pd.scratchpad_desc().get_size());
   return {{static_cast<dnnl::memory::dim>((bytes + sizeof(float) - 1) / sizeof(float))},

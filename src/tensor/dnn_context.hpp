@@ -2,8 +2,8 @@
 // What the oneDNN wrappers of src/tensor share: the engine, the stream, and execute().
 #include <dnnl.hpp>
 
-#include <initializer_list>
 #include <unordered_map>
+#include <vector>
 
 namespace tandem::dnn {
 
@@ -20,7 +20,22 @@ int64_t floats_of(const dnnl::memory::desc& d);
 // Primitives take their scratchpad from the caller (tandem's scratch), not from oneDNN's heap.
 dnnl::primitive_attr user_scratchpad();
 // One scratchpad for primitives that run one at a time: the largest of theirs.
-dnnl::memory::desc shared_scratchpad(std::initializer_list<dnnl::primitive_desc_base> pds);
+dnnl::memory::desc shared_scratchpad(const std::vector<dnnl::primitive_desc_base>& pds);
+
+// Carves the caller's scratch into cache-line-aligned pieces.
+class Carver {
+ public:
+  explicit Carver(float* base) : next_(base) {}
+  float* take(int64_t floats) {
+    float* p = next_;
+    next_ += (floats + 15) / 16 * 16;
+    return p;
+  }
+  float* take(const dnnl::memory& m) { return take(floats_of(m.get_desc())); }
+
+ private:
+  float* next_;
+};
 
 // A reorder between two memory objects, optionally adding to the destination.
 struct Reorder {

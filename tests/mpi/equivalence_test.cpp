@@ -119,14 +119,13 @@ TEST(Equivalence, SynchronizedBatchNormCnnMatchesOneRankOver20Steps) {
   expect_equivalent(fx.config(12), fx.config(12), 20, {1e-5, 1e-4});
 }
 
-// bf16 convolutions: every sample's products are rounded the same way on any number of ranks;
-// only fp32 sums over samples (weight gradients, batch-norm statistics) are ordered
-// differently, as in fp32. Those differences of ~1e-7 can move a value across a bf16 rounding
-// boundary, which changes it by up to one bf16 step, 2^-8 = 0.4% relative, in the rare
-// element where that happens: hence 5e-3 after one step, and 2e-2 for the parameters after 20
-// (the first step's tolerance in fp32 is 1e-5; outputs are compared in both). Measured with
-// the bound at 1e-7: the first excess was 1.1e-7 (2 ranks, step 1; 3 ranks, step 4).
-TEST(Equivalence, Bf16ConvolutionsMatchOneRankWithinBf16Rounding) {
+// bf16 convolutions and dense layers: every sample's products are rounded the same way on any number of
+// ranks; only fp32 sums over samples (weight gradients, batch-norm statistics) are ordered differently, as in
+// fp32. Those differences of ~1e-7 can move a value across a bf16 rounding boundary, which changes it by up
+// to one bf16 step, 2^-8 = 0.4% relative, in the rare element where that happens: hence 5e-3 after one step,
+// and 2e-2 for the parameters after 20 (the first step's tolerance in fp32 is 1e-5; outputs are compared in
+// both). Measured with the bound at 1e-7: the first excess was 1.1e-7 (2 ranks, step 1; 3 ranks, step 4).
+TEST(Equivalence, Bf16MatchesOneRankWithinBf16Rounding) {
   Fixture fx(kCnnBn);
   auto c = fx.config(12);
   c.precision = Precision::kBf16;

@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <iostream>
 #include <vector>
 
+#include "../../support/bf16_rounding.hpp"
 #include "../../support/random_floats.hpp"
 #include "tandem/tensor/conv_kernel.hpp"
 
@@ -23,16 +23,6 @@ using dnn::ConvGeometry;
 
 std::vector<float> random_floats(size_t n, uint32_t stream) {
   return testing::uniform_floats(n, 99, stream);
-}
-
-// x rounded to the nearest bf16 (ties to even), as oneDNN's conversion does.
-double to_bf16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
-  float r;
-  std::memcpy(&r, &bits, sizeof r);
-  return r;
 }
 
 struct Direct {  // index helpers and the three sums of a direct convolution, in double
@@ -68,7 +58,9 @@ void expect_near(const std::vector<double>& want, const std::vector<float>& got,
 
 void check_geometry(ConvGeometry g, int64_t planned, int64_t n, Precision precision = Precision::kFp32) {
   g.precision = precision;
-  const auto q = [&](float v) { return precision == Precision::kBf16 ? to_bf16(v) : double(v); };
+  const auto q = [&](float v) {
+    return precision == Precision::kBf16 ? testing::rounded_to_bf16(v) : double(v);
+  };
   dnn::ConvKernel k(g);
   const auto impl = k.implementation(n);
   EXPECT_EQ(impl.find("ref"), std::string::npos) << impl;
