@@ -141,34 +141,53 @@ void Graph::set_blocked_layouts(bool enabled) {
 }
 
 // Backwards, which outputs may be blocked (every reader takes it, and readers that keep their
-// input's layout may pass it on); then forwards, what each op makes of its input's layout.
+// input's layout may pass it on); then forwards, what each op makes of its input's layout. An
+// op of several inputs that keeps their layout (add) needs them all alike: where they differ
+// (one comes from an op with no blocked output), it is made plain and the choice made again.
 void Graph::assign_layouts() {
   layouts_.assign(nodes_.size(), Layout::kPlain);
   if (!blocked_) return;
   std::vector<std::vector<int>> readers(nodes_.size());
   for (int id = 0; id < node_count(); ++id)
     for (int i : nodes_[id].inputs) readers[i].push_back(id);
-  std::vector<char> may(nodes_.size(), 0);
-  for (int id = node_count() - 1; id >= 0; --id) {
-    const Node& n = nodes_[id];
-    if (n.is_input() || is_output(id) || n.shape.rank() != 3 || n.shape[0] % 16 != 0 || readers[id].empty())
-      continue;
-    bool ok = true;
-    for (int r : readers[id]) {
-      const Op& op = *nodes_[r].op;
-      ok = ok && nodes_[r].inputs.size() == 1 && op.accepts_blocked_input() &&
-           (!op.output_follows_input() || may[r]);
+  std::vector<char> plain(nodes_.size(), 0);  // made plain by a mixed add
+  for (;;) {
+    std::vector<char> may(nodes_.size(), 0);
+    for (int id = node_count() - 1; id >= 0; --id) {
+      const Node& n = nodes_[id];
+      if (n.is_input() || is_output(id) || plain[id] || n.shape.rank() != 3 || n.shape[0] % 16 != 0 ||
+          readers[id].empty())
+        continue;
+      bool ok = true;
+      for (int r : readers[id]) {
+        const Op& op = *nodes_[r].op;
+        ok = ok && op.accepts_blocked_input() &&
+             (nodes_[r].inputs.size() == 1 || op.output_follows_input()) &&
+             (!op.output_follows_input() || may[r]);
+      }
+      may[id] = ok;
     }
-    may[id] = ok;
+    const int mixed = choose_layouts(may);
+    if (mixed < 0) break;
+    plain[mixed] = 1;
+    layouts_.assign(nodes_.size(), Layout::kPlain);
   }
+  for (Node& n : nodes_)
+    if (!n.is_input()) n.op->set_layouts(layouts_[n.inputs[0]], layouts_[&n - nodes_.data()]);
+}
+
+// Forwards from `may`; returns an op whose inputs came out in different layouts, or -1.
+int Graph::choose_layouts(const std::vector<char>& may) {
   for (int id = 0; id < node_count(); ++id) {
-    Node& n = nodes_[id];
-    if (n.is_input() || n.inputs.size() != 1) continue;
-    const bool in_blocked = layouts_[n.inputs[0]] == Layout::kBlocked16;
-    if (may[id] && n.op->can_output_blocked(in_blocked)) layouts_[id] = Layout::kBlocked16;
+    const Node& n = nodes_[id];
+    if (n.is_input()) continue;
+    const Layout first = layouts_[n.inputs[0]];
+    for (int i : n.inputs)
+      if (layouts_[i] != first) return id;
+    if (may[id] && n.op->can_output_blocked(first == Layout::kBlocked16)) layouts_[id] = Layout::kBlocked16;
     if (folded_[id]) layouts_[n.inputs[0]] = layouts_[id];  // the producer writes this buffer
-    n.op->set_layouts(layouts_[n.inputs[0]], layouts_[id]);
   }
+  return -1;
 }
 
 Tensor Graph::param(int ref) const {

@@ -1,10 +1,11 @@
 #include "tandem/ops/batch_norm.hpp"
 
+#include <algorithm>
 #include <cmath>
 
+#include "channel_loops.hpp"
+
 #include "tandem/core/error.hpp"
-#include "tandem/core/multiversion.hpp"
-#include "tandem/tensor/kernels.hpp"
 
 namespace tandem::ops {
 
@@ -21,7 +22,7 @@ Shape BatchNorm::infer(const std::vector<Shape>& in) {
   c_ = in[0][0];
   inner_ = in[0].numel() / c_;
   red_.assign(2 * c_ + 1, 0.0);
-  scratch_means_.assign(2 * c_, 0.0);
+  coefficients_.assign(3 * c_, 0.0f);
   return in[0];
 }
 
@@ -34,48 +35,32 @@ std::vector<graph::StateSpec> BatchNorm::state() const {
   return {{"running_mean", Shape{c_}, 0.0f}, {"running_var", Shape{c_}, 1.0f}};
 }
 
-// xhat [batch, C, inner], then 1/sigma [C].
+void BatchNorm::set_layouts(graph::Layout in, graph::Layout out) {
+  TANDEM_CHECK(in == out, "batchnorm writes its input's layout");
+  lanes_ = in == graph::Layout::kBlocked16 ? 16 : 1;
+}
+
+// xhat [batch, C, inner] (in the input's layout), then 1/sigma [C].
 int64_t BatchNorm::workspace_floats(int64_t batch) const {
   return batch * c_ * inner_ + c_;
 }
 
-namespace {
-
-// dx = k (dy - mean_dy - xhat mean_dy_xhat), or dx += when accumulate: one channel of one sample.
-TANDEM_MULTIVERSION void centered_gradient(const float* dy, const float* xh, int64_t n, float k,
-                                           float mean_dy, float mean_dy_xhat, float* dx, bool accumulate) {
-  if (accumulate)
-    for (int64_t i = 0; i < n; ++i) dx[i] += k * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
-  else
-    for (int64_t i = 0; i < n; ++i) dx[i] = k * (dy[i] - mean_dy - xh[i] * mean_dy_xhat);
-}
-
-}  // namespace
-
 // red_ <- per-channel sums of u and of u * xhat over this rank's batch. dbeta and dgamma,
-// when given, get this rank's share, added per [n, c] block.
+// when given, get this rank's share, added per sample.
 void BatchNorm::local_sums(const float* u, const float* xh, int64_t batch, float* dbeta, float* dgamma) {
-  double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const int64_t off = (n * c_ + c) * inner_;
-      double su = 0, sux = 0;
-      kernels::sum_and_dot(u + off, xh + off, inner_, &su, &sux);
-      s[c] += su;
-      s[c_ + c] += sux;
-      if (dbeta) dbeta[c] += static_cast<float>(su), dgamma[c] += static_cast<float>(sux);
-    }
+  channels::add_sums_and_dots({c_, inner_, lanes_}, batch, u, xh, red_.data(), red_.data() + c_, dbeta,
+                              dgamma);
 }
 
-// The global means from red_, reduced across ranks.
-void BatchNorm::global_means(double* mean_u, double* mean_uxhat) {
+// The global means from red_, reduced across ranks, as floats: mean_u [C], mean_uxhat [C].
+void BatchNorm::global_means(float* mean_u, float* mean_uxhat) {
   double* s = red_.data();
   if (comm_) comm_->allreduce_sum(s, 2 * c_);
   const double inv = count_ > 0 ? 1.0 / count_ : 0.0;
   for (int64_t c = 0; c < c_; ++c) {
-    mean_u[c] = s[c] * inv;
-    mean_uxhat[c] = s[c_ + c] * inv;
+    mean_u[c] = static_cast<float>(s[c] * inv);
+    mean_uxhat[c] = static_cast<float>(s[c_ + c] * inv);
   }
 }
 
@@ -90,29 +75,12 @@ void BatchNorm::forward(graph::OpArgs& a) {
   normalize_batch(a);
 }
 
-TANDEM_MULTIVERSION void BatchNorm::forward_running(graph::OpArgs& a) const {
-  const float* x = a.in[0].data();
-  float* y = a.out.data();
-  const float* gamma = a.params[0].data();
-  const float* beta = a.params[1].data();
-  const float* rmean = a.state[0].data();
+void BatchNorm::forward_running(graph::OpArgs& a) const {
   const float* rvar = a.state[1].data();
-  float* xh = xhat(a);
   float* istd = inv_std(a);
-  for (int64_t n = 0; n < a.batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float is = 1.0f / std::sqrt(rvar[c] + static_cast<float>(eps_));
-      const float* xp = x + (n * c_ + c) * inner_;
-      float* hp = xh + (n * c_ + c) * inner_;
-      float* yp = y + (n * c_ + c) * inner_;
-      for (int64_t i = 0; i < inner_; ++i) {
-        hp[i] = (xp[i] - rmean[c]) * is;
-        yp[i] = gamma[c] * hp[i] + beta[c];
-      }
-      if (relu_)
-        for (int64_t i = 0; i < inner_; ++i) yp[i] = std::max(yp[i], 0.0f);
-      istd[c] = is;
-    }
+  for (int64_t c = 0; c < c_; ++c) istd[c] = 1.0f / std::sqrt(rvar[c] + static_cast<float>(eps_));
+  channels::normalize({c_, inner_, lanes_}, a.batch, a.in[0].data(), a.state[0].data(), istd,
+                      a.params[0].data(), a.params[1].data(), relu_, xhat(a), a.out.data());
 }
 
 // Two passes over the global batch (mean, then squared deviations), in double: exact enough
@@ -120,17 +88,14 @@ TANDEM_MULTIVERSION void BatchNorm::forward_running(graph::OpArgs& a) const {
 double BatchNorm::batch_moments(const float* x, int64_t batch) {
   double* s = red_.data();
   std::fill(red_.begin(), red_.end(), 0.0);
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) s[c] += kernels::sum_double(x + (n * c_ + c) * inner_, inner_);
+  channels::add_sums({c_, inner_, lanes_}, batch, x, s);
   s[2 * c_] = static_cast<double>(batch * inner_);
   if (comm_) comm_->allreduce_sum(s, 2 * c_ + 1);
   count_ = s[2 * c_];
   const double inv_count = count_ > 0 ? 1.0 / count_ : 0.0;
   for (int64_t c = 0; c < c_; ++c) s[c] *= inv_count;  // now the means
   for (int64_t c = 0; c < c_; ++c) s[c_ + c] = 0.0;
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t c = 0; c < c_; ++c)
-      s[c_ + c] += kernels::sum_squared_deviations(x + (n * c_ + c) * inner_, inner_, s[c]);
+  channels::add_squared_deviations({c_, inner_, lanes_}, batch, x, s, s + c_);
   if (comm_) comm_->allreduce_sum(s + c_, c_);
   return inv_count;
 }
@@ -149,27 +114,11 @@ void BatchNorm::update_statistics(graph::OpArgs& a, double inv_count) {
   }
 }
 
-TANDEM_MULTIVERSION void BatchNorm::normalize_batch(graph::OpArgs& a) const {
-  const double* s = red_.data();
-  const float* x = a.in[0].data();
-  float* y = a.out.data();
-  const float* gamma = a.params[0].data();
-  const float* beta = a.params[1].data();
-  float* xh = xhat(a);
-  const float* istd = inv_std(a);
-  for (int64_t n = 0; n < a.batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float m = static_cast<float>(s[c]);
-      const float* xp = x + (n * c_ + c) * inner_;
-      float* hp = xh + (n * c_ + c) * inner_;
-      float* yp = y + (n * c_ + c) * inner_;
-      for (int64_t i = 0; i < inner_; ++i) {
-        hp[i] = (xp[i] - m) * istd[c];
-        yp[i] = gamma[c] * hp[i] + beta[c];
-      }
-      if (relu_)  // while the row is in cache
-        for (int64_t i = 0; i < inner_; ++i) yp[i] = std::max(yp[i], 0.0f);
-    }
+void BatchNorm::normalize_batch(graph::OpArgs& a) {
+  float* mean = coefficients_.data();
+  for (int64_t c = 0; c < c_; ++c) mean[c] = static_cast<float>(red_[c]);
+  channels::normalize({c_, inner_, lanes_}, a.batch, a.in[0].data(), mean, inv_std(a), a.params[0].data(),
+                      a.params[1].data(), relu_, xhat(a), a.out.data());
 }
 
 void BatchNorm::backward(graph::OpArgs& a) {
@@ -183,26 +132,18 @@ void BatchNorm::backward(graph::OpArgs& a) {
   // same sums as the global means of dy and dy xhat need.
   local_sums(dy, xh, a.batch, dbeta, dgamma);
   if (a.in_grad[0].empty()) return;
-  float* dx = a.in_grad[0].data();
-  const bool acc = a.accumulate[0];
-  if (!training_) {
-    for (int64_t n = 0; n < a.batch; ++n)
-      for (int64_t c = 0; c < c_; ++c) {
-        const float k = gamma[c] * istd[c];
-        const int64_t off = (n * c_ + c) * inner_;
-        for (int64_t i = 0; i < inner_; ++i) graph::store_grad(dx[off + i], k * dy[off + i], acc);
-      }
-    return;
-  }
-  // dx = gamma / sigma * (dy - mean(dy) - xhat mean(dy xhat)), means over the global batch.
-  std::vector<double>& m = scratch_means_;
-  global_means(m.data(), m.data() + c_);
-  for (int64_t n = 0; n < a.batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const int64_t off = (n * c_ + c) * inner_;
-      centered_gradient(dy + off, xh + off, inner_, gamma[c] * istd[c], static_cast<float>(m[c]),
-                        static_cast<float>(m[c_ + c]), dx + off, acc);
-    }
+  // dx = gamma / sigma * (dy - mean(dy) - xhat mean(dy xhat)), means over the global batch in
+  // training; in evaluation the statistics are constants: dx = gamma / sigma * dy.
+  float* k = coefficients_.data();
+  float* mean_dy = k + c_;
+  float* mean_dy_xhat = k + 2 * c_;
+  for (int64_t c = 0; c < c_; ++c) k[c] = gamma[c] * istd[c];
+  if (training_)
+    global_means(mean_dy, mean_dy_xhat);
+  else
+    std::fill(mean_dy, mean_dy + 2 * c_, 0.0f);
+  channels::centered({c_, inner_, lanes_}, a.batch, dy, xh, k, mean_dy, mean_dy_xhat, a.accumulate[0],
+                     a.in_grad[0].data());
 }
 
 void BatchNorm::jvp(graph::OpArgs& a) {
@@ -212,23 +153,15 @@ void BatchNorm::jvp(graph::OpArgs& a) {
   const float* gamma = a.params[0].data();
   const float* dgamma = a.param_tangent[0].empty() ? nullptr : a.param_tangent[0].data();
   const float* dbeta = a.param_tangent[1].empty() ? nullptr : a.param_tangent[1].data();
-  float* dy = a.out_tangent.data();
   // dxhat = (dx - mean(dx) - xhat mean(xhat dx)) / sigma in training, dx / sigma in eval.
-  std::vector<double>& m = scratch_means_;
+  float* mean_dx = coefficients_.data();
+  float* mean_dx_xhat = mean_dx + c_;
   if (training_)
-    local_sums(dx, xh, a.batch, nullptr, nullptr), global_means(m.data(), m.data() + c_);
+    local_sums(dx, xh, a.batch, nullptr, nullptr), global_means(mean_dx, mean_dx_xhat);
   else
-    std::fill(m.begin(), m.end(), 0.0);
-  for (int64_t n = 0; n < a.batch; ++n)
-    for (int64_t c = 0; c < c_; ++c) {
-      const float md = static_cast<float>(m[c]), mdh = static_cast<float>(m[c_ + c]);
-      const float dg = dgamma ? dgamma[c] : 0.0f, db = dbeta ? dbeta[c] : 0.0f;
-      const int64_t off = (n * c_ + c) * inner_;
-      for (int64_t i = 0; i < inner_; ++i) {
-        const float dxh = (dx[off + i] - md - xh[off + i] * mdh) * istd[c];
-        dy[off + i] = dg * xh[off + i] + gamma[c] * dxh + db;
-      }
-    }
+    std::fill(mean_dx, mean_dx + 2 * c_, 0.0f);
+  channels::tangent({c_, inner_, lanes_}, a.batch, dx, xh, istd, gamma, dgamma, dbeta, mean_dx, mean_dx_xhat,
+                    a.out_tangent.data());
 }
 
 std::unique_ptr<graph::Op> make_batchnorm(SpecArgs& a, const OpContext& context) {

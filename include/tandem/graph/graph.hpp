@@ -108,6 +108,7 @@ class Graph {
   bool is_output(int node) const;
   void fold_epilogues();
   void assign_layouts();
+  int choose_layouts(const std::vector<char>& may);
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
 
   std::vector<Node> nodes_;

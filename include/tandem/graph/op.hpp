@@ -96,9 +96,10 @@ class Op {
   // accepts must not read its own output in backward or jvp (it then holds the epilogue's
   // result), and its jvp stays that of the op alone (the folded op's jvp follows it).
   virtual bool fuse_epilogue(Epilogue /*e*/) { return false; }
-  // Layouts (asked at Graph::finalize, single-input ops only). Whether input 0 may be blocked;
-  // whether the output may be blocked given the input's layout; whether the output must have
-  // the input's layout (elementwise ops). set_layouts tells the op what was chosen.
+  // Layouts (asked at Graph::finalize). Whether input 0 may be blocked; whether the output may
+  // be blocked given the input's layout; whether the output must have the input's layout
+  // (elementwise ops; the only kind of op of several inputs that may take blocked ones, all
+  // then alike). set_layouts tells the op what was chosen (input 0's layout, the output's).
   virtual bool accepts_blocked_input() const { return false; }
   virtual bool can_output_blocked(bool /*input_blocked*/) const { return false; }
   virtual bool output_follows_input() const { return false; }

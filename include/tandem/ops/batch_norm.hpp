@@ -19,6 +19,11 @@ class BatchNorm final : public graph::Op {
   BatchNorm(dist::Comm* comm, double momentum, double eps);
   std::string type() const override { return "batchnorm"; }
   bool uses_batch_statistics() const override { return true; }
+  // [batch, C, H, W] in nChw16c too (graph::Layout); the output keeps the input's layout.
+  bool accepts_blocked_input() const override { return true; }
+  bool can_output_blocked(bool input_blocked) const override { return input_blocked; }
+  bool output_follows_input() const override { return true; }
+  void set_layouts(graph::Layout in, graph::Layout out) override;
   // A following ReLU is applied as y is written (backward and jvp read xhat, not y).
   bool fuse_epilogue(graph::Epilogue e) override {
     if (e != graph::Epilogue::kRelu || relu_) return false;
@@ -41,22 +46,23 @@ class BatchNorm final : public graph::Op {
   // xhat and y.
   double batch_moments(const float* x, int64_t batch);
   void update_statistics(graph::OpArgs& a, double inv_count);
-  void normalize_batch(graph::OpArgs& a) const;
+  void normalize_batch(graph::OpArgs& a);
   // Per-channel global means of u and of u * xhat, u [batch, C, inner]: this rank's sums (and
   // its share of dbeta = sum u, dgamma = sum u xhat when given), then reduced across ranks.
   void local_sums(const float* u, const float* xhat, int64_t batch, float* dbeta, float* dgamma);
-  void global_means(double* mean_u, double* mean_uxhat);
+  void global_means(float* mean_u, float* mean_uxhat);
   float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
   float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + a.workspace.numel() - c_; }
 
   dist::Comm* comm_;
   double momentum_, eps_;
-  int64_t c_ = 0, inner_ = 1;          // channels, positions per channel
-  bool training_ = true;               // mode of the last forward
-  bool relu_ = false;                  // forward writes max(y, 0) (a folded ReLU)
-  double count_ = 0;                   // global samples x positions of the last forward
-  std::vector<double> red_;            // reduction buffer, sized once
-  std::vector<double> scratch_means_;  // [2C] global means for backward and jvp
+  int64_t c_ = 0, inner_ = 1;        // channels, positions per channel
+  int lanes_ = 1;                    // 1: NCHW; 16: nChw16c (channels::Layout)
+  bool training_ = true;             // mode of the last forward
+  bool relu_ = false;                // forward writes max(y, 0) (a folded ReLU)
+  double count_ = 0;                 // global samples x positions of the last forward
+  std::vector<double> red_;          // reduction buffer, sized once
+  std::vector<float> coefficients_;  // [3C] per-channel constants of one loop, sized once
 };
 
 // Spec factories (registered in src/ops/registry.cpp).

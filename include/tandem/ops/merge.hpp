@@ -10,6 +10,10 @@ namespace tandem::ops {
 class Add final : public graph::Op {
  public:
   std::string type() const override { return "add"; }
+  // Elementwise: blocked inputs (all of them) give a blocked output (graph::Layout).
+  bool accepts_blocked_input() const override { return true; }
+  bool can_output_blocked(bool input_blocked) const override { return input_blocked; }
+  bool output_follows_input() const override { return true; }
   int arity() const override { return -1; }
   Shape infer(const std::vector<Shape>& in) override;
   void forward(graph::OpArgs& a) override;
@@ -21,6 +25,10 @@ class Add final : public graph::Op {
 class Multiply final : public graph::Op {
  public:
   std::string type() const override { return "mul"; }
+  // Elementwise: blocked inputs (all of them) give a blocked output (graph::Layout).
+  bool accepts_blocked_input() const override { return true; }
+  bool can_output_blocked(bool input_blocked) const override { return input_blocked; }
+  bool output_follows_input() const override { return true; }
   int arity() const override { return 2; }
   Shape infer(const std::vector<Shape>& in) override;
   void forward(graph::OpArgs& a) override;

@@ -53,7 +53,8 @@ void check(MatmulGeometry g, int64_t planned, int64_t n) {
     }
 
   std::vector<float> got_y(n * out), got_dw(out * in, 0.5f), got_db(out, 0.25f), got_dx(n * in, 7.0f);
-  k.forward(n, x.data(), w.data(), g.bias ? b.data() : nullptr, got_y.data(), workspace.data(), scratch.data());
+  k.forward(n, x.data(), w.data(), g.bias ? b.data() : nullptr, got_y.data(), workspace.data(),
+            scratch.data());
   expect_near(y, got_y, "forward");
   std::vector<const float*> reported;
   const std::function<void(const float*)> report = [&](const float* end) { reported.push_back(end); };
