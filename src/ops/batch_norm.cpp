@@ -35,19 +35,24 @@ std::vector<graph::StateSpec> BatchNorm::state() const {
   return {{"running_mean", Shape{c_}, 0.0f}, {"running_var", Shape{c_}, 1.0f}};
 }
 
+channels::Normalized BatchNorm::normalized(graph::OpArgs& a) const {
+  return {a.in[0].data(), mean(a), inv_std(a)};
+}
+
 void BatchNorm::set_layouts(graph::Layout in, graph::Layout out) {
   TANDEM_CHECK(in == out, "batchnorm writes its input's layout");
   lanes_ = in == graph::Layout::kBlocked16 ? 16 : 1;
 }
 
-// xhat [batch, C, inner] (in the input's layout), then 1/sigma [C].
-int64_t BatchNorm::workspace_floats(int64_t batch) const {
-  return batch * c_ * inner_ + c_;
+// The mean [C] and 1/sigma [C] forward normalized with; backward and jvp recompute xhat.
+int64_t BatchNorm::workspace_floats(int64_t) const {
+  return 2 * c_;
 }
 
 // red_ <- per-channel sums of u and of u * xhat over this rank's batch. dbeta and dgamma,
 // when given, get this rank's share, added per sample.
-void BatchNorm::local_sums(const float* u, const float* xh, int64_t batch, float* dbeta, float* dgamma) {
+void BatchNorm::local_sums(const float* u, const channels::Normalized& xh, int64_t batch, float* dbeta,
+                           float* dgamma) {
   std::fill(red_.begin(), red_.end(), 0.0);
   channels::add_sums_and_dots({c_, inner_, lanes_}, batch, u, xh, red_.data(), red_.data() + c_, dbeta,
                               dgamma);
@@ -79,8 +84,9 @@ void BatchNorm::forward_running(graph::OpArgs& a) const {
   const float* rvar = a.state[1].data();
   float* istd = inv_std(a);
   for (int64_t c = 0; c < c_; ++c) istd[c] = 1.0f / std::sqrt(rvar[c] + static_cast<float>(eps_));
-  channels::normalize({c_, inner_, lanes_}, a.batch, a.in[0].data(), a.state[0].data(), istd,
-                      a.params[0].data(), a.params[1].data(), relu_, xhat(a), a.out.data());
+  std::copy(a.state[0].data(), a.state[0].data() + c_, mean(a));
+  channels::normalize({c_, inner_, lanes_}, a.batch, normalized(a), a.params[0].data(), a.params[1].data(),
+                      relu_, a.out.data());
 }
 
 // Two passes over the global batch (mean, then squared deviations), in double: exact enough
@@ -115,15 +121,15 @@ void BatchNorm::update_statistics(graph::OpArgs& a, double inv_count) {
 }
 
 void BatchNorm::normalize_batch(graph::OpArgs& a) {
-  float* mean = coefficients_.data();
-  for (int64_t c = 0; c < c_; ++c) mean[c] = static_cast<float>(red_[c]);
-  channels::normalize({c_, inner_, lanes_}, a.batch, a.in[0].data(), mean, inv_std(a), a.params[0].data(),
-                      a.params[1].data(), relu_, xhat(a), a.out.data());
+  float* m = mean(a);
+  for (int64_t c = 0; c < c_; ++c) m[c] = static_cast<float>(red_[c]);
+  channels::normalize({c_, inner_, lanes_}, a.batch, normalized(a), a.params[0].data(), a.params[1].data(),
+                      relu_, a.out.data());
 }
 
 void BatchNorm::backward(graph::OpArgs& a) {
   const float* dy = a.out_grad.data();
-  const float* xh = xhat(a);
+  const channels::Normalized xh = normalized(a);
   const float* istd = inv_std(a);
   const float* gamma = a.params[0].data();
   float* dgamma = a.param_grad[0].data();
@@ -148,8 +154,7 @@ void BatchNorm::backward(graph::OpArgs& a) {
 
 void BatchNorm::jvp(graph::OpArgs& a) {
   const float* dx = a.in_tangent[0].data();
-  const float* xh = xhat(a);
-  const float* istd = inv_std(a);
+  const channels::Normalized xh = normalized(a);
   const float* gamma = a.params[0].data();
   const float* dgamma = a.param_tangent[0].empty() ? nullptr : a.param_tangent[0].data();
   const float* dbeta = a.param_tangent[1].empty() ? nullptr : a.param_tangent[1].data();
@@ -160,7 +165,7 @@ void BatchNorm::jvp(graph::OpArgs& a) {
     local_sums(dx, xh, a.batch, nullptr, nullptr), global_means(mean_dx, mean_dx_xhat);
   else
     std::fill(mean_dx, mean_dx + 2 * c_, 0.0f);
-  channels::tangent({c_, inner_, lanes_}, a.batch, dx, xh, istd, gamma, dgamma, dbeta, mean_dx, mean_dx_xhat,
+  channels::tangent({c_, inner_, lanes_}, a.batch, dx, xh, gamma, dgamma, dbeta, mean_dx, mean_dx_xhat,
                     a.out_tangent.data());
 }
 

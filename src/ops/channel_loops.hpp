@@ -13,25 +13,33 @@ struct Layout {
   int lanes = 1;  // 1: plain; 16: blocked
 };
 
+// The normalized input xhat = (x - mean[c]) * istd[c], computed where it is read (as forward
+// computes it, so the same bits) instead of kept: one activation-sized buffer less.
+struct Normalized {
+  const float* x;
+  const float* mean;  // [C]
+  const float* istd;  // [C]
+};
+
 // Per-channel sums over the batch, added: sum[c] += sum of x; deviations[c] += sum of
 // (x - mean[c])^2.
 void add_sums(const Layout& l, int64_t batch, const float* x, double* sum);
 void add_squared_deviations(const Layout& l, int64_t batch, const float* x, const double* mean,
                             double* deviations);
-// su[c] += sum of u, sux[c] += sum of u * xh; when dbeta is given, the same per sample are
+// su[c] += sum of u, sux[c] += sum of u * xhat; when dbeta is given, the same per sample are
 // added to dbeta and dgamma in float (this rank's parameter-gradient shares).
-void add_sums_and_dots(const Layout& l, int64_t batch, const float* u, const float* xh, double* su,
+void add_sums_and_dots(const Layout& l, int64_t batch, const float* u, const Normalized& xh, double* su,
                        double* sux, float* dbeta, float* dgamma);
 
-// xh = (x - mean[c]) * istd[c], y = gamma[c] xh + beta[c], then max(y, 0) with relu.
-void normalize(const Layout& l, int64_t batch, const float* x, const float* mean, const float* istd,
-               const float* gamma, const float* beta, bool relu, float* xh, float* y);
-// dx = k[c] (dy - m[c] - xh m_xh[c]), or dx += that when accumulate.
-void centered(const Layout& l, int64_t batch, const float* dy, const float* xh, const float* k,
+// y = gamma[c] xhat + beta[c], then max(y, 0) with relu.
+void normalize(const Layout& l, int64_t batch, const Normalized& xh, const float* gamma, const float* beta,
+               bool relu, float* y);
+// dx = k[c] (dy - m[c] - xhat m_xh[c]), or dx += that when accumulate.
+void centered(const Layout& l, int64_t batch, const float* dy, const Normalized& xh, const float* k,
               const float* m, const float* m_xh, bool accumulate, float* dx);
-// The tangent: dy = dgamma[c] xh + gamma[c] (dx - m[c] - xh m_xh[c]) istd[c] + dbeta[c].
-void tangent(const Layout& l, int64_t batch, const float* dx, const float* xh, const float* istd,
-             const float* gamma, const float* dgamma, const float* dbeta, const float* m, const float* m_xh,
-             float* dy);
+// The tangent: dy = dgamma[c] xhat + gamma[c] (dx - m[c] - xhat m_xh[c]) istd[c] + dbeta[c]
+// (dgamma and dbeta may be null: zero).
+void tangent(const Layout& l, int64_t batch, const float* dx, const Normalized& xh, const float* gamma,
+             const float* dgamma, const float* dbeta, const float* m, const float* m_xh, float* dy);
 
 }  // namespace tandem::ops::channels

@@ -7,6 +7,10 @@
 
 namespace tandem::ops {
 
+namespace channels {
+struct Normalized;  // src/ops/channel_loops.hpp
+}
+
 // Batch normalization over features ([batch, F]) or over channels ([batch, C, H, W]: the
 // statistics of a channel pool the batch and all positions). In training, statistics are
 // those of the global batch: per-channel counts and sums are reduced through `comm` (pass a
@@ -24,7 +28,7 @@ class BatchNorm final : public graph::Op {
   bool can_output_blocked(bool input_blocked) const override { return input_blocked; }
   bool output_follows_input() const override { return true; }
   void set_layouts(graph::Layout in, graph::Layout out) override;
-  // A following ReLU is applied as y is written (backward and jvp read xhat, not y).
+  // A following ReLU is applied as y is written (backward and jvp read x, not y).
   bool fuse_epilogue(graph::Epilogue e) override {
     if (e != graph::Epilogue::kRelu || relu_) return false;
     return relu_ = true;
@@ -38,21 +42,23 @@ class BatchNorm final : public graph::Op {
   void jvp(graph::OpArgs& a) override;
 
  private:
-  // Evaluation: normalizes with the running statistics; x [batch, C, inner] -> y, xhat, 1/sigma.
+  // Evaluation: normalizes with the running statistics; x [batch, C, inner] -> y, mean, 1/sigma.
   void forward_running(graph::OpArgs& a) const;
   // Training, in three steps that allocate nothing: the global batch moments of x [batch, C,
   // inner] into red_ (mean [C], then sum of squared deviations [C]; count_), returning
   // 1 / count_ (0 for an empty batch); 1/sigma [C] and the running statistics from them; then
-  // xhat and y.
+  // y (xhat is not kept).
   double batch_moments(const float* x, int64_t batch);
   void update_statistics(graph::OpArgs& a, double inv_count);
   void normalize_batch(graph::OpArgs& a);
   // Per-channel global means of u and of u * xhat, u [batch, C, inner]: this rank's sums (and
   // its share of dbeta = sum u, dgamma = sum u xhat when given), then reduced across ranks.
-  void local_sums(const float* u, const float* xhat, int64_t batch, float* dbeta, float* dgamma);
+  void local_sums(const float* u, const channels::Normalized& xhat, int64_t batch, float* dbeta, float* dgamma);
   void global_means(float* mean_u, float* mean_uxhat);
-  float* xhat(graph::OpArgs& a) const { return a.workspace.data(); }
-  float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + a.workspace.numel() - c_; }
+  // The workspace: the mean and 1/sigma forward normalized with, [C] each.
+  float* mean(graph::OpArgs& a) const { return a.workspace.data(); }
+  float* inv_std(graph::OpArgs& a) const { return a.workspace.data() + c_; }
+  channels::Normalized normalized(graph::OpArgs& a) const;  // xhat, recomputed from x where read
 
   dist::Comm* comm_;
   double momentum_, eps_;
