@@ -177,8 +177,9 @@ TANDEM_MULTIVERSION void add_squared_deviations(const Layout& l, int64_t batch, 
       deviations[c] += kernels::sum_squared_deviations(x + (n * l.channels + c) * l.inner, l.inner, mean[c]);
 }
 
-TANDEM_MULTIVERSION void add_sums_and_dots(const Layout& l, int64_t batch, const float* u, const Normalized& xh,
-                                           double* su, double* sux, float* dbeta, float* dgamma) {
+TANDEM_MULTIVERSION void add_sums_and_dots(const Layout& l, int64_t batch, const float* u,
+                                           const Normalized& xh, double* su, double* sux, float* dbeta,
+                                           float* dgamma) {
   if (l.lanes == kBlock)
     sums_and_dots_lanes<kBlock>(l, batch, u, xh, su, sux, dbeta, dgamma);
   else
@@ -194,7 +195,8 @@ TANDEM_MULTIVERSION void normalize(const Layout& l, int64_t batch, const Normali
 }
 
 TANDEM_MULTIVERSION void centered(const Layout& l, int64_t batch, const float* dy, const Normalized& xh,
-                                  const float* k, const float* m, const float* m_xh, bool accumulate, float* dx) {
+                                  const float* k, const float* m, const float* m_xh, bool accumulate,
+                                  float* dx) {
   if (l.lanes == kBlock)
     centered_lanes<kBlock>(l, batch, dy, xh, k, m, m_xh, accumulate, dx);
   else

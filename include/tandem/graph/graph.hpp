@@ -110,6 +110,7 @@ class Graph {
   void assign_layouts();
   int choose_layouts(const std::vector<char>& may);
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
+  int64_t place_activation_grads(int64_t max_batch);
 
   std::vector<Node> nodes_;
   std::vector<int> inputs_, outputs_;
@@ -128,7 +129,8 @@ class Graph {
   int64_t max_batch_ = 0;
   std::vector<int64_t> act_offset_;  // per node, floats into the activation buffers
   std::vector<int64_t> ws_offset_;
-  std::vector<int> consumers_;  // number of nodes reading each node
+  std::vector<int64_t> grad_offset_;  // per node, floats into act_grads_ (shared by liveness)
+  std::vector<int> consumers_;        // number of nodes reading each node
   Buffer acts_, act_grads_, tangents_, workspace_, scratch_;
   std::vector<OpArgs> args_;  // reused each pass: no allocation in steady state
   std::vector<int> scratch_counts_;

@@ -53,7 +53,8 @@ class BatchNorm final : public graph::Op {
   void normalize_batch(graph::OpArgs& a);
   // Per-channel global means of u and of u * xhat, u [batch, C, inner]: this rank's sums (and
   // its share of dbeta = sum u, dgamma = sum u xhat when given), then reduced across ranks.
-  void local_sums(const float* u, const channels::Normalized& xhat, int64_t batch, float* dbeta, float* dgamma);
+  void local_sums(const float* u, const channels::Normalized& xhat, int64_t batch, float* dbeta,
+                  float* dgamma);
   void global_means(float* mean_u, float* mean_uxhat);
   // The workspace: the mean and 1/sigma forward normalized with, [C] each.
   float* mean(graph::OpArgs& a) const { return a.workspace.data(); }

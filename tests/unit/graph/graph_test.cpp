@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "../../support/gradcheck.hpp"
 #include "tandem/core/error.hpp"
@@ -40,6 +42,37 @@ TEST(Graph, ClassicExampleXPlusYTimesZ) {
   g.tangent(z, 1)[0] = 1;
   g.jvp(1, run, {});
   EXPECT_EQ(g.tangent(f, 1)[0], 3);
+}
+
+// Activation gradients share memory by liveness: in x -> a -> b -> c -> d (tanh each), b's
+// gradient is born after d's died (d's backward ran), and a's after c's; inputs and outputs
+// keep theirs. The values are those of the chain rule all the same.
+TEST(Graph, ActivationGradientsShareMemoryWhenTheirLivesDoNotOverlap) {
+  graph::Graph g;
+  const int x = g.add_input("x", Shape{3});
+  int prev = x;
+  std::vector<int> t;
+  for (const char* name : {"a", "b", "c", "d"})
+    t.push_back(
+        prev = g.add_node(name, std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh), {prev}));
+  g.finalize();
+  g.set_input_grads(true);
+  g.plan(2);
+  EXPECT_EQ(g.value_grad(t[1], 2).data(), g.value_grad(t[3], 2).data());
+  EXPECT_EQ(g.value_grad(t[0], 2).data(), g.value_grad(t[2], 2).data());
+  EXPECT_NE(g.value_grad(t[2], 2).data(), g.value_grad(t[3], 2).data())
+      << "c's gradient is written as d's is read";
+  const float in[6] = {-1.5f, -0.5f, 0.0f, 0.25f, 1.0f, 2.0f};
+  std::copy(in, in + 6, g.value(x, 2).data());
+  graph::RunInfo run;
+  g.forward(2, run);
+  for (int i = 0; i < 6; ++i) g.value_grad(t[3], 2)[i] = 1;
+  g.backward(2, run);
+  for (int i = 0; i < 6; ++i) {
+    double v = in[i], d = 1;
+    for (int k = 0; k < 4; ++k) d *= 1 - std::tanh(v) * std::tanh(v), v = std::tanh(v);
+    EXPECT_NEAR(g.value_grad(x, 2)[i], d, 1e-6) << i;
+  }
 }
 
 graph::InitSpec he() {
