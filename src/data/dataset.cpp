@@ -5,6 +5,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/io/h5.hpp"
+#include "tandem/io/row_reader.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::data {
@@ -12,7 +13,7 @@ namespace {
 
 // Reads `rows` rows of the array at `object` into a field.
 Field read_field(const io::H5File& f, const std::string& object, const std::string& name, bool input,
-                 int64_t limit) {
+                 int64_t limit, bool stream) {
   const auto info = f.info(object);
   const std::string& path = f.path();
   Field field;
@@ -34,9 +35,14 @@ Field read_field(const io::H5File& f, const std::string& object, const std::stri
   }
   field.shape = Shape(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
   const int64_t n = std::min(limit, info.dims[0]), numel = n * field.width();
+  if (field.type == Field::Type::kUint8)
+    field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
+  if (input && stream) {
+    field.reader = std::make_shared<io::RowReader>(f.path(), object);
+    return field;
+  }
   switch (field.type) {
     case Field::Type::kUint8:
-      field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
       field.u8.resize(numel);
       if (n > 0) f.read(object, field.u8.data(), 0, n);
       break;
@@ -56,14 +62,15 @@ Field read_field(const io::H5File& f, const std::string& object, const std::stri
 }
 
 // /SPLIT/x (or y) as one field, or a group of named fields.
-std::vector<Field> read_fields(const io::H5File& f, const std::string& object, bool input, int64_t limit) {
+std::vector<Field> read_fields(const io::H5File& f, const std::string& object, bool input, int64_t limit,
+                               bool stream) {
   std::vector<Field> out;
   if (!f.is_group(object)) {
-    out.push_back(read_field(f, object, "", input, limit));
+    out.push_back(read_field(f, object, "", input, limit, stream));
     return out;
   }
   for (const auto& name : f.members(object))
-    out.push_back(read_field(f, object + "/" + name, name, input, limit));
+    out.push_back(read_field(f, object + "/" + name, name, input, limit, stream));
   TANDEM_CHECK(!out.empty(), "group '", object, "' in '", f.path(),
                "' is empty; it should hold one array per ", input ? "model input" : "model output");
   return out;
@@ -81,7 +88,32 @@ void copy_rows(const T* data, int64_t width, const int64_t* idx, int64_t begin, 
 
 }  // namespace
 
-Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit) {
+int64_t Dataset::input_bytes(const std::string& path, const std::string& split, int64_t rows) {
+  io::H5File f(path, io::H5File::Mode::kRead);
+  const std::string xs = "/" + split + "/x";
+  std::vector<std::string> arrays{xs};
+  if (f.exists(xs) && f.is_group(xs)) {
+    arrays.clear();
+    for (const auto& name : f.members(xs)) arrays.push_back(xs + "/" + name);
+  }
+  int64_t bytes = 0;
+  for (const auto& a : arrays) {
+    if (!f.exists(a)) continue;  // load() names what is missing
+    const auto info = f.info(a);
+    if (info.dims.empty()) continue;
+    int64_t row = info.type == io::DType::kUint8 ? 1 : 4;
+    for (size_t d = 1; d < info.dims.size(); ++d) row *= info.dims[d];
+    bytes += row * std::min(rows > 0 ? rows : info.dims[0], info.dims[0]);
+  }
+  return bytes;
+}
+
+Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit, DataMode mode,
+                      int64_t memory_budget_mb) {
+  if (mode == DataMode::kAuto)
+    mode = input_bytes(path, split, limit) > memory_budget_mb * (int64_t{1} << 20) ? DataMode::kStream
+                                                                                   : DataMode::kMemory;
+  const bool stream = mode == DataMode::kStream;
   io::H5File f(path, io::H5File::Mode::kRead);
   const std::string xs = "/" + split + "/x", ys = "/" + split + "/y";
   TANDEM_CHECK(f.exists(xs), "dataset '", path, "' has no '", xs, "'; a tandem dataset holds /", split,
@@ -91,8 +123,8 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
   d.path_ = path;
   d.split_ = split;
   const int64_t keep = limit > 0 ? limit : INT64_MAX;
-  d.x_ = read_fields(f, xs, true, keep);
-  d.y_ = read_fields(f, ys, false, keep);
+  d.x_ = read_fields(f, xs, true, keep, stream);
+  d.y_ = read_fields(f, ys, false, keep, stream);
   // Every array must have the same number of rows (before the limit).
   const int64_t rows = f.info(d.where(d.x_[0], true)).dims[0];
   for (const auto* fields : {&d.x_, &d.y_})
@@ -148,6 +180,10 @@ int32_t Dataset::max_label(int target) const {
 
 void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const {
   const Field& f = x_[i];
+  if (f.reader) {
+    stream_rows(f, idx, begin, n, out);
+    return;
+  }
   if (f.type == Field::Type::kUint8)
     copy_rows(f.u8.data(), f.width(), idx, begin, n, [&](const uint8_t* src, int64_t at, int64_t count) {
       kernels::u8_to_float(src, out + at, count, f.scale);
@@ -155,6 +191,31 @@ void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, fl
   else
     copy_rows(f.f32.data(), f.width(), idx, begin, n,
               [&](const float* src, int64_t at, int64_t count) { kernels::copy(src, out + at, count); });
+}
+
+// The rows from the file: a subset's rows through its map, uint8 through a staging copy.
+void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int64_t n, float* out) const {
+  if (n <= 0) return;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t row = idx ? idx[i] : begin + i;
+    TANDEM_CHECK(row >= 0 && row < n_, "row ", row, " outside the ", n_, " rows of ", where(f, true));
+  }
+  const int64_t* rows = idx;
+  if (!file_rows_.empty()) {
+    mapped_.resize(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) mapped_[i] = file_rows_[idx ? idx[i] : begin + i];
+    rows = mapped_.data();
+  }
+  void* to = out;
+  if (f.type == Field::Type::kUint8) {
+    raw_.resize(static_cast<size_t>(n * f.width()));
+    to = raw_.data();
+  }
+  if (rows)
+    f.reader->read(rows, n, to);
+  else
+    f.reader->read_range(begin, n, to);
+  if (f.type == Field::Type::kUint8) kernels::u8_to_float(raw_.data(), out, n * f.width(), f.scale);
 }
 
 void Dataset::target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels,
@@ -180,6 +241,13 @@ void Dataset::rows(int64_t begin, int64_t n, float* x, int32_t* y) const {
   std::memcpy(y, labels().data() + begin, static_cast<size_t>(n) * sizeof(int32_t));
 }
 
+Dataset Dataset::with_own_readers() const {
+  Dataset d = *this;
+  for (auto& f : d.x_)
+    if (f.reader) f.reader = std::make_shared<io::RowReader>(f.reader->path(), f.reader->object());
+  return d;
+}
+
 Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
   Dataset d;
   d.path_ = path_;
@@ -188,7 +256,7 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
   d.n_ = static_cast<int64_t>(ids.size());
   for (int64_t r : ids) TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
   auto pick = [&](const Field& f) {
-    Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}};
+    Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}, f.reader};
     const int64_t w = f.width();
     auto take = [&](const auto& from, auto& to) {
       using T = typename std::decay_t<decltype(from)>::value_type;
@@ -203,6 +271,8 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
     take(f.i32, g.i32);
     return g;
   };
+  if (streamed())  // the rows stay in the file: a map to them
+    for (int64_t r : ids) d.file_rows_.push_back(file_rows_.empty() ? r : file_rows_[r]);
   for (const auto& f : x_) d.x_.push_back(pick(f));
   for (const auto& f : y_) d.y_.push_back(pick(f));
   if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);

@@ -12,6 +12,9 @@ void check_data_options(const TrainConfig& c) {
   TANDEM_USAGE_CHECK(!c.data.empty(), "no dataset given; pass --data FILE.h5");
   TANDEM_USAGE_CHECK(c.train_limit >= 0, "--train-limit must be >= 0 (0: all), got ", c.train_limit);
   TANDEM_USAGE_CHECK(c.test_limit >= 0, "--test-limit must be >= 0 (0: all), got ", c.test_limit);
+  TANDEM_USAGE_CHECK(c.data_memory_mb >= 0, "--data-memory-mb must be >= 0, got ", c.data_memory_mb);
+  TANDEM_USAGE_CHECK(c.prefetch >= 0 && c.prefetch <= 64, "--prefetch must be in [0, 64] (0: off), got ",
+                     c.prefetch);
   TANDEM_USAGE_CHECK(c.eval_batch >= 0, "--eval-batch must be >= 0 (0: the per-rank batch), got ",
                      c.eval_batch);
   TANDEM_USAGE_CHECK(c.val_split >= 0 && c.val_split < 1, "--val-split must be in [0, 1), got ", c.val_split);

@@ -114,6 +114,7 @@ DataFeed::DataFeed(model::Model& m, const data::Dataset& d, const std::string& w
       t.values.resize(rows * d.targets()[t.field].width());
     heads_.push_back(std::move(t));
   }
+  input_values_.resize(m.inputs.size());
   head_loss_.resize(rows);
   head_sums_.resize(heads_.size());
   predicted_.resize(rows);
@@ -133,7 +134,17 @@ void DataFeed::load(const int64_t* ids, int64_t begin, int64_t n) {
   TANDEM_CHECK(n <= m_.graph.max_batch(), "batch of ", n, " rows exceeds the planned ", m_.graph.max_batch());
   for (size_t i = 0; i < m_.inputs.size(); ++i)
     d_.input_rows(input_field_[i], ids, begin, n, m_.graph.value(m_.inputs[i].node, n).data());
+  load_targets(ids, begin, n);
+}
+
+void DataFeed::load_targets(const int64_t* ids, int64_t begin, int64_t n) {
   for (auto& h : heads_) d_.target_rows(h.field, ids, begin, n, h.labels.data(), h.values.data());
+}
+
+std::vector<int64_t> DataFeed::input_widths() const {
+  std::vector<int64_t> widths;
+  for (int field : input_field_) widths.push_back(d_.inputs()[field].width());
+  return widths;
 }
 
 void DataFeed::load_rows(int64_t begin, int64_t n) {
@@ -142,6 +153,14 @@ void DataFeed::load_rows(int64_t begin, int64_t n) {
 }
 
 void DataFeed::gather(const int64_t* ids, int64_t n, data::Augmenter& augment, uint32_t epoch) {
+  if (prefetcher_) {
+    for (size_t i = 0; i < m_.inputs.size(); ++i)
+      input_values_[i] = m_.graph.value(m_.inputs[i].node, n).data();
+    if (prefetcher_->take({ids, static_cast<size_t>(n)}, epoch, input_values_)) {
+      load_targets(ids, 0, n);
+      return;
+    }
+  }
   load(ids, 0, n);
   float* x = m_.graph.value(m_.input(), n).data();
   augment.apply(x, ids, n, epoch);

@@ -164,6 +164,16 @@ std::vector<OptionDef> make_table() {
            "with MPI_Comm_split_type); may differ between nodes", changeable),
     option("train-limit", TANDEM_FIELD(train_limit), "use only the first N training samples (0: all)"),
     option("test-limit", TANDEM_FIELD(test_limit), "use only the first N test samples (0: all)", changeable),
+    option("data-mode", TANDEM_FIELD(data_mode),
+           "where each rank keeps the inputs of the training and test splits: " + enum_help(data::DataMode{}) +
+               "; the results are the same",
+           changeable),
+    option("data-memory-mb", TANDEM_FIELD(data_memory_mb),
+           "--data-mode auto: a split whose inputs take more than this many MiB is streamed", changeable),
+    option("prefetch", TANDEM_FIELD(prefetch),
+           "streamed training data: batches read, decoded, augmented and preprocessed ahead by a background "
+           "thread (0: each when it is needed)",
+           changeable),
     option("eval-batch", TANDEM_FIELD(eval_batch), "rows per evaluation pass (0: the per-rank training batch)", changeable),
     option("drop-last", TANDEM_FIELD(drop_last), "skip the smaller last batch of each epoch"),
     option("preprocess", TANDEM_FIELD(preprocess),

@@ -55,6 +55,7 @@ std::vector<EpochRecord> Trainer::run() {
     log::infof("the run is already at epoch ", progress_.epoch, " of --epochs ", config_.epochs,
                ": nothing to train; raise --epochs to continue");
   std::vector<EpochRecord> history;
+  start_prefetching();
   stop_->checkpoint_written();
   run_start_ = now() - progress_.train_seconds;
   if (target_)  // the checks a resumed run already made
@@ -109,8 +110,9 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   comm_.barrier();
   EpochRun done;
   const double t0 = now();
+  posted_until_ = first - 1;
   for (int64_t b = first; b < batches; ++b) {
-    const auto shard = sampler.micro_shards(b, comm_.rank(), comm_.size(), micro_batches, bounds_);
+    const auto shard = step_ids(sampler, b, batches, epoch, micro_batches);
     const auto global = static_cast<double>(sampler.batch_size(b));
     const auto r = run_step(shard, bounds_, sampler.batch_size(b), epoch);
     if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
@@ -144,6 +146,37 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   done.seconds = now() - t0;
   done.completed = true;
   return done;
+}
+
+std::span<const int64_t> Trainer::step_ids(data::Sampler& sampler, int64_t b, int64_t batches, int64_t epoch,
+                                           int64_t micro_batches) {
+  const auto shard = sampler.micro_shards(b, comm_.rank(), comm_.size(), micro_batches, bounds_);
+  if (!prefetch_) return shard;
+  // Dealing the next batches reuses the sampler's buffers: the step's ids become a copy.
+  step_ids_.assign(shard.begin(), shard.end());
+  step_bounds_.assign(bounds_.begin(), bounds_.end());
+  // Queued: this batch and the next --prefetch ones. After a miss the queue was dropped.
+  if (prefetch_->missed() != misses_seen_) posted_until_ = b - 1, misses_seen_ = prefetch_->missed();
+  posted_until_ = std::max(posted_until_, b - 1);
+  const auto e = static_cast<uint32_t>(epoch);
+  for (int64_t q = posted_until_ + 1; q < std::min(batches, b + 1 + config_.prefetch); ++q) {
+    const auto next = sampler.micro_shards(q, comm_.rank(), comm_.size(), micro_batches, next_bounds_);
+    for (int64_t m = 0; m < micro_batches; ++m)
+      prefetch_->post(next.subspan(next_bounds_[m], next_bounds_[m + 1] - next_bounds_[m]), e);
+    posted_until_ = q;
+  }
+  bounds_.assign(step_bounds_.begin(), step_bounds_.end());
+  return step_ids_;
+}
+
+// Streamed training data: a background thread prepares the coming batches (after a resume has
+// restored the preprocessing it copies).
+void Trainer::start_prefetching() {
+  if (prefetch_ || !train_.streamed() || config_.prefetch == 0) return;
+  const auto slots = static_cast<int>((config_.prefetch + 1) * max_micro_batches_);
+  prefetch_ = std::make_unique<Prefetcher>(train_, feed_->input_fields(), feed_->input_widths(), micro_batch_,
+                                           slots, *augmenter_, model_->preprocessing);
+  feed_->set_prefetcher(prefetch_.get());
 }
 
 bool Trainer::run_ends(int64_t epoch, int64_t batch, int64_t batches) {
@@ -298,6 +331,9 @@ void Trainer::finish(const std::vector<EpochRecord>& history) {
   double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
   comm_.allreduce_max(&peak_mib, 1);
   log::infof("peak resident memory ", fixed(peak_mib, 1), " MiB per rank (largest rank)");
+  if (prefetch_)  // rank 0's: the ranks read alike
+    log::infof("prefetched ", prefetch_->served(), " of ", prefetch_->served() + prefetch_->missed(),
+               " training micro-batches on rank 0 ahead of their step");
   if (!history.empty())
     log::infof("final test accuracy ", fixed(history.back().test_accuracy, 4), " (test loss ",
                fixed(history.back().test_loss, 4), ")");

@@ -56,8 +56,10 @@ void Trainer::set_up(const model::ModelSpec* spec) {
 }
 
 void Trainer::load_data() {
-  train_ = data::Dataset::load(config_.data, "train", config_.train_limit);
-  test_ = data::Dataset::load(config_.data, "test", config_.test_limit);
+  train_ = data::Dataset::load(config_.data, "train", config_.train_limit, config_.data_mode,
+                               config_.data_memory_mb);
+  test_ = data::Dataset::load(config_.data, "test", config_.test_limit, config_.data_mode,
+                              config_.data_memory_mb);
   TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
   check_compatible(*model_, train_, "'" + config_.data + "' /train");
   check_compatible(*model_, test_, "'" + config_.data + "' /test");
@@ -294,6 +296,11 @@ void Trainer::describe_layout() const {
              first.micro_batches > 1 ? " in " + std::to_string(first.micro_batches) + " micro-batches of " +
                                            std::to_string(first.micro)
                                      : std::string());
+  if (train_.streamed() || test_.streamed())
+    log::infof("streaming the inputs of ", train_.streamed() ? "/train" : "",
+               train_.streamed() && test_.streamed() ? " and " : "", test_.streamed() ? "/test" : "",
+               " from ", config_.data, " (--data-mode ", enum_name(config_.data_mode), ", --data-memory-mb ",
+               config_.data_memory_mb, ")");
   if (!config_.batch_schedule.empty())
     log::infof("batch schedule ", format_batch_schedule(config_.batch_schedule),
                ": buffers planned for micro-batches of ", micro_batch_);

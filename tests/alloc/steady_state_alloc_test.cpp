@@ -1,7 +1,7 @@
 // A steady-state training step allocates nothing: global operator new is counted while a
-// training step (sampler shard, micro-batches, forward, loss, backward, gradient sync,
-// optimizer update) runs. oneDNN 2.6 allocates a small hash map of its arguments inside every
-// primitive call and frees it before returning: those are counted apart (tandem::dnn tells when
+// training step (sampler shard, rows in memory or streamed, micro-batches, forward, loss,
+// backward, gradient sync, optimizer update) runs. oneDNN 2.6 allocates a small hash map of its arguments
+// inside every primitive call and frees it before returning: those are counted apart (tandem::dnn tells when
 // a call is in progress), and must all be freed again. Under mpirun (CTest alloc_np2) the
 // Mpi* tests run the step on two ranks: the ring reduce-scatter and allgather, the sharded
 // optimizer and the bf16 exchange.
@@ -82,6 +82,7 @@ void write_inputs(const std::filesystem::path& dir) {
 struct Exchange {
   bool shard = false;
   dist::GradDtype dtype = dist::GradDtype::kFp32;
+  data::DataMode data = data::DataMode::kMemory;
 };
 
 void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm, Exchange exchange = {}) {
@@ -107,9 +108,11 @@ void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm,
   c.precision = precision;
   c.shard_optimizer = exchange.shard;
   c.grad_dtype = exchange.dtype;
+  c.data_mode = exchange.data;
   if (exchange.shard) c.optimizer.name = "lamb";  // group norms completed across the ranks
   c.clip_grad_norm = 1.0;                         // the global norm, from the pieces
   train::Trainer trainer(c, comm);
+  ASSERT_EQ(trainer.train_data().streamed(), exchange.data == data::DataMode::kStream);
   data::Sampler sampler(trainer.train_data().labels(), c.batch_size * c.accumulate, 1);
   auto run_epoch = [&](int64_t epoch) {
     for (int64_t b = 0; b < sampler.batches(); ++b)
@@ -130,6 +133,13 @@ void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm,
 TEST(SteadyState, TrainingStepAllocatesNothing) {
   dist::LocalComm local;
   expect_steady_step_allocates_nothing(Precision::kFp32, local);
+}
+
+// Rows streamed from the file: sorted, coalesced and read into buffers sized by the first steps.
+TEST(SteadyState, StreamedTrainingStepAllocatesNothing) {
+  dist::LocalComm local;
+  expect_steady_step_allocates_nothing(Precision::kFp32, local,
+                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream});
 }
 
 TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {

@@ -91,6 +91,7 @@ run_tandem cnn 1 2 3 12800
 exchange_rows cnn 3 12800 fp32
 run_tandem cnn-bn 1 1 3 12800
 run_tandem resnet-mini 1 1 3 12800
+run_tandem mlp 1 1 4 0 bf16
 for model in cnn cnn-bn resnet-mini; do run_tandem $model 1 1 3 12800 bf16; done
 exchange_rows cnn 3 12800 bf16
 

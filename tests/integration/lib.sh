@@ -172,6 +172,12 @@ h5_same() {
   shift 2
   for object in "$@"; do h5diff -q "$a" "$b" "$object" > /dev/null 2>&1 || return 1; done
 }
+# same_metrics A B: the metrics.jsonl files equal but for the timing keys.
+same_metrics() {
+  jq -e -n --slurpfile a "$1" --slurpfile b "$2" \
+    '($a | map(del(.seconds, .samples_per_s, .grad_wait_s))) == ($b | map(del(.seconds, .samples_per_s, .grad_wait_s)))' \
+    > /dev/null
+}
 # h5_within DELTA A B OBJECT: every value of OBJECT within DELTA (absolute) in A and B.
 h5_within() {
   h5diff -q --delta="$1" "$2" "$3" "$4" > /dev/null 2>&1

@@ -34,13 +34,6 @@ stop_and_resume() {
   check --log "$dir/resume.log" "$name: resumed run exits 0" test $? -eq 0
 }
 
-# same_metrics A B: the metrics.jsonl files equal but for the timing keys.
-same_metrics() {
-  jq -e -n --slurpfile a "$1" --slurpfile b "$2" \
-    '($a | map(del(.seconds, .samples_per_s, .grad_wait_s))) == ($b | map(del(.seconds, .samples_per_s, .grad_wait_s)))' \
-    > /dev/null
-}
-
 # --- early stopping: the best weights are in the checkpoint -----------------------------------
 # The case of the issue: 1,440 training samples, batches of 128 (12 steps an epoch), patience 2.
 early=(--data "$data" --model "$src/launch/models/mlp.model" --train-limit 1800 --test-limit 500 --val-split 0.2

@@ -1,18 +1,38 @@
 #pragma once
-// A split of a tandem HDF5 dataset (see datasets/README.md), held in memory in its stored
-// type (uint8 stays uint8) and converted to float32 batch by batch.
+// A split of a tandem HDF5 dataset (see datasets/README.md). Its inputs are held in memory in
+// their stored type (uint8 stays uint8), or streamed: read from the file, row by row as
+// batches ask for them (DataMode). Either way they are converted to float32 batch by batch,
+// and targets are held in memory.
 //
 // /SPLIT/x is one array of samples, or a group of named arrays (the inputs of a multi-input
 // model); /SPLIT/y is one array of targets, or a group of named arrays (one per loss of a
 // multi-output model). Targets are int32 class indices [N] or float32 vectors [N, K]
 // (multi-label or regression).
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "tandem/core/enum_names.hpp"
 #include "tandem/tensor/shape.hpp"
 
+namespace tandem::io {
+class RowReader;
+}
+
 namespace tandem::data {
+
+// Where a split's inputs live (--data-mode).
+enum class DataMode { kAuto, kMemory, kStream };
+inline constexpr EnumName<DataMode> kDataModeNames[] = {
+    {DataMode::kAuto, "auto", "memory when a split's inputs fit --data-memory-mb, else stream"},
+    {DataMode::kMemory, "memory", "each rank reads its splits' inputs into memory at the start"},
+    {DataMode::kStream, "stream", "each rank reads the rows of its share of each batch from the file"},
+};
+constexpr std::span<const EnumName<DataMode>> enum_names(DataMode) {
+  return kDataModeNames;
+}
 
 // One array of a split, in its stored type.
 struct Field {
@@ -24,6 +44,7 @@ struct Field {
   std::vector<uint8_t> u8;
   std::vector<float> f32;
   std::vector<int32_t> i32;
+  std::shared_ptr<io::RowReader> reader;  // streamed inputs: the rows' source (u8, f32 empty)
   bool is_labels() const { return type == Type::kInt32; }
   int64_t width() const { return shape.numel(); }
 };
@@ -31,7 +52,15 @@ struct Field {
 class Dataset {
  public:
   // Reads /SPLIT/x and /SPLIT/y, validating the layout; `limit` > 0 keeps the first rows only.
-  static Dataset load(const std::string& path, const std::string& split, int64_t limit = 0);
+  // The inputs are read into memory, or (kStream; kAuto when they take more than
+  // memory_budget_mb) left in the file and read as rows are asked for.
+  static Dataset load(const std::string& path, const std::string& split, int64_t limit = 0,
+                      DataMode mode = DataMode::kMemory, int64_t memory_budget_mb = 0);
+  bool streamed() const { return !x_.empty() && x_[0].reader != nullptr; }
+  // A copy that reads through file handles of its own (for another thread); the same rows.
+  Dataset with_own_readers() const;
+  // Bytes the inputs of the first `rows` rows take in their stored type.
+  static int64_t input_bytes(const std::string& path, const std::string& split, int64_t rows);
 
   int64_t size() const { return n_; }
   const std::string& path() const { return path_; }
@@ -55,7 +84,7 @@ class Dataset {
   const std::vector<std::string>& class_names() const { return class_names_; }
 
   // Rows of input i as float: idx[0..n), or the contiguous rows [begin, begin + n) when idx is
-  // null. out holds n * inputs()[i].width() floats.
+  // null. out holds n * inputs()[i].width() floats. Streamed, one thread at a time.
   void input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const;
   // The same rows of target j: class indices into labels, float vectors into values.
   void target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels, float* values) const;
@@ -71,6 +100,12 @@ class Dataset {
   int64_t n_ = 0;
   std::vector<Field> x_, y_;
   std::vector<int32_t> no_labels_;  // zeros, when no target holds class indices
+  // Streamed: the file row of each row of a subset (empty: the same rows), and one call's
+  // scratch, grown to the largest batch and then reused.
+  std::vector<int64_t> file_rows_;
+  mutable std::vector<int64_t> mapped_;
+  mutable std::vector<uint8_t> raw_;
+  void stream_rows(const Field& f, const int64_t* idx, int64_t begin, int64_t n, float* out) const;
   int64_t classes_ = 0;
   std::vector<std::string> class_names_;
 };

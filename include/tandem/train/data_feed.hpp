@@ -11,6 +11,7 @@
 #include "tandem/data/augment.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/model/model.hpp"
+#include "tandem/train/prefetch.hpp"
 
 namespace tandem::train {
 
@@ -39,8 +40,13 @@ class DataFeed {
   const data::Dataset& data() const { return d_; }
   // Rows [begin, begin + n) into the inputs (the first one preprocessed) and the targets.
   void load_rows(int64_t begin, int64_t n);
-  // Rows ids[0..n): the first input augmented (training batches) and preprocessed.
+  // Rows ids[0..n): the first input augmented (training batches) and preprocessed; the inputs
+  // from the prefetcher when it prepared exactly these rows.
   void gather(const int64_t* ids, int64_t n, data::Augmenter& augment, uint32_t epoch);
+  void set_prefetcher(Prefetcher* p) { prefetcher_ = p; }
+  // The dataset input feeding each model input, and its floats per row (for a Prefetcher).
+  const std::vector<int>& input_fields() const { return input_field_; }
+  std::vector<int64_t> input_widths() const;
 
   // After forward over n rows: the sum over rows of the training loss, sum_h weight_h * loss_h.
   // With `grads`, writes each output's gradient, scale * weight_h * dloss_h/dout. per_sample
@@ -68,6 +74,7 @@ class DataFeed {
     ops::Targets targets(float* per_sample) const;
   };
   void load(const int64_t* ids, int64_t begin, int64_t n);
+  void load_targets(const int64_t* ids, int64_t begin, int64_t n);
 
   model::Model& m_;
   const data::Dataset& d_;
@@ -76,6 +83,8 @@ class DataFeed {
   std::vector<float> head_loss_;  // [max_batch] per-row losses of one head
   std::vector<double> head_sums_;
   std::vector<int32_t> predicted_;
+  Prefetcher* prefetcher_ = nullptr;
+  std::vector<float*> input_values_;  // one gather's destinations, sized once
 };
 
 }  // namespace tandem::train

@@ -103,6 +103,11 @@ class Trainer {
     double trained = 0;      // samples this call trained in the epoch
   };
   EpochRun train_epoch(data::Sampler& sampler, int64_t epoch);
+  // This rank's ids of batch b (micro-batch bounds in bounds_); queues coming batches on the
+  // prefetcher when there is one.
+  std::span<const int64_t> step_ids(data::Sampler& sampler, int64_t b, int64_t batches, int64_t epoch,
+                                    int64_t micro_batches);
+  void start_prefetching();
   data::Sampler& sampler_for(int64_t epoch);
   // After a step: --target and --max-steps; true when the run ends here.
   bool run_ends(int64_t epoch, int64_t batch, int64_t batches);
@@ -131,6 +136,7 @@ class Trainer {
   std::unique_ptr<model::Model> model_;
   std::unique_ptr<data::Augmenter> augmenter_;
   std::unique_ptr<DataFeed> feed_;            // training rows into the model
+  std::unique_ptr<Prefetcher> prefetch_;      // streamed data with --prefetch (reads for feed_)
   std::unique_ptr<ops::Loss> weighted_loss_;  // --class-weights around the first loss (training only)
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::Schedule> schedule_;
@@ -151,8 +157,12 @@ class Trainer {
   io::TrainProgress progress_;
   std::vector<std::string> history_;  // metrics.jsonl lines so far (all epochs of the run)
   int64_t micro_batch_ = 0, eval_chunk_ = 0;
-  int64_t max_micro_batches_ = 1;           // over the batch schedule
-  std::vector<int64_t> bounds_;             // micro-batch boundaries of the step, reused
+  int64_t max_micro_batches_ = 1;  // over the batch schedule
+  std::vector<int64_t> bounds_;    // micro-batch boundaries of the step, reused
+  // Prefetching: the step's ids and bounds (copies), the next batches' bounds, the last batch
+  // queued and the misses seen (after a miss the queue was dropped: queue again).
+  std::vector<int64_t> step_ids_, step_bounds_, next_bounds_;
+  int64_t posted_until_ = -1, misses_seen_ = 0;
   std::unique_ptr<data::Sampler> sampler_;  // for the current epoch's batch
   int64_t sampler_global_ = 0;              // the batch it was made for
   double full_loss_ = 0,

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# --data-mode: the same training with the inputs in memory and streamed from the file (every
+# batch prepared ahead by the prefetch thread) gives bitwise the same parameters and metrics, on
+# 1 rank and on 2 (with a validation split, whose rows a streamed subset maps to the file), and
+# with --prefetch 0; auto streams a split over --data-memory-mb.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+topic_start "$@"
+
+common=(--data "$data" --model "$src/launch/models/mlp.model" --batch-size 64 --train-limit 3000
+        --test-limit 500 --threads 1 --optimizer adam --lr 0.002)
+for ranks in 1 2; do
+  extra=()
+  [ "$ranks" = 2 ] && extra=(--val-split 0.1)
+  for mode in memory stream; do
+    mpi "$ranks" "$tandem" train "${common[@]}" --epochs 2 "${extra[@]}" --data-mode "$mode" --out "$work/np$ranks-$mode" \
+      > "$work/np$ranks-$mode.log" 2>&1
+    check --log "$work/np$ranks-$mode.log" "$ranks rank(s), --data-mode $mode: exits 0" test $? -eq 0
+  done
+  check --log "$work/np$ranks-stream.log" "$ranks rank(s): the log says what is streamed" \
+    grep -q "streaming the inputs of /train and /test from .* (--data-mode stream" "$work/np$ranks-stream.log"
+  check --log "$work/np$ranks-stream.log" "$ranks rank(s): every training batch was prefetched" \
+    grep -Eq "prefetched ([0-9]+) of \1 training micro-batches" "$work/np$ranks-stream.log"
+  check "$ranks rank(s): streamed parameters bitwise equal to memory mode" \
+    h5_same "$work/np$ranks-memory/final.h5" "$work/np$ranks-stream/final.h5" /params
+  check "$ranks rank(s): metrics equal" same_metrics "$work/np$ranks-memory/metrics.jsonl" "$work/np$ranks-stream/metrics.jsonl"
+done
+
+mpi 2 "$tandem" train "${common[@]}" --epochs 2 --val-split 0.1 --data-mode stream --prefetch 0 \
+  --out "$work/np2-noprefetch" > "$work/np2-noprefetch.log" 2>&1
+check --log "$work/np2-noprefetch.log" "--prefetch 0 exits 0" test $? -eq 0
+check "--prefetch 0: bitwise equal too" h5_same "$work/np2-memory/final.h5" "$work/np2-noprefetch/final.h5" /params
+
+# auto: the training split's 3000 x 784 bytes exceed 1 MiB, the test split's 500 x 784 do not.
+mpi 1 "$tandem" train "${common[@]}" --epochs 1 --data-memory-mb 1 --out "$work/auto" > "$work/auto.log" 2>&1
+check --log "$work/auto.log" "auto exits 0" test $? -eq 0
+check --log "$work/auto.log" "auto streams /train only" grep -q "streaming the inputs of /train from" "$work/auto.log"
+finish

@@ -1,0 +1,157 @@
+// Streamed inputs (--data-mode stream) against the same split in memory: rows in any order
+// with repeats, contiguous rows, subsets of subsets, uint8 (scaled) and float32 arrays, a group
+// of two inputs, chunked-and-compressed and contiguous files; each distinct row of a call read
+// once; every row of an epoch's batches read exactly once; auto mode choosing by the budget.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <numeric>
+#include <vector>
+
+#include "tandem/core/error.hpp"
+#include "tandem/data/dataset.hpp"
+#include "tandem/data/sampler.hpp"
+#include "tandem/io/h5.hpp"
+#include "tandem/io/row_reader.hpp"
+
+namespace tandem {
+namespace {
+
+constexpr int64_t kRows = 37;
+
+std::vector<float> rows(const data::Dataset& d, int input, const std::vector<int64_t>& idx) {
+  std::vector<float> out(idx.size() * d.inputs()[input].width());
+  d.input_rows(input, idx.data(), 0, static_cast<int64_t>(idx.size()), out.data());
+  return out;
+}
+std::vector<float> range(const data::Dataset& d, int input, int64_t begin, int64_t n) {
+  std::vector<float> out(n * d.inputs()[input].width());
+  d.input_rows(input, nullptr, begin, n, out.data());
+  return out;
+}
+
+class Stream : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("tandem_stream_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // /train/x uint8 [kRows, 2, 3] with scale 1/255 (chunked by 4 rows and compressed, or
+  // contiguous), /train/y int32 [kRows]; with `group`, /train/x/a that and /train/x/b float32
+  // [kRows, 5].
+  std::string write(const std::string& name, int64_t chunk_rows, bool group = false) {
+    const auto path = (dir_ / name).string();
+    io::H5File f(path, io::H5File::Mode::kCreate);
+    std::vector<uint8_t> x(kRows * 6);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>((i * 37 + 11) % 251);
+    std::vector<int32_t> y(kRows);
+    for (int64_t i = 0; i < kRows; ++i) y[i] = static_cast<int32_t>(i % 3);
+    const std::string xs = group ? "/train/x/a" : "/train/x";
+    f.write(xs, {kRows, 2, 3}, x.data(), chunk_rows);
+    f.set_attr(xs, "scale", 1.0 / 255);
+    if (group) {
+      std::vector<float> b(kRows * 5);
+      for (size_t i = 0; i < b.size(); ++i) b[i] = 0.25f * static_cast<float>(i) - 3.0f;
+      f.write("/train/x/b", {kRows, 5}, b.data(), chunk_rows);
+    }
+    f.write("/train/y", {kRows}, y.data(), chunk_rows);
+    return path;
+  }
+
+  std::filesystem::path dir_;
+};
+
+void expect_same_rows(const data::Dataset& mem, const data::Dataset& str) {
+  ASSERT_TRUE(str.streamed());
+  ASSERT_FALSE(mem.streamed());
+  ASSERT_EQ(mem.size(), str.size());
+  const std::vector<int64_t> idx{5, 0, 36 % mem.size(), 5, 6, 7, 1, 2, 3, 20, 19, 0};
+  for (int i = 0; i < static_cast<int>(mem.inputs().size()); ++i) {
+    SCOPED_TRACE(i);
+    std::vector<int64_t> in_range;
+    for (int64_t r : idx) in_range.push_back(r % mem.size());
+    EXPECT_EQ(rows(mem, i, in_range), rows(str, i, in_range));
+    EXPECT_EQ(range(mem, i, 1, mem.size() - 1), range(str, i, 1, str.size() - 1));
+  }
+  EXPECT_EQ(mem.labels(), str.labels());
+}
+
+TEST_F(Stream, RowsEqualMemoryInAnyOrderForChunkedAndContiguousFiles) {
+  for (int64_t chunk : {int64_t{4}, int64_t{0}}) {
+    SCOPED_TRACE(chunk);
+    const auto path = write("d" + std::to_string(chunk) + ".h5", chunk);
+    expect_same_rows(data::Dataset::load(path, "train"),
+                     data::Dataset::load(path, "train", 0, data::DataMode::kStream));
+    expect_same_rows(data::Dataset::load(path, "train", 30),
+                     data::Dataset::load(path, "train", 30, data::DataMode::kStream));
+  }
+}
+
+TEST_F(Stream, GroupsOfInputsAndSubsetsOfSubsets) {
+  const auto path = write("g.h5", 8, true);
+  const auto mem = data::Dataset::load(path, "train");
+  const auto str = data::Dataset::load(path, "train", 0, data::DataMode::kStream);
+  ASSERT_EQ(str.inputs().size(), 2u);
+  expect_same_rows(mem, str);
+  const std::vector<int64_t> outer{30, 2, 17, 4, 9, 11, 25, 0, 36, 13, 21};
+  const std::vector<int64_t> inner{10, 0, 3, 7, 5};
+  expect_same_rows(mem.subset(outer), str.subset(outer));
+  expect_same_rows(mem.subset(outer).subset(inner), str.subset(outer).subset(inner));
+  const auto sub = str.subset(outer);
+  EXPECT_THROW(range(sub, 0, 5, 7), Error) << "a subset has only its own rows";
+}
+
+TEST_F(Stream, EachDistinctRowOfACallIsReadOnce) {
+  const auto path = write("r.h5", 4);
+  io::RowReader reader(path, "/train/x");
+  EXPECT_EQ(reader.rows(), kRows);
+  EXPECT_EQ(reader.row_bytes(), 6);
+  std::vector<uint8_t> a(6 * 6), b(6 * 6);
+  const int64_t idx[6] = {9, 3, 9, 4, 5, 3};  // runs {3, 4, 5} and {9}
+  reader.read(idx, 6, a.data());
+  EXPECT_EQ(reader.rows_read(), 4);
+  for (int i = 0; i < 6; ++i) {
+    reader.read_range(idx[i], 1, b.data() + 6 * i);
+    EXPECT_TRUE(std::equal(a.begin() + 6 * i, a.begin() + 6 * i + 6, b.begin() + 6 * i)) << i;
+  }
+  const int64_t bad[1] = {kRows};
+  EXPECT_THROW(reader.read(bad, 1, a.data()), Error);
+  EXPECT_THROW(io::RowReader(path, "/train/nothing"), Error);
+}
+
+// The sampler's batches of an epoch, dealt to 3 ranks, each rank streaming its shares: every
+// row comes from the file exactly once, with the values memory mode gives.
+TEST_F(Stream, AnEpochReadsEveryRowExactlyOnce) {
+  const auto path = write("e.h5", 4);
+  const auto mem = data::Dataset::load(path, "train");
+  std::vector<data::Dataset> ranks;
+  for (int r = 0; r < 3; ++r) ranks.push_back(data::Dataset::load(path, "train", 0, data::DataMode::kStream));
+  data::Sampler sampler(mem.labels(), 8, 1);
+  sampler.start_epoch(2);
+  std::vector<int> seen(kRows, 0);
+  for (int64_t b = 0; b < sampler.batches(); ++b)
+    for (int r = 0; r < 3; ++r) {
+      const auto shard = sampler.shard(b, r, 3);
+      const std::vector<int64_t> ids(shard.begin(), shard.end());
+      EXPECT_EQ(rows(ranks[r], 0, ids), rows(mem, 0, ids));
+      for (int64_t id : ids) ++seen[id];
+    }
+  for (int64_t i = 0; i < kRows; ++i) EXPECT_EQ(seen[i], 1) << i;
+  int64_t read = 0;
+  for (const auto& d : ranks) read += d.inputs()[0].reader->rows_read();
+  EXPECT_EQ(read, kRows);
+}
+
+TEST_F(Stream, AutoStreamsWhatExceedsTheBudget) {
+  const auto path = write("a.h5", 0);
+  EXPECT_EQ(data::Dataset::input_bytes(path, "train", 0), kRows * 6);
+  EXPECT_EQ(data::Dataset::input_bytes(path, "train", 10), 60);
+  EXPECT_FALSE(data::Dataset::load(path, "train", 0, data::DataMode::kAuto, 1).streamed());
+  EXPECT_TRUE(data::Dataset::load(path, "train", 0, data::DataMode::kAuto, 0).streamed());
+}
+
+}  // namespace
+}  // namespace tandem
