@@ -9,6 +9,7 @@
 #include "tandem/data/preprocess.hpp"
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
+#include "tandem/io/row_reader.hpp"
 #include "tandem/train/options.hpp"
 #include "tandem/train/param_groups.hpp"
 #include "tandem/train/rank_state.hpp"
@@ -301,6 +302,14 @@ void Trainer::describe_layout() const {
                train_.streamed() && test_.streamed() ? " and " : "", test_.streamed() ? "/test" : "",
                " from ", config_.data, " (--data-mode ", enum_name(config_.data_mode), ", --data-memory-mb ",
                config_.data_memory_mb, ")");
+  for (const auto* d : {&train_, &test_})
+    for (const auto& f : d->inputs())
+      if (f.reader && !f.reader->direct())
+        log::warnf("streaming ", f.reader->object(),
+                   " from a chunked or compressed array: every batch reads ",
+                   "whole chunks through HDF5, many times slower than a contiguous array read directly; "
+                   "repack the file for streaming with 'h5repack -f NONE -l CONTI IN.h5 OUT.h5' "
+                   "(datasets/README.md)");
   if (!config_.batch_schedule.empty())
     log::infof("batch schedule ", format_batch_schedule(config_.batch_schedule),
                ": buffers planned for micro-batches of ", micro_batch_);

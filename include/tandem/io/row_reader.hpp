@@ -1,8 +1,9 @@
 #pragma once
 // Rows of one HDF5 dataset [N, ...], read on demand from a file kept open (streaming: the
 // data stays on disk, or in the page cache). The rows of one call are sorted and coalesced
-// into runs of consecutive rows, read with one selection (one pass over the chunks they
-// touch, in file order), then put in the order asked for.
+// into runs of consecutive rows, read in file order (a contiguous array: one pread per run;
+// a chunked one: one HDF5 selection, one pass over the chunks it touches), then put in the
+// order asked for.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,15 +32,20 @@ class RowReader {
   void read(const int64_t* idx, int64_t n, void* out);
   // Rows [begin, begin + n) into out.
   void read_range(int64_t begin, int64_t n, void* out);
+  // Whether rows are read directly (a contiguous, unfiltered array in native byte order).
+  bool direct() const { return fd_ >= 0; }
   // Rows read from the file so far (each distinct row of a call once): for tests.
   int64_t rows_read() const { return rows_read_; }
 
  private:
   void read_sorted_runs(void* out);
+  void open_direct();
   void close();
 
   std::string path_, object_;
   int64_t file_ = -1, dataset_ = -1, file_space_ = -1, mem_type_ = -1;  // hid_t
+  int fd_ = -1;                                                         // direct reads, else -1
+  int64_t base_ = 0;                                                    // the array's file offset
   int64_t rows_ = 0, row_bytes_ = 0;
   DType type_ = DType::kOther;
   std::vector<int64_t> dims_;

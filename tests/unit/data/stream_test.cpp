@@ -61,6 +61,7 @@ class Stream : public ::testing::Test {
     return path;
   }
 
+  void check_reads(const std::string& path);
   std::filesystem::path dir_;
 };
 
@@ -83,8 +84,9 @@ TEST_F(Stream, RowsEqualMemoryInAnyOrderForChunkedAndContiguousFiles) {
   for (int64_t chunk : {int64_t{4}, int64_t{0}}) {
     SCOPED_TRACE(chunk);
     const auto path = write("d" + std::to_string(chunk) + ".h5", chunk);
-    expect_same_rows(data::Dataset::load(path, "train"),
-                     data::Dataset::load(path, "train", 0, data::DataMode::kStream));
+    const auto streamed = data::Dataset::load(path, "train", 0, data::DataMode::kStream);
+    EXPECT_EQ(streamed.inputs()[0].reader->direct(), chunk == 0) << "pread for a contiguous array";
+    expect_same_rows(data::Dataset::load(path, "train"), streamed);
     expect_same_rows(data::Dataset::load(path, "train", 30),
                      data::Dataset::load(path, "train", 30, data::DataMode::kStream));
   }
@@ -105,7 +107,13 @@ TEST_F(Stream, GroupsOfInputsAndSubsetsOfSubsets) {
 }
 
 TEST_F(Stream, EachDistinctRowOfACallIsReadOnce) {
-  const auto path = write("r.h5", 4);
+  for (int64_t chunk : {int64_t{4}, int64_t{0}}) {
+    SCOPED_TRACE(chunk);
+    check_reads(write("r" + std::to_string(chunk) + ".h5", chunk));
+  }
+}
+
+void Stream::check_reads(const std::string& path) {
   io::RowReader reader(path, "/train/x");
   EXPECT_EQ(reader.rows(), kRows);
   EXPECT_EQ(reader.row_bytes(), 6);
