@@ -5,8 +5,7 @@
 #  - 2 ranks with --grad-sync bucketed and blocking: samples/s and the share of the epoch spent
 #    waiting for gradients (time inside the synchronization after backward);
 #  - raw MPI_Allreduce / MPI_Iallreduce time for the same bytes as each model's gradients;
-#  - every --precisions (default fp32 bf16; bf16 changes only convolutions, so the MLP runs in
-#    fp32 alone).
+#  - every --precisions (default fp32 bf16: convolutions and dense layers in bf16).
 #   tests/bench/scaling.sh [--repeats N] [--models "mlp cnn"] [--precisions "fp32 bf16"]
 # Prints one JSON object per configuration: the median over epochs 2.. of each run, then the
 # median over the repeats. Ratios at the end compare runs measured in this same sitting.
@@ -56,7 +55,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 for model in $models; do
   if [ "$model" = mlp ]; then epochs=4 limit=0; else epochs=3 limit=6400; fi
   for precision in $precisions; do
-    [ "$model" = mlp ] && [ "$precision" != fp32 ] && continue
     id=$model-$precision
     run "$id-1x1-b128" "$model" 1 128 bucketed $epochs $limit
     run "$id-1x1-b256" "$model" 1 256 bucketed $epochs $limit
