@@ -4,77 +4,11 @@
 #include <cstring>
 
 #include "tandem/core/error.hpp"
-#include "tandem/io/h5.hpp"
 #include "tandem/io/row_reader.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::data {
 namespace {
-
-// Reads `rows` rows of the array at `object` into a field.
-Field read_field(const io::H5File& f, const std::string& object, const std::string& name, bool input,
-                 int64_t limit, bool stream) {
-  const auto info = f.info(object);
-  const std::string& path = f.path();
-  Field field;
-  field.name = name;
-  if (input) {
-    TANDEM_CHECK(info.dims.size() >= 2, "'", object, "' in '", path, "' must be [N, ...], got rank ",
-                 info.dims.size());
-    TANDEM_CHECK(info.type == io::DType::kUint8 || info.type == io::DType::kFloat32, "'", object, "' in '",
-                 path, "' must be uint8 (with a 'scale' attribute) or float32");
-    field.type = info.type == io::DType::kUint8 ? Field::Type::kUint8 : Field::Type::kFloat32;
-  } else if (info.dims.size() == 1) {
-    TANDEM_CHECK(info.type == io::DType::kInt32 || info.type == io::DType::kUint8, "'", object, "' in '",
-                 path, "' is [N]: it must hold int32 class indices (dense targets are float32 [N, K])");
-    field.type = Field::Type::kInt32;
-  } else {
-    TANDEM_CHECK(info.dims.size() == 2 && info.type == io::DType::kFloat32, "'", object, "' in '", path,
-                 "' must be int32 class indices [N] or float32 targets [N, K], got rank ", info.dims.size());
-    field.type = Field::Type::kFloat32;
-  }
-  field.shape = Shape(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
-  const int64_t n = std::min(limit, info.dims[0]), numel = n * field.width();
-  if (field.type == Field::Type::kUint8)
-    field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
-  if (input && stream) {
-    field.reader = std::make_shared<io::RowReader>(f.path(), object);
-    return field;
-  }
-  switch (field.type) {
-    case Field::Type::kUint8:
-      field.u8.resize(numel);
-      if (n > 0) f.read(object, field.u8.data(), 0, n);
-      break;
-    case Field::Type::kFloat32:
-      field.f32.resize(numel);
-      if (n > 0) f.read(object, field.f32.data(), 0, n);
-      break;
-    case Field::Type::kInt32:
-      field.i32.resize(n);
-      if (n > 0) f.read(object, field.i32.data(), 0, n);
-      for (int64_t i = 0; i < n; ++i)
-        TANDEM_CHECK(field.i32[i] >= 0, "'", object, "' in '", path, "' row ", i, " has negative label ",
-                     field.i32[i]);
-      break;
-  }
-  return field;
-}
-
-// /SPLIT/x (or y) as one field, or a group of named fields.
-std::vector<Field> read_fields(const io::H5File& f, const std::string& object, bool input, int64_t limit,
-                               bool stream) {
-  std::vector<Field> out;
-  if (!f.is_group(object)) {
-    out.push_back(read_field(f, object, "", input, limit, stream));
-    return out;
-  }
-  for (const auto& name : f.members(object))
-    out.push_back(read_field(f, object + "/" + name, name, input, limit, stream));
-  TANDEM_CHECK(!out.empty(), "group '", object, "' in '", f.path(),
-               "' is empty; it should hold one array per ", input ? "model input" : "model output");
-  return out;
-}
 
 // Copies the rows idx[0..n) (or [begin, begin + n)) of a field of `width` values per row.
 template <class T, class Copy>
@@ -87,61 +21,6 @@ void copy_rows(const T* data, int64_t width, const int64_t* idx, int64_t begin, 
 }
 
 }  // namespace
-
-int64_t Dataset::input_bytes(const std::string& path, const std::string& split, int64_t rows) {
-  io::H5File f(path, io::H5File::Mode::kRead);
-  const std::string xs = "/" + split + "/x";
-  std::vector<std::string> arrays{xs};
-  if (f.exists(xs) && f.is_group(xs)) {
-    arrays.clear();
-    for (const auto& name : f.members(xs)) arrays.push_back(xs + "/" + name);
-  }
-  int64_t bytes = 0;
-  for (const auto& a : arrays) {
-    if (!f.exists(a)) continue;  // load() names what is missing
-    const auto info = f.info(a);
-    if (info.dims.empty()) continue;
-    int64_t row = info.type == io::DType::kUint8 ? 1 : 4;
-    for (size_t d = 1; d < info.dims.size(); ++d) row *= info.dims[d];
-    bytes += row * std::min(rows > 0 ? rows : info.dims[0], info.dims[0]);
-  }
-  return bytes;
-}
-
-Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit, DataMode mode,
-                      int64_t memory_budget_mb) {
-  if (mode == DataMode::kAuto)
-    mode = input_bytes(path, split, limit) > memory_budget_mb * (int64_t{1} << 20) ? DataMode::kStream
-                                                                                   : DataMode::kMemory;
-  const bool stream = mode == DataMode::kStream;
-  io::H5File f(path, io::H5File::Mode::kRead);
-  const std::string xs = "/" + split + "/x", ys = "/" + split + "/y";
-  TANDEM_CHECK(f.exists(xs), "dataset '", path, "' has no '", xs, "'; a tandem dataset holds /", split,
-               "/x and /", split, "/y (see datasets/README.md; convert with 'tandem convert')");
-  TANDEM_CHECK(f.exists(ys), "dataset '", path, "' has no '", ys, "' (targets for ", xs, ")");
-  Dataset d;
-  d.path_ = path;
-  d.split_ = split;
-  const int64_t keep = limit > 0 ? limit : INT64_MAX;
-  d.x_ = read_fields(f, xs, true, keep, stream);
-  d.y_ = read_fields(f, ys, false, keep, stream);
-  // Every array must have the same number of rows (before the limit).
-  const int64_t rows = f.info(d.where(d.x_[0], true)).dims[0];
-  for (const auto* fields : {&d.x_, &d.y_})
-    for (const auto& field : *fields) {
-      const std::string object = d.where(field, fields == &d.x_);
-      const int64_t r = f.info(object).dims[0];
-      TANDEM_CHECK(r == rows, "'", path, "': ", d.where(d.x_[0], true), " has ", rows, " rows but ", object,
-                   " has ", r, "; every sample needs exactly one target");
-    }
-  d.n_ = std::min(keep, rows);
-  if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
-  if (f.has_attr("/", "classes")) {
-    d.class_names_ = f.attr_strings("/", "classes");
-    d.classes_ = static_cast<int64_t>(d.class_names_.size());
-  }
-  return d;
-}
 
 std::string Dataset::where(const Field& f, bool input) const {
   return "/" + split_ + (input ? "/x" : "/y") + (f.name.empty() ? "" : "/" + f.name);
@@ -244,7 +123,7 @@ void Dataset::rows(int64_t begin, int64_t n, float* x, int32_t* y) const {
 Dataset Dataset::with_own_readers() const {
   Dataset d = *this;
   for (auto& f : d.x_)
-    if (f.reader) f.reader = std::make_shared<io::RowReader>(f.reader->path(), f.reader->object());
+    if (f.reader) f.reader = std::make_shared<io::RowReader>(f.reader->paths(), f.reader->object());
   return d;
 }
 

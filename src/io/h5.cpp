@@ -1,9 +1,11 @@
 // H5File as a file: opening and closing, groups and their members, and the file-system steps
-// of an atomic write. Datasets are in h5_dataset.cpp, attributes in h5_attribute.cpp; these
-// and h5_handles.hpp are the only files that include <hdf5.h>.
+// of an atomic write, and the file lists of sharded datasets. Datasets are in h5_dataset.cpp,
+// attributes in h5_attribute.cpp, rows read on demand in row_reader.cpp; these and
+// h5_handles.hpp are the only files that include <hdf5.h>.
 #include "tandem/io/h5.hpp"
 
 #include <fcntl.h>
+#include <glob.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -103,6 +105,29 @@ void rename_file(const std::string& from, const std::string& to) {
   std::error_code ec;
   std::filesystem::rename(from, to, ec);
   TANDEM_CHECK(!ec, "cannot rename '", from, "' to '", to, "': ", ec.message());
+}
+
+std::vector<std::string> dataset_files(const std::string& spec) {
+  std::vector<std::string> files;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = spec.find(',', start);
+    const std::string item =
+        spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    TANDEM_USAGE_CHECK(!item.empty(), "empty file name in the dataset list '", spec, "'");
+    if (item.find_first_of("*?[") == std::string::npos) {
+      files.push_back(item);
+    } else {
+      glob_t found{};
+      const int rc = ::glob(item.c_str(), 0, nullptr, &found);  // sorted
+      for (size_t i = 0; rc == 0 && i < found.gl_pathc; ++i) files.emplace_back(found.gl_pathv[i]);
+      globfree(&found);
+      TANDEM_USAGE_CHECK(rc == 0, "the dataset pattern '", item, "' matches no file");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return files;
 }
 
 }  // namespace tandem::io

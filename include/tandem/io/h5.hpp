@@ -67,6 +67,11 @@ class H5File {
   std::string path_;
 };
 
+// The files a dataset argument names: a path, a glob ('shards/train-*.h5', its matches sorted)
+// or a comma-separated list of either, in that order. A glob matching nothing is an error
+// naming it; a plain path is returned as it is (opening it names what is wrong).
+std::vector<std::string> dataset_files(const std::string& spec);
+
 // Writes through `write_fn` to PATH.tmp, then renames over PATH: a crash never leaves a
 // half-written file where a good one was.
 template <typename Fn>

@@ -1,10 +1,12 @@
 // Streamed inputs (--data-mode stream) against the same split in memory: rows in any order
 // with repeats, contiguous rows, subsets of subsets, uint8 (scaled) and float32 arrays, a group
 // of two inputs, chunked-and-compressed and contiguous files; each distinct row of a call read
-// once; every row of an epoch's batches read exactly once; auto mode choosing by the budget.
+// once; every row of an epoch's batches read exactly once; a dataset split over several files
+// read as one; auto mode choosing by the budget.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <vector>
@@ -151,6 +153,54 @@ TEST_F(Stream, AnEpochReadsEveryRowExactlyOnce) {
   int64_t read = 0;
   for (const auto& d : ranks) read += d.inputs()[0].reader->rows_read();
   EXPECT_EQ(read, kRows);
+}
+
+// The same rows split over three files (one chunked and compressed, two contiguous), named
+// by a list and by a glob, read as one in memory and streamed, across the files' boundaries.
+TEST_F(Stream, ShardsReadAsOneDataset) {
+  const auto whole = write("whole.h5", 0);
+  const auto all = data::Dataset::load(whole, "train");
+  const int64_t bounds[4] = {0, 15, 25, kRows};
+  std::vector<std::string> parts;
+  for (int p = 0; p < 3; ++p) {
+    parts.push_back((dir_ / ("part-" + std::to_string(p) + ".h5")).string());
+    io::H5File f(parts.back(), io::H5File::Mode::kCreate);
+    const int64_t n = bounds[p + 1] - bounds[p];
+    std::vector<uint8_t> x(n * 6);
+    std::vector<int32_t> y(all.labels().begin() + bounds[p], all.labels().begin() + bounds[p + 1]);
+    const auto rows = range(all, 0, bounds[p], n);  // x * scale: back to the stored bytes
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(std::lround(rows[i] * 255));
+    f.write("/train/x", {n, 2, 3}, x.data(), p == 1 ? 4 : 0);
+    f.set_attr("/train/x", "scale", 1.0 / 255);
+    f.write("/train/y", {n}, y.data());
+  }
+  const std::string list = parts[0] + "," + parts[1] + "," + parts[2];
+  const std::string glob = (dir_ / "part-*.h5").string();
+  EXPECT_EQ(io::dataset_files(glob), parts);
+  for (const auto& spec : {list, glob}) {
+    SCOPED_TRACE(spec);
+    const auto mem = data::Dataset::load(spec, "train");
+    const auto str = data::Dataset::load(spec, "train", 0, data::DataMode::kStream);
+    EXPECT_FALSE(str.inputs()[0].reader->direct()) << "one part is chunked";
+    expect_same_rows(all, str);
+    expect_same_rows(mem, str);
+    EXPECT_EQ(range(all, 0, 10, 20), range(str, 0, 10, 20)) << "rows of all three files";
+    EXPECT_EQ(data::Dataset::input_bytes(spec, "train", 20), 20 * 6);
+  }
+  EXPECT_THROW(io::dataset_files((dir_ / "none-*.h5").string()), UsageError);
+  {  // a third file whose samples are [3, 2], not [2, 3]
+    io::H5File f(parts[2], io::H5File::Mode::kCreate);
+    f.write("/train/x", {2, 3, 2}, std::vector<uint8_t>(12).data());
+    f.write("/train/y", {2}, std::vector<int32_t>(2).data());
+  }
+  try {
+    data::Dataset::load(list, "train", 0, data::DataMode::kStream);
+    ADD_FAILURE() << "files of two layouts were read as one";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("part-2.h5' differs in type, sample shape or scale"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(Stream, AutoStreamsWhatExceedsTheBudget) {

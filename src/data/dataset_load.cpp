@@ -1,0 +1,181 @@
+// Dataset::load: the arrays of a split, from one file or from several of the same layout
+// (shards, read as one: their rows follow each other in the order of the files), validated,
+// read into memory or opened for streaming.
+#include <algorithm>
+#include <memory>
+
+#include "tandem/core/error.hpp"
+#include "tandem/data/dataset.hpp"
+#include "tandem/io/h5.hpp"
+#include "tandem/io/row_reader.hpp"
+
+namespace tandem::data {
+namespace {
+
+using Files = std::vector<std::unique_ptr<io::H5File>>;
+
+// The type and per-sample shape of the array at `object` in one file, checked for its role.
+Field describe(const io::H5File& f, const std::string& object, bool input) {
+  const auto info = f.info(object);
+  const std::string& path = f.path();
+  Field field;
+  if (input) {
+    TANDEM_CHECK(info.dims.size() >= 2, "'", object, "' in '", path, "' must be [N, ...], got rank ",
+                 info.dims.size());
+    TANDEM_CHECK(info.type == io::DType::kUint8 || info.type == io::DType::kFloat32, "'", object, "' in '",
+                 path, "' must be uint8 (with a 'scale' attribute) or float32");
+    field.type = info.type == io::DType::kUint8 ? Field::Type::kUint8 : Field::Type::kFloat32;
+  } else if (info.dims.size() == 1) {
+    TANDEM_CHECK(info.type == io::DType::kInt32 || info.type == io::DType::kUint8, "'", object, "' in '",
+                 path, "' is [N]: it must hold int32 class indices (dense targets are float32 [N, K])");
+    field.type = Field::Type::kInt32;
+  } else {
+    TANDEM_CHECK(info.dims.size() == 2 && info.type == io::DType::kFloat32, "'", object, "' in '", path,
+                 "' must be int32 class indices [N] or float32 targets [N, K], got rank ", info.dims.size());
+    field.type = Field::Type::kFloat32;
+  }
+  field.shape = Shape(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
+  if (field.type == Field::Type::kUint8)
+    field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
+  return field;
+}
+
+// Rows [0, n) of the array at `object`, the files' rows one after the other.
+template <class T>
+void read_rows(const Files& files, const std::string& object, int64_t n, int64_t width, std::vector<T>& out) {
+  out.resize(static_cast<size_t>(n * width));
+  int64_t at = 0;
+  for (const auto& f : files) {
+    const int64_t rows = std::min(n - at, f->info(object).dims[0]);
+    if (rows > 0) f->read(object, out.data() + at * width, 0, rows);
+    at += rows;
+  }
+}
+
+// The first `limit` rows of the array at `object` (all of them: limit = INT64_MAX) into a
+// field, or, streamed, a reader of it.
+Field read_field(const Files& files, const std::vector<std::string>& paths, const std::string& object,
+                 const std::string& name, bool input, int64_t limit, bool stream) {
+  Field field = describe(*files[0], object, input);
+  field.name = name;
+  int64_t total = 0;
+  for (const auto& f : files) {
+    const Field other = describe(*f, object, input);
+    TANDEM_CHECK(other.type == field.type && other.shape == field.shape && other.scale == field.scale, "'",
+                 object, "' in '", f->path(), "' differs in type, sample shape or scale from '", paths[0],
+                 "'; the files of one dataset must share one layout");
+    total += f->info(object).dims[0];
+  }
+  if (input && stream) {
+    field.reader = std::make_shared<io::RowReader>(paths, object);
+    return field;
+  }
+  const int64_t n = std::min(limit, total);
+  switch (field.type) {
+    case Field::Type::kUint8: read_rows(files, object, n, field.width(), field.u8); break;
+    case Field::Type::kFloat32: read_rows(files, object, n, field.width(), field.f32); break;
+    case Field::Type::kInt32:
+      read_rows(files, object, n, 1, field.i32);
+      for (int64_t i = 0; i < n; ++i)
+        TANDEM_CHECK(field.i32[i] >= 0, "'", object, "' of '", paths[0], "' row ", i, " has negative label ",
+                     field.i32[i]);
+      break;
+  }
+  return field;
+}
+
+// /SPLIT/x (or y) as one field, or a group of named fields (the first file's members).
+std::vector<Field> read_fields(const Files& files, const std::vector<std::string>& paths,
+                               const std::string& object, bool input, int64_t limit, bool stream) {
+  std::vector<Field> out;
+  if (!files[0]->is_group(object)) {
+    out.push_back(read_field(files, paths, object, "", input, limit, stream));
+    return out;
+  }
+  for (const auto& name : files[0]->members(object))
+    out.push_back(read_field(files, paths, object + "/" + name, name, input, limit, stream));
+  TANDEM_CHECK(!out.empty(), "group '", object, "' in '", paths[0],
+               "' is empty; it should hold one array per ", input ? "model input" : "model output");
+  return out;
+}
+
+Files open_all(const std::vector<std::string>& paths) {
+  Files files;
+  for (const auto& p : paths) files.push_back(std::make_unique<io::H5File>(p, io::H5File::Mode::kRead));
+  return files;
+}
+
+}  // namespace
+
+int64_t Dataset::input_bytes(const std::string& path, const std::string& split, int64_t rows) {
+  const std::string xs = "/" + split + "/x";
+  int64_t bytes = 0, left = rows > 0 ? rows : INT64_MAX;
+  for (const auto& p : io::dataset_files(path)) {
+    io::H5File f(p, io::H5File::Mode::kRead);
+    std::vector<std::string> arrays{xs};
+    if (f.exists(xs) && f.is_group(xs)) {
+      arrays.clear();
+      for (const auto& name : f.members(xs)) arrays.push_back(xs + "/" + name);
+    }
+    int64_t file_rows = 0;
+    for (const auto& a : arrays) {
+      if (!f.exists(a)) continue;  // load() names what is missing
+      const auto info = f.info(a);
+      if (info.dims.empty()) continue;
+      int64_t row = info.type == io::DType::kUint8 ? 1 : 4;
+      for (size_t d = 1; d < info.dims.size(); ++d) row *= info.dims[d];
+      file_rows = std::min(left, info.dims[0]);
+      bytes += row * file_rows;
+    }
+    left -= file_rows;
+  }
+  return bytes;
+}
+
+Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit, DataMode mode,
+                      int64_t memory_budget_mb) {
+  if (mode == DataMode::kAuto)
+    mode = input_bytes(path, split, limit) > memory_budget_mb * (int64_t{1} << 20) ? DataMode::kStream
+                                                                                   : DataMode::kMemory;
+  const auto paths = io::dataset_files(path);
+  const Files files = open_all(paths);
+  const std::string xs = "/" + split + "/x", ys = "/" + split + "/y";
+  for (const auto& f : files) {
+    TANDEM_CHECK(f->exists(xs), "dataset '", f->path(), "' has no '", xs, "'; a tandem dataset holds /",
+                 split, "/x and /", split, "/y (see datasets/README.md; convert with 'tandem convert')");
+    TANDEM_CHECK(f->exists(ys), "dataset '", f->path(), "' has no '", ys, "' (targets for ", xs, ")");
+  }
+  Dataset d;
+  d.path_ = path;
+  d.split_ = split;
+  const int64_t keep = limit > 0 ? limit : INT64_MAX;
+  d.x_ = read_fields(files, paths, xs, true, keep, mode == DataMode::kStream);
+  d.y_ = read_fields(files, paths, ys, false, keep, false);
+  // In every file, every array must have the same number of rows.
+  int64_t rows = 0;
+  for (const auto& f : files) {
+    const int64_t r0 = f->info(d.where(d.x_[0], true)).dims[0];
+    for (const auto* fields : {&d.x_, &d.y_})
+      for (const auto& field : *fields) {
+        const std::string object = d.where(field, fields == &d.x_);
+        const int64_t r = f->info(object).dims[0];
+        TANDEM_CHECK(r == r0, "'", f->path(), "': ", d.where(d.x_[0], true), " has ", r0, " rows but ",
+                     object, " has ", r, "; every sample needs exactly one target");
+      }
+    rows += r0;
+  }
+  d.n_ = std::min(keep, rows);
+  if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
+  if (files[0]->has_attr("/", "classes")) {
+    d.class_names_ = files[0]->attr_strings("/", "classes");
+    d.classes_ = static_cast<int64_t>(d.class_names_.size());
+  }
+  for (const auto& f : files)
+    TANDEM_CHECK((f->has_attr("/", "classes") ? f->attr_strings("/", "classes")
+                                              : std::vector<std::string>{}) == d.class_names_,
+                 "'", f->path(), "' names other classes than '", paths[0],
+                 "'; the files of one dataset must agree");
+  return d;
+}
+
+}  // namespace tandem::data
