@@ -10,6 +10,7 @@
 #include "tandem/data/idx.hpp"
 #include "tandem/data/npy.hpp"
 #include "tandem/data/pairs.hpp"
+#include "tandem/data/shards.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 struct ConvertArgs {
   std::string format, dir, out, classes, from, file;
   uint64_t seed = 0;
-  int64_t limit = 0;
+  int64_t limit = 0, shards = 0;
   data::IdxSources src;
   data::CsvOptions csv;
   data::NpyOptions npy;
@@ -37,18 +38,23 @@ po::options_description convert_description(ConvertArgs& a) {
       "columns; labels as integers or names (the names become the classes).\ntandem convert npy --x X.npy "
       "--y "
       "Y.npy [--test-x X.npy --test-y Y.npy | --test-fraction F] --out D.h5\n  any numeric dtype and sample "
-      "shape; y: class indices [N] or float targets [N, K].\n\nOptions");
+      "shape; y: class indices [N] or float targets [N, K].\ntandem convert shards --from D.h5 --shards S "
+      "--out "
+      "PREFIX\n  splits a dataset into PREFIX-0.h5 ... (contiguous arrays, the layout to stream from);\n  "
+      "train "
+      "on them with --data 'PREFIX-*.h5'.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy")
+    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy | shards")
     ("dir", po::value(&a.dir), "directory with the four standard IDX files (.gz or not)")
     ("train-images", po::value(&a.src.train_images), "training images (instead of --dir)")
     ("train-labels", po::value(&a.src.train_labels), "training labels")
     ("test-images", po::value(&a.src.test_images), "test images")
     ("test-labels", po::value(&a.src.test_labels), "test labels")
     ("classes", po::value(&a.classes), "comma-separated class names")
-    ("from", po::value(&a.from), "pairs: the tandem image dataset to pair")
+    ("from", po::value(&a.from), "pairs: the tandem image dataset to pair; shards: the dataset to split")
+    ("shards", po::value(&a.shards)->default_value(0), "shards: how many files to write")
     ("file", po::value(&a.file), "csv: the CSV file (or the second positional argument)")
     ("label-column", po::value(&a.csv.label_column), "csv: the label column, by header name or 0-based number")
     ("header", po::bool_switch(&a.csv.header), "csv: the first line names the columns")
@@ -62,7 +68,7 @@ po::options_description convert_description(ConvertArgs& a) {
     ("seed", po::value(&a.seed)->default_value(1),
      "pairs: which partner each image gets; csv, npy: which rows --test-fraction holds out")
     ("limit", po::value(&a.limit)->default_value(0), "pairs: the first N samples of each split (0: all)")
-    ("out", po::value(&a.out)->required(), "output HDF5 file");
+    ("out", po::value(&a.out)->required(), "output HDF5 file (shards: the files' prefix)");
   // clang-format on
   return desc;
 }
@@ -74,6 +80,19 @@ int convert_pairs(ConvertArgs& a, dist::Comm& comm) {
   if (comm.is_root()) {
     data::make_pairs(a.from, a.out, a.seed, a.limit);
     log::infof("wrote ", a.out);
+  }
+  comm.barrier();
+  return 0;
+}
+
+// tandem convert shards: rank 0 writes, every rank waits for it.
+int convert_shards(ConvertArgs& a, dist::Comm& comm) {
+  TANDEM_USAGE_CHECK(!a.from.empty() && a.shards > 0,
+                     "convert shards needs --from DATASET.h5 and --shards S (the number of files)");
+  if (comm.is_root()) {
+    const auto paths = data::write_shards(a.from, a.shards, a.out);
+    log::infof("wrote ", paths.size(), " shards, ", paths.front(), " .. ", paths.back(),
+               "; train on them with --data '", a.out, "-*.h5'");
   }
   comm.barrier();
   return 0;
@@ -136,8 +155,11 @@ int convert_npy(ConvertArgs& a, dist::Comm& comm) {
 
 // The input formats, by name: one line each.
 using ConvertFn = int (*)(ConvertArgs&, dist::Comm&);
-const std::map<std::string, ConvertFn> kFormats = {
-    {"idx", convert_idx}, {"pairs", convert_pairs}, {"csv", convert_csv}, {"npy", convert_npy}};
+const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx},
+                                                   {"pairs", convert_pairs},
+                                                   {"csv", convert_csv},
+                                                   {"npy", convert_npy},
+                                                   {"shards", convert_shards}};
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/data/sampler.hpp"
+#include "tandem/data/shards.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/io/row_reader.hpp"
 
@@ -60,6 +61,7 @@ class Stream : public ::testing::Test {
       f.write("/train/x/b", {kRows, 5}, b.data(), chunk_rows);
     }
     f.write("/train/y", {kRows}, y.data(), chunk_rows);
+    f.set_attr("/", "classes", std::vector<std::string>{"zero", "one", "two"});
     return path;
   }
 
@@ -201,6 +203,22 @@ TEST_F(Stream, ShardsReadAsOneDataset) {
               std::string::npos)
         << e.what();
   }
+}
+
+// convert shards: the files read in order are the dataset again (a group of two inputs), their
+// arrays contiguous (read directly when streamed), the class names and scale kept.
+TEST_F(Stream, ShardsWrittenByConvertAreTheDatasetAgain) {
+  const auto with_classes = write("classes.h5", 4, true);
+  const auto files = data::write_shards(with_classes, 4, (dir_ / "sh").string());
+  ASSERT_EQ(files.size(), 4u);
+  EXPECT_EQ(files[0], (dir_ / "sh-0.h5").string());
+  const auto all = data::Dataset::load(with_classes, "train");
+  const auto str = data::Dataset::load((dir_ / "sh-*.h5").string(), "train", 0, data::DataMode::kStream);
+  EXPECT_TRUE(str.inputs()[0].reader->direct() && str.inputs()[1].reader->direct());
+  expect_same_rows(all, str);
+  EXPECT_EQ(str.inputs()[0].scale, all.inputs()[0].scale);
+  EXPECT_EQ(str.class_names(), (std::vector<std::string>{"zero", "one", "two"}));
+  EXPECT_THROW(data::write_shards(with_classes, kRows + 1, (dir_ / "too").string()), UsageError);
 }
 
 TEST_F(Stream, AutoStreamsWhatExceedsTheBudget) {
