@@ -6,8 +6,10 @@
 // SIGILL on an older node) then runs them as fast as a -march=native build. The clones
 // compute the same bits, because the build turns off floating-point contraction
 // (-ffp-contract=off): vectorized elementwise loops do per element what scalar ones do.
+// Sanitizer builds compile one version: the clones' resolvers run while the dynamic loader
+// relocates, before a sanitizer's runtime is set up (a ThreadSanitizer build crashed there).
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TANDEM_NATIVE_BUILD) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define TANDEM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define TANDEM_MULTIVERSION
