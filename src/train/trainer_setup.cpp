@@ -305,11 +305,11 @@ void Trainer::describe_layout() const {
   for (const auto* d : {&train_, &test_})
     for (const auto& f : d->inputs())
       if (f.reader && !f.reader->direct())
-        log::warnf("streaming ", f.reader->object(),
-                   " from a chunked or compressed array: every batch reads ",
-                   "whole chunks through HDF5, many times slower than a contiguous array read directly; "
-                   "repack the file for streaming with 'h5repack -f NONE -l CONTI IN.h5 OUT.h5' "
-                   "(datasets/README.md)");
+        log::warnf(
+            "streaming ", f.reader->object(), " from a chunked or compressed array: every batch reads ",
+            "whole chunks through HDF5, many times slower than a contiguous array read directly; "
+            "write it in the streaming layout with 'tandem convert shards --from IN.h5 --shards 1 --out "
+            "OUT' or 'h5repack -f NONE -l CONTI IN.h5 OUT.h5' (datasets/README.md)");
   if (!config_.batch_schedule.empty())
     log::infof("batch schedule ", format_batch_schedule(config_.batch_schedule),
                ": buffers planned for micro-batches of ", micro_batch_);
