@@ -63,13 +63,23 @@ void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, fl
     stream_rows(f, idx, begin, n, out);
     return;
   }
+  if (f.node_copy && n > 0) idx = stored_rows(idx, begin, n);  // a subset's rows through its map
   if (f.type == Field::Type::kUint8)
-    copy_rows(f.u8.data(), f.width(), idx, begin, n, [&](const uint8_t* src, int64_t at, int64_t count) {
+    copy_rows(f.u8_data(), f.width(), idx, begin, n, [&](const uint8_t* src, int64_t at, int64_t count) {
       kernels::u8_to_float(src, out + at, count, f.scale);
     });
   else
-    copy_rows(f.f32.data(), f.width(), idx, begin, n,
+    copy_rows(f.f32_data(), f.width(), idx, begin, n,
               [&](const float* src, int64_t at, int64_t count) { kernels::copy(src, out + at, count); });
+}
+
+// The stored rows of rows idx[0..n) (or [begin, begin + n)): idx itself, or null for the
+// range, unless this is a subset of stored rows (streamed or node-cached).
+const int64_t* Dataset::stored_rows(const int64_t* idx, int64_t begin, int64_t n) const {
+  if (file_rows_.empty()) return idx;
+  mapped_.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) mapped_[i] = file_rows_[idx ? idx[i] : begin + i];
+  return mapped_.data();
 }
 
 // The rows from the file: a subset's rows through its map, uint8 through a staging copy.
@@ -79,12 +89,7 @@ void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int
     const int64_t row = idx ? idx[i] : begin + i;
     TANDEM_CHECK(row >= 0 && row < n_, "row ", row, " outside the ", n_, " rows of ", where(f, true));
   }
-  const int64_t* rows = idx;
-  if (!file_rows_.empty()) {
-    mapped_.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) mapped_[i] = file_rows_[idx ? idx[i] : begin + i];
-    rows = mapped_.data();
-  }
+  const int64_t* rows = stored_rows(idx, begin, n);
   void* to = out;
   if (f.type == Field::Type::kUint8) {
     raw_.resize(static_cast<size_t>(n * f.width()));
@@ -135,7 +140,7 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
   d.n_ = static_cast<int64_t>(ids.size());
   for (int64_t r : ids) TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
   auto pick = [&](const Field& f) {
-    Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}, f.reader};
+    Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}, f.reader, f.node_copy};
     const int64_t w = f.width();
     auto take = [&](const auto& from, auto& to) {
       using T = typename std::decay_t<decltype(from)>::value_type;
@@ -150,7 +155,7 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
     take(f.i32, g.i32);
     return g;
   };
-  if (streamed())  // the rows stay in the file: a map to them
+  if (streamed() || node_cached())  // the rows stay where they are: a map to them
     for (int64_t r : ids) d.file_rows_.push_back(file_rows_.empty() ? r : file_rows_[r]);
   for (const auto& f : x_) d.x_.push_back(pick(f));
   for (const auto& f : y_) d.y_.push_back(pick(f));

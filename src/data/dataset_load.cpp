@@ -6,6 +6,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/data/dataset.hpp"
+#include "tandem/dist/comm.hpp"
 #include "tandem/io/h5.hpp"
 #include "tandem/io/row_reader.hpp"
 
@@ -54,8 +55,20 @@ void read_rows(const Files& files, const std::string& object, int64_t n, int64_t
 
 // The first `limit` rows of the array at `object` (all of them: limit = INT64_MAX) into a
 // field, or, streamed, a reader of it.
+// Rows [0, n) of an input into one block per node: the node's ranks each read a part of the
+// rows, then wait for each other.
+std::shared_ptr<uint8_t> read_into_node_block(const std::vector<std::string>& paths,
+                                              const std::string& object, int64_t n, dist::Comm& comm) {
+  io::RowReader reader(paths, object);
+  auto block = comm.node_shared(std::max<int64_t>(n * reader.row_bytes(), 1));
+  const int64_t begin = n * block.part / block.parts, end = n * (block.part + 1) / block.parts;
+  reader.read_range(begin, end - begin, block.data.get() + begin * reader.row_bytes());
+  comm.node_barrier();
+  return block.data;
+}
+
 Field read_field(const Files& files, const std::vector<std::string>& paths, const std::string& object,
-                 const std::string& name, bool input, int64_t limit, bool stream) {
+                 const std::string& name, bool input, int64_t limit, bool stream, dist::Comm* node_cache) {
   Field field = describe(*files[0], object, input);
   field.name = name;
   int64_t total = 0;
@@ -71,6 +84,10 @@ Field read_field(const Files& files, const std::vector<std::string>& paths, cons
     return field;
   }
   const int64_t n = std::min(limit, total);
+  if (input && node_cache) {
+    field.node_copy = read_into_node_block(paths, object, n, *node_cache);
+    return field;
+  }
   switch (field.type) {
     case Field::Type::kUint8: read_rows(files, object, n, field.width(), field.u8); break;
     case Field::Type::kFloat32: read_rows(files, object, n, field.width(), field.f32); break;
@@ -86,14 +103,15 @@ Field read_field(const Files& files, const std::vector<std::string>& paths, cons
 
 // /SPLIT/x (or y) as one field, or a group of named fields (the first file's members).
 std::vector<Field> read_fields(const Files& files, const std::vector<std::string>& paths,
-                               const std::string& object, bool input, int64_t limit, bool stream) {
+                               const std::string& object, bool input, int64_t limit, bool stream,
+                               dist::Comm* node_cache) {
   std::vector<Field> out;
   if (!files[0]->is_group(object)) {
-    out.push_back(read_field(files, paths, object, "", input, limit, stream));
+    out.push_back(read_field(files, paths, object, "", input, limit, stream, node_cache));
     return out;
   }
   for (const auto& name : files[0]->members(object))
-    out.push_back(read_field(files, paths, object + "/" + name, name, input, limit, stream));
+    out.push_back(read_field(files, paths, object + "/" + name, name, input, limit, stream, node_cache));
   TANDEM_CHECK(!out.empty(), "group '", object, "' in '", paths[0],
                "' is empty; it should hold one array per ", input ? "model input" : "model output");
   return out;
@@ -133,7 +151,7 @@ int64_t Dataset::input_bytes(const std::string& path, const std::string& split, 
 }
 
 Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit, DataMode mode,
-                      int64_t memory_budget_mb) {
+                      int64_t memory_budget_mb, dist::Comm* node_cache) {
   if (mode == DataMode::kAuto)
     mode = input_bytes(path, split, limit) > memory_budget_mb * (int64_t{1} << 20) ? DataMode::kStream
                                                                                    : DataMode::kMemory;
@@ -149,8 +167,9 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
   d.path_ = path;
   d.split_ = split;
   const int64_t keep = limit > 0 ? limit : INT64_MAX;
-  d.x_ = read_fields(files, paths, xs, true, keep, mode == DataMode::kStream);
-  d.y_ = read_fields(files, paths, ys, false, keep, false);
+  const bool stream = mode == DataMode::kStream;
+  d.x_ = read_fields(files, paths, xs, true, keep, stream, stream ? nullptr : node_cache);
+  d.y_ = read_fields(files, paths, ys, false, keep, false, nullptr);
   // In every file, every array must have the same number of rows.
   int64_t rows = 0;
   for (const auto& f : files) {

@@ -170,6 +170,8 @@ std::vector<OptionDef> make_table() {
            changeable),
     option("data-memory-mb", TANDEM_FIELD(data_memory_mb),
            "--data-mode auto: a split whose inputs take more than this many MiB is streamed", changeable),
+    option("data-cache", TANDEM_FIELD(data_cache),
+           "splits held in memory: " + enum_help(data::DataCache{}) + "; the results are the same", changeable),
     option("prefetch", TANDEM_FIELD(prefetch),
            "streamed training data: batches read, decoded, augmented and preprocessed ahead by a background "
            "thread (0: each when it is needed)",

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 #include <sys/resource.h>
 
@@ -323,6 +324,18 @@ void Trainer::write_checkpoint() {
   stop_->checkpoint_written();
 }
 
+namespace {
+// This process's proportional set size from /proc (0 where there is none).
+double proportional_set_mib() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  std::string key;
+  double kib = 0;
+  while (in >> key)
+    if (key == "Pss:" && in >> kib) return kib / 1024.0;
+  return 0;
+}
+}  // namespace
+
 void Trainer::finish(const std::vector<EpochRecord>& history) {
   dir_->save_model("final.h5", *model_, stored_options_);
   // Peak resident memory, the largest over the ranks.
@@ -331,6 +344,11 @@ void Trainer::finish(const std::vector<EpochRecord>& history) {
   double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
   comm_.allreduce_max(&peak_mib, 1);
   log::infof("peak resident memory ", fixed(peak_mib, 1), " MiB per rank (largest rank)");
+  // Shared pages (--data-cache node) count whole in every rank's resident memory; the
+  // proportional set size counts each page once over the ranks that map it.
+  double pss_mib = proportional_set_mib();
+  comm_.allreduce_sum(&pss_mib, 1);
+  if (pss_mib > 0) log::infof("memory of all ranks together now (PSS) ", fixed(pss_mib, 1), " MiB");
   if (prefetch_)  // rank 0's: the ranks read alike
     log::infof("prefetched ", prefetch_->served(), " of ", prefetch_->served() + prefetch_->missed(),
                " training micro-batches on rank 0 ahead of their step");

@@ -57,10 +57,11 @@ void Trainer::set_up(const model::ModelSpec* spec) {
 }
 
 void Trainer::load_data() {
+  dist::Comm* node = config_.data_cache == data::DataCache::kNode ? &comm_ : nullptr;
   train_ = data::Dataset::load(config_.data, "train", config_.train_limit, config_.data_mode,
-                               config_.data_memory_mb);
+                               config_.data_memory_mb, node);
   test_ = data::Dataset::load(config_.data, "test", config_.test_limit, config_.data_mode,
-                              config_.data_memory_mb);
+                              config_.data_memory_mb, node);
   TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
   check_compatible(*model_, train_, "'" + config_.data + "' /train");
   check_compatible(*model_, test_, "'" + config_.data + "' /test");
@@ -297,6 +298,9 @@ void Trainer::describe_layout() const {
              first.micro_batches > 1 ? " in " + std::to_string(first.micro_batches) + " micro-batches of " +
                                            std::to_string(first.micro)
                                      : std::string());
+  if (train_.node_cached() || test_.node_cached())
+    log::infof("the inputs held in memory are held once per node, shared by its ", comm_.local_size(),
+               " rank(s) (--data-cache node)");
   if (train_.streamed() || test_.streamed())
     log::infof("streaming the inputs of ", train_.streamed() ? "/train" : "",
                train_.streamed() && test_.streamed() ? " and " : "", test_.streamed() ? "/test" : "",

@@ -3,7 +3,8 @@
 # batch prepared ahead by the prefetch thread) gives bitwise the same parameters and metrics, on
 # 1 rank and on 2 (with a validation split, whose rows a streamed subset maps to the file), and
 # with --prefetch 0; the dataset split into shard files and streamed from a glob trains as the
-# one file does; auto streams a split over --data-memory-mb.
+# one file does; the node cache trains as a copy per rank does, in less memory; auto streams a
+# split over --data-memory-mb.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
 
@@ -46,6 +47,17 @@ check --log "$work/sharded.log" "shards are read directly (no layout warning)" \
   bash -c "! grep -q 'chunked or compressed' '$work/sharded.log'"
 check "shards streamed: parameters bitwise equal to the one file in memory" \
   h5_same "$work/whole/final.h5" "$work/sharded/final.h5" /params
+
+# --data-cache node: the 2 ranks hold Fashion-MNIST once (each read half of it), train bitwise
+# as with a copy each, and take less memory together (PSS: shared pages counted once).
+mpi 2 "$tandem" train --data "$data" "${whole[@]}" --data-cache node --out "$work/node" > "$work/node.log" 2>&1
+check --log "$work/node.log" "--data-cache node exits 0" test $? -eq 0
+check --log "$work/node.log" "the log says the node holds one copy" grep -q "held once per node, shared by its 2 rank" "$work/node.log"
+check "--data-cache node: parameters bitwise equal to a copy per rank" \
+  h5_same "$work/whole/final.h5" "$work/node/final.h5" /params
+pss() { sed -n 's/^memory of all ranks together now (PSS) \([0-9.]*\) MiB.*/\1/p' "$1"; }
+check "--data-cache node: the ranks together take at least 30 MiB less (one 55 MB copy less): $(pss "$work/whole.log") -> $(pss "$work/node.log") MiB" \
+  awk -v a="$(pss "$work/whole.log")" -v b="$(pss "$work/node.log")" 'BEGIN { exit !(a - b >= 30) }'
 
 # auto: the training split's 3000 x 784 bytes exceed 1 MiB, the test split's 500 x 784 do not.
 mpi 1 "$tandem" train "${common[@]}" --epochs 1 --data-memory-mb 1 --out "$work/auto" > "$work/auto.log" 2>&1

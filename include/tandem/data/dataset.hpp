@@ -20,6 +20,9 @@
 namespace tandem::io {
 class RowReader;
 }
+namespace tandem::dist {
+class Comm;
+}
 
 namespace tandem::data {
 
@@ -34,6 +37,16 @@ constexpr std::span<const EnumName<DataMode>> enum_names(DataMode) {
   return kDataModeNames;
 }
 
+// Who holds a split kept in memory (--data-cache).
+enum class DataCache { kRank, kNode };
+inline constexpr EnumName<DataCache> kDataCacheNames[] = {
+    {DataCache::kRank, "rank", "every rank holds its own copy"},
+    {DataCache::kNode, "node", "the ranks of a node share one copy (MPI shared memory), each reading a part"},
+};
+constexpr std::span<const EnumName<DataCache>> enum_names(DataCache) {
+  return kDataCacheNames;
+}
+
 // One array of a split, in its stored type.
 struct Field {
   enum class Type { kUint8, kFloat32, kInt32 };
@@ -45,6 +58,11 @@ struct Field {
   std::vector<float> f32;
   std::vector<int32_t> i32;
   std::shared_ptr<io::RowReader> reader;  // streamed inputs: the rows' source (u8, f32 empty)
+  std::shared_ptr<uint8_t> node_copy;     // --data-cache node: the node's one copy (u8, f32 empty)
+  const uint8_t* u8_data() const { return node_copy ? node_copy.get() : u8.data(); }
+  const float* f32_data() const {
+    return node_copy ? reinterpret_cast<const float*>(node_copy.get()) : f32.data();
+  }
   bool is_labels() const { return type == Type::kInt32; }
   int64_t width() const { return shape.numel(); }
 };
@@ -53,10 +71,14 @@ class Dataset {
  public:
   // Reads /SPLIT/x and /SPLIT/y, validating the layout; `limit` > 0 keeps the first rows only.
   // The inputs are read into memory, or (kStream; kAuto when they take more than
-  // memory_budget_mb) left in the file and read as rows are asked for.
+  // memory_budget_mb) left in the file and read as rows are asked for. With node_cache, inputs
+  // held in memory are held once per node, shared by its ranks (each reads a part of them);
+  // collective over the ranks of the node.
   static Dataset load(const std::string& path, const std::string& split, int64_t limit = 0,
-                      DataMode mode = DataMode::kMemory, int64_t memory_budget_mb = 0);
+                      DataMode mode = DataMode::kMemory, int64_t memory_budget_mb = 0,
+                      dist::Comm* node_cache = nullptr);
   bool streamed() const { return !x_.empty() && x_[0].reader != nullptr; }
+  bool node_cached() const { return !x_.empty() && x_[0].node_copy != nullptr; }
   // A copy that reads through file handles of its own (for another thread); the same rows.
   Dataset with_own_readers() const;
   // Bytes the inputs of the first `rows` rows take in their stored type.
@@ -100,9 +122,10 @@ class Dataset {
   int64_t n_ = 0;
   std::vector<Field> x_, y_;
   std::vector<int32_t> no_labels_;  // zeros, when no target holds class indices
-  // Streamed: the file row of each row of a subset (empty: the same rows), and one call's
-  // scratch, grown to the largest batch and then reused.
+  // Streamed or node-cached: the stored row of each row of a subset (empty: the same rows),
+  // and one call's scratch, grown to the largest batch and then reused.
   std::vector<int64_t> file_rows_;
+  const int64_t* stored_rows(const int64_t* idx, int64_t begin, int64_t n) const;
   mutable std::vector<int64_t> mapped_;
   mutable std::vector<uint8_t> raw_;
   void stream_rows(const Field& f, const int64_t* idx, int64_t begin, int64_t n, float* out) const;

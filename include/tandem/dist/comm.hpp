@@ -58,6 +58,21 @@ class Comm {
   virtual void gather(const float* piece, std::span<const int64_t> bounds, float* full, int root) = 0;
   // Every rank's k values, rank after rank, into all[size() * k].
   virtual void allgather(const double* mine, int64_t k, double* all) = 0;
+  // `bytes` of memory shared by the ranks of this node (--data-cache node): every rank of the
+  // node calls it with the same bytes and gets the same block, freed when each rank's last
+  // holder lets go; the ranks fill it together, this rank part `part` of `parts`. Without
+  // sharing (the default) a rank gets plain memory of its own and fills all of it.
+  struct NodeBlock {
+    std::shared_ptr<uint8_t> data;
+    int part = 0, parts = 1;
+  };
+  virtual NodeBlock node_shared(int64_t bytes) {
+    return {
+        std::shared_ptr<uint8_t>(new uint8_t[static_cast<size_t>(bytes)], std::default_delete<uint8_t[]>()),
+        0, 1};
+  }
+  // Waits for the ranks of this node (all of them have written their parts of a block).
+  virtual void node_barrier() {}
 
   bool is_root() const { return rank() == 0; }
 };

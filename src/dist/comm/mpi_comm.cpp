@@ -46,18 +46,40 @@ class MpiComm final : public Comm {
   MpiComm() {
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    MPI_Comm node;
-    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node_),
           "MPI_Comm_split_type");
-    MPI_Comm_rank(node, &local_rank_);
-    MPI_Comm_size(node, &local_size_);
-    MPI_Comm_free(&node);
+    MPI_Comm_rank(node_, &local_rank_);
+    MPI_Comm_size(node_, &local_size_);
     int leader = local_rank_ == 0 ? 1 : 0;
     check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
   }
 
+  ~MpiComm() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&node_);
+  }
+  MpiComm(const MpiComm&) = delete;
+  MpiComm& operator=(const MpiComm&) = delete;
+
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+
+  // One block per node, allocated by the node's first rank and mapped by all; freed (a
+  // collective over the node) when the last holder on each rank lets go.
+  NodeBlock node_shared(int64_t bytes) override {
+    MPI_Win window;
+    void* base = nullptr;
+    const auto mine = static_cast<MPI_Aint>(local_rank_ == 0 ? bytes : 0);
+    check(MPI_Win_allocate_shared(mine, 1, MPI_INFO_NULL, node_, &base, &window), "MPI_Win_allocate_shared");
+    MPI_Aint size = 0;
+    int unit = 1;
+    check(MPI_Win_shared_query(window, 0, &size, &unit, &base), "MPI_Win_shared_query");
+    std::shared_ptr<uint8_t> block(static_cast<uint8_t*>(base),
+                                   [window](uint8_t*) mutable { MPI_Win_free(&window); });
+    return {std::move(block), local_rank_, local_size_};
+  }
+  void node_barrier() override { check(MPI_Barrier(node_), "MPI_Barrier"); }
   int local_rank() const override { return local_rank_; }
   int local_size() const override { return local_size_; }
   int node_count() const override { return nodes_; }
@@ -190,6 +212,7 @@ class MpiComm final : public Comm {
   }
 
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, nodes_ = 1;
+  MPI_Comm node_ = MPI_COMM_NULL;     // the ranks of this node
   std::vector<int> counts_, displs_;  // per-rank piece sizes and offsets
   std::vector<float> staging_f32_;    // the ring's incoming piece
   std::vector<uint16_t> staging_bf16_;
