@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 
 #include "tandem/core/bf16.hpp"
 #include "tandem/core/error.hpp"
@@ -75,8 +76,11 @@ class MpiComm final : public Comm {
     MPI_Aint size = 0;
     int unit = 1;
     check(MPI_Win_shared_query(window, 0, &size, &unit, &base), "MPI_Win_shared_query");
-    std::shared_ptr<uint8_t> block(static_cast<uint8_t*>(base),
-                                   [window](uint8_t*) mutable { MPI_Win_free(&window); });
+    // Freeing is collective over the node: a rank unwinding an error of its own would wait there
+    // for ranks that never come, so it leaves the block to the end of the job instead.
+    std::shared_ptr<uint8_t> block(static_cast<uint8_t*>(base), [window](uint8_t*) mutable {
+      if (std::uncaught_exceptions() == 0) MPI_Win_free(&window);
+    });
     return {std::move(block), local_rank_, local_size_};
   }
   void node_barrier() override { check(MPI_Barrier(node_), "MPI_Barrier"); }
