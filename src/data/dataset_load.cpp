@@ -130,14 +130,8 @@ int64_t Dataset::input_bytes(const std::string& path, const std::string& split, 
   int64_t bytes = 0, left = rows > 0 ? rows : INT64_MAX;
   for (const auto& p : io::dataset_files(path)) {
     io::H5File f(p, io::H5File::Mode::kRead);
-    std::vector<std::string> arrays{xs};
-    if (f.exists(xs) && f.is_group(xs)) {
-      arrays.clear();
-      for (const auto& name : f.members(xs)) arrays.push_back(xs + "/" + name);
-    }
     int64_t file_rows = 0;
-    for (const auto& a : arrays) {
-      if (!f.exists(a)) continue;  // load() names what is missing
+    for (const auto& a : f.arrays(xs)) {  // none when missing: load() names what is
       const auto info = f.info(a);
       if (info.dims.empty()) continue;
       int64_t row = info.type == io::DType::kUint8 ? 1 : 4;

@@ -10,18 +10,10 @@ namespace {
 
 const char* const kSplits[] = {"train", "test", "val"};
 
-// The arrays of /SPLIT/x and /SPLIT/y: the plain arrays or the members of their groups.
+// The arrays of /SPLIT/x and /SPLIT/y.
 std::vector<std::string> arrays_of(const io::H5File& f, const std::string& split) {
-  std::vector<std::string> out;
-  for (const char* part : {"/x", "/y"}) {
-    const std::string object = "/" + split + part;
-    if (!f.exists(object)) continue;
-    if (!f.is_group(object)) {
-      out.push_back(object);
-      continue;
-    }
-    for (const auto& name : f.members(object)) out.push_back(object + "/" + name);
-  }
+  auto out = f.arrays("/" + split + "/x");
+  for (auto& y : f.arrays("/" + split + "/y")) out.push_back(std::move(y));
   return out;
 }
 

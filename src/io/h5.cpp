@@ -107,6 +107,14 @@ void rename_file(const std::string& from, const std::string& to) {
   TANDEM_CHECK(!ec, "cannot rename '", from, "' to '", to, "': ", ec.message());
 }
 
+std::vector<std::string> H5File::arrays(const std::string& object) const {
+  if (!exists(object)) return {};
+  if (!is_group(object)) return {object};
+  std::vector<std::string> out;
+  for (const auto& name : members(object)) out.push_back(object + "/" + name);
+  return out;
+}
+
 std::vector<std::string> dataset_files(const std::string& spec) {
   std::vector<std::string> files;
   size_t start = 0;

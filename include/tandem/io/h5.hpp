@@ -60,6 +60,9 @@ class H5File {
   std::vector<std::string> attr_names(const std::string& object) const;
   // Names of the members of a group.
   std::vector<std::string> members(const std::string& group) const;
+  // The arrays at `object`: itself, or the members of the group it is (as paths); none when
+  // it does not exist.
+  std::vector<std::string> arrays(const std::string& object) const;
   void flush();
 
  private:
