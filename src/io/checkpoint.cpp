@@ -31,6 +31,9 @@ void visit_fields(TrainProgress& p, DataShape& d, Visit&& v) {
   v("/progress", "samples_trained", p.samples_trained);
   v("/progress", "train_seconds", p.train_seconds);
   v("/progress", "lr_scale", p.lr_scale);
+  v("/progress", "nonfinite_lr_scale", p.nonfinite_lr_scale);
+  v("/progress", "skipped_steps", p.skipped_steps);
+  v("/progress", "rollbacks", p.rollbacks);
   v("/progress", "best_metric", p.best_metric);
   v("/progress", "best_epoch", p.best_epoch);
   v("/progress", "bad_epochs", p.bad_epochs);

@@ -51,6 +51,8 @@ void check_optimization_options(const TrainConfig& c) {
   optim::validate(c.schedule);
   optim::parse_group_rules(c.param_groups);
   TANDEM_USAGE_CHECK(c.max_norm >= 0, "--max-norm must be >= 0 (0: off), got ", c.max_norm);
+  TANDEM_USAGE_CHECK(c.hang_timeout >= 0 && std::isfinite(c.hang_timeout),
+                     "--hang-timeout must be >= 0 seconds (0: off), got ", c.hang_timeout);
   TANDEM_USAGE_CHECK(c.clip_grad_norm >= 0, "--clip-grad-norm must be >= 0 (0: off), got ", c.clip_grad_norm);
   TANDEM_USAGE_CHECK(c.gns_every >= 0, "--gns-every must be >= 0 (0: never), got ", c.gns_every);
   TANDEM_USAGE_CHECK(c.gns_ema >= 0 && c.gns_ema < 1, "--gns-ema must be in [0, 1), got ", c.gns_ema);

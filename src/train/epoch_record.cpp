@@ -20,6 +20,7 @@ std::string EpochRecord::json() const {
   for (const auto& [head, loss] : test_head_loss) o.add("test_loss_" + head, loss);
   o.add("lr", lr);
   if (grad_norm) o.add("grad_norm", *grad_norm).add("clipped", clipped.value_or(0.0));
+  if (nonfinite) o.add("skipped_steps", nonfinite->skipped).add("rollbacks", nonfinite->rollbacks);
   if (noise) o.add("gns", noise->b_simple).add("gns_g2", noise->g2).add("gns_trace", noise->trace);
   o.add("seconds", seconds).add("samples_per_s", samples_per_s).add("grad_wait_s", grad_wait_s);
   return o.str();

@@ -11,9 +11,9 @@ namespace {
 
 const std::vector<std::string>& columns() {
   static const std::vector<std::string> c{
-      "epoch",        "step",      "batch",         "train_loss", "train_accuracy", "val_loss",
-      "val_accuracy", "test_loss", "test_accuracy", "lr",         "seconds",        "samples_per_s",
-      "grad_wait_s",  "grad_norm", "clipped",       "gns",        "gns_g2",         "gns_trace"};
+      "epoch",     "step",          "batch",  "train_loss", "train_accuracy", "val_loss",    "val_accuracy",
+      "test_loss", "test_accuracy", "lr",     "seconds",    "samples_per_s",  "grad_wait_s", "grad_norm",
+      "clipped",   "gns",           "gns_g2", "gns_trace",  "skipped_steps",  "rollbacks"};
   return c;
 }
 

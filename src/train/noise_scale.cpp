@@ -27,7 +27,8 @@ void NoiseScale::end_step(double big_b, double big_sq, dist::Comm& comm) {
   }
   smalls_ = 0;
   comm.allreduce_sum(sums, 3);
-  if (sums[2] == 0) return;
+  // A step that was not finite (--on-nonfinite skip or rollback) leaves the averages alone.
+  if (sums[2] == 0 || !std::isfinite(sums[0]) || !std::isfinite(sums[1])) return;
   ema_g2_ = beta_ * ema_g2_ + (1 - beta_) * sums[0] / sums[2];
   ema_trace_ = beta_ * ema_trace_ + (1 - beta_) * sums[1] / sums[2];
   ++steps_;

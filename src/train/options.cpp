@@ -131,6 +131,21 @@ std::vector<OptionDef> make_table() {
     option("clip-grad-norm", TANDEM_FIELD(clip_grad_norm),
            "scale the gradient (synchronized, all parameters) down to this norm when above it; the norm "
            "before clipping goes to the metrics and step lines (0: off)"),
+    option("hang-timeout", TANDEM_FIELD(hang_timeout),
+           "seconds a rank may wait in a collective before the job ends with a message naming the rank(s) that "
+           "have not arrived and where they were last seen (0: wait forever)", changeable),
+    option("on-nonfinite", TANDEM_FIELD(nonfinite.policy),
+           "a step whose loss or synchronized gradient is nan or inf (all ranks agree, no update is made): " +
+               enum_help(OnNonfinite{}), changeable),
+    option("rollback-every", TANDEM_FIELD(nonfinite.rollback_every),
+           "--on-nonfinite rollback: keep a copy of the good state every N steps (and at the start)", changeable),
+    option("rollback-lr-factor", TANDEM_FIELD(nonfinite.rollback_lr_factor),
+           "--on-nonfinite rollback: multiply the learning rate by this after each rollback", changeable),
+    option("max-rollbacks", TANDEM_FIELD(nonfinite.max_rollbacks),
+           "--on-nonfinite rollback: stop the run at the next non-finite step after this many rollbacks",
+           changeable),
+    option("max-skipped-steps", TANDEM_FIELD(nonfinite.max_skipped_steps),
+           "--on-nonfinite skip: stop the run when more steps than this in a row are not finite", changeable),
     option("gns-every", TANDEM_FIELD(gns_every),
            "measure the gradient noise scale B_simple = tr(Sigma)/|G|^2 (McCandlish et al.) every N steps, "
            "from the ranks' shares (or on one rank the --accumulate micro-batches) against the global batch "

@@ -2,11 +2,31 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::train {
+
+std::vector<StepRunner::Fault> StepRunner::nan_gradient_faults() {
+  // Fault injection for the tests of --on-nonfinite: TANDEM_FAULT_NAN_GRAD=STEP:RANK[,...] puts
+  // a nan into that rank's gradient at that global step, before the ranks' gradients are summed.
+  std::vector<Fault> faults;
+  const char* text = std::getenv("TANDEM_FAULT_NAN_GRAD");
+  for (const auto& item : split(text ? text : "", ",")) {
+    char* end = nullptr;
+    Fault f;
+    f.step = std::strtoll(item.c_str(), &end, 10);
+    if (*end == ':') f.rank = static_cast<int>(std::strtol(end + 1, &end, 10));
+    TANDEM_USAGE_CHECK(!item.empty() && *end == '\0' && f.rank >= 0,
+                       "TANDEM_FAULT_NAN_GRAD takes STEP:RANK[,STEP:RANK...], got '", text, "'");
+    faults.push_back(f);
+  }
+  return faults;
+}
 
 StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& augmenter,
                        optim::Optimizer& optimizer, dist::GradientSync& sync, const StepOptions& options,
@@ -31,6 +51,7 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
     }
   if (options.overlap_sync) on_grads_final_ = [this](int64_t floats) { sync_.ready(floats); };
   sample_loss_.resize(static_cast<size_t>(model.graph.max_batch()));
+  faults_ = nan_gradient_faults();
 }
 
 StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch,
@@ -76,6 +97,23 @@ void StepRunner::end_noise_step(const Result& r, int64_t count, int64_t global) 
   noise_->end_step(static_cast<double>(global), r.grad_norm * r.grad_norm, *comm_);
 }
 
+bool StepRunner::grads_finite(const Result& r) const {
+  if (r.grad_norm >= 0) return std::isfinite(r.grad_norm);  // measured over the whole gradient
+  // This rank's piece of the synchronized gradient (every piece is some rank's; the agreement
+  // that follows covers the rest). Its squares are summed in double: finite iff every value is.
+  const auto& pieces = sync_.pieces();
+  const int q = comm_ ? comm_->rank() : 0;
+  const auto grads = model_.graph.grads();
+  return std::isfinite(kernels::sum_squares(grads.data() + pieces[q], pieces[q + 1] - pieces[q]));
+}
+
+void StepRunner::inject_fault(int64_t step) {
+  const int rank = comm_ ? comm_->rank() : 0;
+  for (const auto& f : faults_)
+    if (f.step == step && f.rank == rank && !model_.graph.grads().empty())
+      model_.graph.grads()[0] = std::numeric_limits<float>::quiet_NaN();
+}
+
 void StepRunner::clip(Result& r) {
   // The synchronized gradient: the same norm, and the same clipping, on every rank.
   auto grads = model_.graph.grads();
@@ -91,6 +129,7 @@ void StepRunner::clip(Result& r) {
 StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<const int64_t> bounds,
                                     int64_t global, int64_t epoch, double lr, int64_t step) {
   auto& g = model_.graph;
+  mark(step, dist::Phase::kForwardBackward);
   g.zero_grads();
   const auto count = static_cast<int64_t>(ids.size());
   const auto k = static_cast<int64_t>(bounds.size()) - 1;  // this epoch's micro-batches
@@ -109,18 +148,23 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
     total.correct += r.correct;
     if (noise_due_ && options_.gns_micro_batches) measure_micro_batch(end - begin, global);
   }
+  inject_fault(step);
+  mark(step, dist::Phase::kGradientExchange);
   sync_.finish();
   total.finite = std::isfinite(total.loss);
   if (options_.measure_grad_norm || noise_due_) clip(total);
   if (noise_due_) end_noise_step(total, count, global);
-  // Not finite: the ranks agree to stop after this step (StopPolicy), and this rank makes no
-  // update; a sharded step still takes part in the gather. Sharded, the ranks first agree on
-  // whether to update at all: LARS and LAMB complete their sums across ranks inside the step.
-  if (sync_.sharded()) {
+  total.finite = total.finite && grads_finite(total);
+  // The ranks agree before anyone updates (--on-nonfinite needs them on the same branch; LARS
+  // and LAMB complete their sums across ranks inside the step): one 8-byte reduction.
+  if (comm_ && comm_->size() > 1) {
     double bad = total.finite ? 0.0 : 1.0;
     comm_->allreduce_max(&bad, 1);
     total.finite = bad == 0.0;
   }
+  // A dropped step carries no rounding error forward (it may hold nan).
+  if (!total.finite) std::fill(sync_.residual().begin(), sync_.residual().end(), 0.0f);
+  mark(step, dist::Phase::kOptimizerStep);
   if (total.finite) optimizer_.step(g.params(), g.grads(), lr);
   sync_.gather_params(g.params());
   if (!total.finite) return total;

@@ -20,7 +20,7 @@ StopPolicy::StopPolicy(const TrainConfig& c, dist::Comm& comm)
       comm_(comm),
       last_checkpoint_(now()) {}
 
-StopPolicy::Decision StopPolicy::after_step(int64_t step, bool diverged) {
+StopPolicy::Decision StopPolicy::after_step(int64_t step) {
   Decision d;
   if (every_.unit == Every::Unit::kSteps) d.checkpoint = step % static_cast<int64_t>(every_.amount) == 0;
   if (every_.unit == Every::Unit::kSeconds) {
@@ -29,21 +29,17 @@ StopPolicy::Decision StopPolicy::after_step(int64_t step, bool diverged) {
     comm_.broadcast(&due, sizeof due, 0);
     d.checkpoint = due > 0;
   }
-  // A signal reaches the ranks at different steps, a non-finite loss may show on one rank only:
-  // they agree through one small reduction.
-  double flags[2] = {stop_requested() ? 1.0 : 0.0, diverged ? 1.0 : 0.0};
-  comm_.allreduce_max(flags, 2);
-  if (flags[1] > 0) {
-    d.diverged = d.stop = true;
-    d.reason = "diverged";
-  } else if (flags[0] > 0) {
+  // A signal reaches the ranks at different steps: they agree through one small reduction.
+  double signalled = stop_requested() ? 1.0 : 0.0;
+  comm_.allreduce_max(&signalled, 1);
+  if (signalled > 0) {
     d.stop = true;
     d.reason = "SIGTERM/SIGUSR1";
   } else if (stop_after_steps_ > 0 && step >= stop_after_steps_) {
     d.stop = true;
     d.reason = "--stop-after-steps";
   }
-  d.checkpoint = (d.checkpoint || d.stop) && !d.diverged;
+  d.checkpoint = d.checkpoint || d.stop;
   return d;
 }
 

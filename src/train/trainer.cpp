@@ -28,13 +28,16 @@ double now() {
 }  // namespace
 
 double Trainer::lr_for(int64_t epoch) const {
-  return schedule_->lr(scaled_lr(epoch), epoch, progress_.global_step) * callbacks_->lr_scale();
+  return schedule_->lr(scaled_lr(epoch), epoch, progress_.global_step) * callbacks_->lr_scale() *
+         guard_->lr_scale();
 }
 
 StepRunner::Result Trainer::run_step(std::span<const int64_t> ids, std::span<const int64_t> bounds,
                                      int64_t global, int64_t epoch) {
+  guard_->before_step();
   const auto r = runner_->step(ids, bounds, global, epoch, lr_for(epoch), progress_.global_step + 1);
   ++progress_.global_step;
+  if (r.finite) guard_->good_step(progress_.global_step);
   return r;
 }
 
@@ -57,6 +60,7 @@ std::vector<EpochRecord> Trainer::run() {
                ": nothing to train; raise --epochs to continue");
   std::vector<EpochRecord> history;
   start_prefetching();
+  guard_->keep_current_state();
   stop_->checkpoint_written();
   run_start_ = now() - progress_.train_seconds;
   if (target_)  // the checks a resumed run already made
@@ -116,9 +120,13 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
     const auto shard = step_ids(sampler, b, batches, epoch, micro_batches);
     const auto global = static_cast<double>(sampler.batch_size(b));
     const auto r = run_step(shard, bounds_, sampler.batch_size(b), epoch);
-    if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
-    meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
-    meter_.add_grad_norm(r.grad_norm, r.clipped);
+    if (!r.finite) {
+      after_nonfinite_step(shard, epoch);  // abort throws; skip and rollback go on
+    } else {
+      if (progress_.global_step == 1) check_initial_loss(r.loss, static_cast<double>(shard.size()));
+      meter_.add_step(r.loss, r.correct, static_cast<double>(shard.size()), global);
+      meter_.add_grad_norm(r.grad_norm, r.clipped);
+    }
     done.trained += global;
     progress_.samples_trained += global;
     progress_.batch = b + 1;
@@ -128,12 +136,7 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
       done.ended = true;
       return done;
     }
-    const auto decision = stop_->after_step(progress_.global_step, !r.finite);
-    if (decision.diverged)
-      throw DivergedError(
-          detail::concat("the training loss or gradient became non-finite (nan or inf) at global step ",
-                         progress_.global_step, " (epoch ", epoch + 1,
-                         "); lower --lr, clip with --clip-grad-norm, or check the data"));
+    const auto decision = stop_->after_step(progress_.global_step);
     if (decision.checkpoint) write_checkpoint();
     if (decision.stop) {
       const auto last = dir_->last_checkpoint();
@@ -185,6 +188,7 @@ bool Trainer::run_ends(int64_t epoch, int64_t batch, int64_t batches) {
   if (target_ && target_->due(step)) {
     const auto& t = config_.target;
     const bool val = t.metric == Metric::kValLoss || t.metric == Metric::kValAccuracy;
+    comm_.mark(step, dist::Phase::kEvaluation);
     const auto e = evaluate(*model_, val ? val_ : test_, comm_, eval_chunk_);
     const bool accuracy = t.metric == Metric::kValAccuracy || t.metric == Metric::kTestAccuracy;
     const double value = accuracy ? e.accuracy : e.loss;
@@ -214,6 +218,7 @@ void Trainer::end_run(std::vector<EpochRecord>& history) {
 }
 
 EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done) {
+  comm_.mark(progress_.global_step, dist::Phase::kEpochEnd);
   if (config_.bn_sync == BnSync::kLocal) average_rank_states(comm_, model_->graph.state());
   if (hard_examples_) hard_examples_->end_epoch(sampler, comm_);
   const auto totals = meter_.epoch_totals(comm_);
@@ -228,6 +233,8 @@ EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const E
   r.seconds = done.seconds;
   r.samples_per_s = done.trained / done.seconds;
   r.grad_wait_s = sync_->wait_seconds();
+  if (const auto c = guard_->take_epoch_counts(); config_.nonfinite.policy != OnNonfinite::kAbort)
+    r.nonfinite = {c.skipped, c.rollbacks};
   if (const auto& norms = meter_.epoch_grad_norms(); norms.steps > 0) {
     r.grad_norm = norms.mean();
     r.clipped = norms.clipped / norms.steps;
@@ -237,6 +244,7 @@ EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const E
 }
 
 void Trainer::evaluate_into(EpochRecord& r) {
+  comm_.mark(progress_.global_step, dist::Phase::kEvaluation);
   if (val_.size() > 0) r.val = evaluate(*model_, val_, comm_, eval_chunk_);
   const auto test = evaluate(*model_, test_, comm_, eval_chunk_);
   r.test_loss = test.loss;
@@ -299,6 +307,7 @@ void Trainer::check_initial_loss(double loss_sum, double samples) {
 }
 
 void Trainer::write_checkpoint() {
+  comm_.mark(progress_.global_step, dist::Phase::kCheckpoint);
   if (run_start_ > 0) progress_.train_seconds = now() - run_start_;
   // Collective parts first: every rank takes part, rank 0 writes.
   meter_.save(progress_, comm_);
@@ -306,6 +315,7 @@ void Trainer::write_checkpoint() {
   callbacks_->save(progress_, arrays);
   if (hard_examples_) hard_examples_->save(comm_, arrays);
   if (noise_) noise_->save(progress_);
+  guard_->save(progress_);
   std::vector<float> rank_states;
   if (config_.bn_sync == BnSync::kLocal && comm_.size() > 1 && !model_->graph.state().empty()) {
     rank_states = gather_rank_states(comm_, model_->graph.state());

@@ -31,6 +31,8 @@ Trainer::~Trainer() = default;
 
 void Trainer::set_up(const model::ModelSpec* spec) {
   validate(config_, comm_.size());
+  comm_.set_hang_timeout(config_.hang_timeout);
+  comm_.mark(0, dist::Phase::kSetup);
   TANDEM_USAGE_CHECK(spec || !config_.model.empty() || !config_.resume.empty(),
                      "no model given; pass --model FILE.model");
   config_.threads = configure_threads(config_.threads, comm_);
@@ -164,6 +166,7 @@ void Trainer::build_step_runner() {
     step.gns_micro_batches = comm_.size() == 1;
     noise_ = std::make_unique<NoiseScale>(config_.gns_ema, step.gns_micro_batches ? max_micro_batches_ : 1);
   }
+  guard_ = std::make_unique<NonfiniteGuard>(config_.nonfinite, model_->graph, *optimizer_);
   runner_ = std::make_unique<StepRunner>(*model_, *feed_, *augmenter_, *optimizer_, *sync_, step,
                                          weighted_loss_.get(), hard_examples_.get(), noise_.get(), &comm_);
 }
@@ -279,6 +282,7 @@ void Trainer::restore(const std::string& path) {
   meter_.restore(progress_, comm_);
   if (hard_examples_) hard_examples_->restore(path);
   if (noise_) noise_->restore(progress_);
+  guard_->restore(progress_);
   if (config_.bn_sync == BnSync::kLocal)
     restore_rank_state(path, "rank_state", progress_.ranks, model_->graph.state(), comm_,
                        OnOtherRanks::kMean);

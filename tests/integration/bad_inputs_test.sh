@@ -25,10 +25,10 @@ expect_error_bg "unknown op" 2 "unknown_op.model:3: unknown op 'densely'" --data
 expect_error_bg "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3
 expect_error_bg "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
 expect_error_bg "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
-expect_error_bg "diverging rate: every rank stops at the same step" 1 "became non-finite (nan or inf) at global step" \
+expect_error_bg "diverging rate: every rank stops at the same step" 1 "was not finite (nan or inf) at global step" \
   --data "$data" --model "$mlp" --lr 1e30 --train-limit 2000
 expect_error_bg "diverging rate, sharded LAMB: every rank stops at the same step" 1 \
-  "became non-finite (nan or inf) at global step" --data "$data" --model "$mlp" --lr 1e30 --train-limit 2000 \
+  "was not finite (nan or inf) at global step" --data "$data" --model "$mlp" --lr 1e30 --train-limit 2000 \
   --optimizer lamb --shard-optimizer
 expect_error_bg "batch < ranks" 2 "smaller than the number of ranks" --data "$data" --model "$mlp" --batch-size 1
 expect_error_bg "grad-sync mode" 2 "unknown --grad-sync 'fast'; use auto, blocking or bucketed" --data "$data" --model "$mlp" --grad-sync fast

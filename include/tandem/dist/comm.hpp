@@ -17,6 +17,22 @@ struct Pending {
   bool active = false;
 };
 
+// Where a rank is, for the hang detector's message (Comm::mark).
+enum class Phase : int {
+  kSetup,
+  kForwardBackward,
+  kGradientExchange,
+  kOptimizerStep,
+  kEvaluation,
+  kCheckpoint,
+  kEpochEnd,
+  kCount
+};
+const char* phase_name(Phase phase);
+
+// The exit code of a job the hang detector ended.
+inline constexpr int kHangExitCode = 3;
+
 class Comm {
  public:
   virtual ~Comm() = default;
@@ -73,6 +89,14 @@ class Comm {
   }
   // Waits for the ranks of this node (all of them have written their parts of a block).
   virtual void node_barrier() {}
+
+  // The hang detector: with seconds > 0, a rank that has waited that long in a collective ends
+  // the job, and the lowest-numbered waiting rank names the ranks that have not arrived and
+  // where they were last seen (mark()). 0 (the default): wait as long as it takes.
+  virtual void set_hang_timeout(double /*seconds*/) {}
+  // This rank is now at global step `step`, in `phase` (cheap: a store, and at most ten small
+  // messages a second to rank 0).
+  virtual void mark(int64_t /*step*/, Phase /*phase*/) {}
 
   bool is_root() const { return rank() == 0; }
 };

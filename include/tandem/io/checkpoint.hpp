@@ -46,6 +46,10 @@ struct TrainProgress {
   // Training samples processed and wall seconds of training (evaluations included) so far.
   double samples_trained = 0, train_seconds = 0;
   double lr_scale = 1.0;  // multiplies the schedule (reduce-on-plateau)
+  // --on-nonfinite: the rate factor of the rollbacks so far, and the run's skipped steps and
+  // rollbacks.
+  double nonfinite_lr_scale = 1.0;
+  int64_t skipped_steps = 0, rollbacks = 0;
   double best_metric = 0;
   int64_t best_epoch = 0;  // 0: none yet
   int64_t bad_epochs = 0;  // epochs without improvement (early stopping, plateau)

@@ -15,6 +15,7 @@
 #include "tandem/optim/schedule.hpp"
 #include "tandem/tensor/precision.hpp"
 #include "tandem/train/batch_schedule.hpp"
+#include "tandem/train/nonfinite_options.hpp"
 #include "tandem/train/schedule_every.hpp"
 
 namespace tandem::train {
@@ -90,6 +91,8 @@ struct TrainConfig {
   std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)
   double clip_grad_norm = 0;    // global gradient-norm clipping (0: off)
+  NonfiniteOptions nonfinite;   // a step whose loss or gradient is not finite
+  double hang_timeout = 600;    // seconds a rank waits in a collective before the job ends (0: off)
   int64_t gns_every = 10;       // the gradient noise scale every N steps (0: never; README: cost)
   double gns_ema = 0.95;        // decay of its moving averages
   int64_t overfit_batches = 0;  // train on this many fixed batches, regularization off (0: off)

@@ -31,6 +31,11 @@ struct EpochRecord {
     double b_simple = 0, g2 = 0, trace = 0;
   };
   std::optional<Noise> noise;
+  // --on-nonfinite skip or rollback: the epoch's steps skipped and rollbacks.
+  struct Nonfinite {
+    int64_t skipped = 0, rollbacks = 0;
+  };
+  std::optional<Nonfinite> nonfinite;
 
   // The metrics.jsonl line.
   std::string json() const;

@@ -49,7 +49,9 @@ class StepRunner {
     double correct = 0;     // this rank's correct predictions
     double grad_norm = -1;  // of the synchronized gradient, before clipping (-1: not measured)
     bool clipped = false;
-    bool finite = true;  // loss and measured norm finite; if not, no update was made
+    // The loss and the synchronized gradient were finite on every rank (the ranks agree); if
+    // not, no update was made.
+    bool finite = true;
   };
   // One step on this rank's rows `ids` of a global batch of `global` samples, during `epoch`
   // (0-based), at learning rate lr; `step` (1-based) numbers it. bounds
@@ -67,6 +69,18 @@ class StepRunner {
   Result micro_step(std::span<const int64_t> ids, int64_t global, int64_t epoch, bool last);
   // The global gradient norm into r, and --clip-grad-norm applied.
   void clip(Result& r);
+  // Whether the synchronized gradient is finite (before the ranks agree).
+  bool grads_finite(const Result& r) const;
+  // Test fault injection (TANDEM_FAULT_NAN_GRAD=STEP:RANK,...): a nan in one rank's gradient.
+  struct Fault {
+    int64_t step = -1;
+    int rank = -1;
+  };
+  static std::vector<Fault> nan_gradient_faults();
+  void inject_fault(int64_t step);
+  void mark(int64_t step, dist::Phase phase) {
+    if (comm_) comm_->mark(step, phase);
+  }
   // Noise scale: the micro-batch just run (its own gradient is the arena's change since the
   // previous one), and the step's end.
   void measure_micro_batch(int64_t count, int64_t global);
@@ -88,6 +102,7 @@ class StepRunner {
   std::function<void(int64_t)> on_grads_final_;   // feeds sync_ from backward (empty: no overlap)
   std::function<void(int64_t)> no_progress_;      // earlier micro-batches: nothing to report
   std::vector<float> sample_loss_;                // [micro-batch]: each sample's loss (hard examples)
+  std::vector<Fault> faults_;
 };
 
 }  // namespace tandem::train

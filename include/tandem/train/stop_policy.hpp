@@ -12,7 +12,8 @@
 
 namespace tandem::train {
 
-// A run whose loss or gradient stopped being finite, raised on every rank at the same step.
+// A run whose loss or gradient stopped being finite, raised on every rank at the same step
+// (NonfiniteGuard).
 class DivergedError : public Error {
  public:
   using Error::Error;
@@ -25,11 +26,10 @@ class StopPolicy {
   struct Decision {
     bool checkpoint = false;
     bool stop = false;
-    bool diverged = false;  // some rank's loss or gradient is not finite: the run cannot go on
-    std::string reason;     // why it stops: "SIGTERM/SIGUSR1" or "--stop-after-steps"
+    std::string reason;  // why it stops: "SIGTERM/SIGUSR1" or "--stop-after-steps"
   };
-  // Collective, after every training step; `diverged`: this rank's step was not finite.
-  Decision after_step(int64_t global_step, bool diverged = false);
+  // Collective, after every training step.
+  Decision after_step(int64_t global_step);
   // Collective: a stop signal reached some rank.
   bool signalled();
   // Whether the cadence asks for a checkpoint after `epochs_done` epochs.

@@ -28,6 +28,7 @@
 #include "tandem/train/epoch_record.hpp"
 #include "tandem/train/hard_example_table.hpp"
 #include "tandem/train/noise_scale.hpp"
+#include "tandem/train/nonfinite_guard.hpp"
 #include "tandem/train/progress.hpp"
 #include "tandem/train/run_directory.hpp"
 #include "tandem/train/step_runner.hpp"
@@ -120,6 +121,11 @@ class Trainer {
   void log_epoch(const EpochRecord& r, std::vector<EpochRecord>& history);
   void log_steps(int64_t epoch);
   double lr_for(int64_t epoch) const;
+  // A step every rank found not finite: --on-nonfinite (nonfinite_step.cpp). Collective.
+  void after_nonfinite_step(std::span<const int64_t> ids, int64_t epoch);
+  // "; sample N has ..." for the first of the step's rows whose inputs are not finite, over the
+  // ranks (empty when there is none). Collective.
+  std::string nonfinite_inputs(std::span<const int64_t> ids);
   void check_initial_loss(double loss_sum, double samples);
   void write_checkpoint();  // collective
   void finish(const std::vector<EpochRecord>& history);
@@ -143,6 +149,7 @@ class Trainer {
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<HardExampleTable> hard_examples_;  // --hard-examples
   std::unique_ptr<NoiseScale> noise_;                // --gns-every, when ranks or micro-batches allow it
+  std::unique_ptr<NonfiniteGuard> guard_;            // --on-nonfinite
   std::unique_ptr<StepRunner> runner_;
   std::unique_ptr<EpochCallbacks> callbacks_;
   std::unique_ptr<StopPolicy> stop_;

@@ -1,4 +1,4 @@
-// The only translation unit that includes <mpi.h>.
+// MPI stays in this directory (this file and the hang detector).
 #include <mpi.h>
 
 #include <algorithm>
@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 
+#include "hang_watch.hpp"
 #include "tandem/core/bf16.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/dist/comm.hpp"
@@ -53,9 +54,11 @@ class MpiComm final : public Comm {
     MPI_Comm_size(node_, &local_size_);
     int leader = local_rank_ == 0 ? 1 : 0;
     check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    watch_ = std::make_unique<HangWatch>(MPI_COMM_WORLD);
   }
 
   ~MpiComm() override {
+    watch_.reset();
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized) MPI_Comm_free(&node_);
@@ -65,6 +68,8 @@ class MpiComm final : public Comm {
 
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  void set_hang_timeout(double seconds) override { watch_->set_timeout(seconds); }
+  void mark(int64_t step, Phase phase) override { watch_->mark(step, phase); }
 
   // One block per node, allocated by the node's first rank and mapped by all; freed (a
   // collective over the node) when the last holder on each rank lets go.
@@ -114,7 +119,7 @@ class MpiComm final : public Comm {
   void wait(Pending& op) override {
     if (!op.active) return;
     MPI_Request r = to_request(op);
-    check(MPI_Wait(&r, MPI_STATUS_IGNORE), "MPI_Wait");
+    complete(&r, 1, "MPI_Iallreduce (a gradient bucket)");
     store_request(op, r);
   }
 
@@ -122,16 +127,24 @@ class MpiComm final : public Comm {
     auto* p = static_cast<char*>(data);
     for (int64_t off = 0; off < bytes; off += kMaxChunk) {
       const int n = static_cast<int>(std::min(kMaxChunk, bytes - off));
-      check(MPI_Bcast(p + off, n, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+      MPI_Request r = MPI_REQUEST_NULL;
+      check(MPI_Ibcast(p + off, n, MPI_BYTE, root, MPI_COMM_WORLD, &r), "MPI_Ibcast");
+      complete(&r, 1, "MPI_Ibcast");
     }
   }
 
-  void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void barrier() override {
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Ibarrier(MPI_COMM_WORLD, &r), "MPI_Ibarrier");
+    complete(&r, 1, "MPI_Ibarrier");
+  }
 
   std::vector<uint64_t> allgather(uint64_t value) override {
     std::vector<uint64_t> all(size_);
-    check(MPI_Allgather(&value, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
-          "MPI_Allgather");
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Iallgather(&value, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD, &r),
+          "MPI_Iallgather");
+    complete(&r, 1, "MPI_Iallgather");
     return all;
   }
 
@@ -151,18 +164,27 @@ class MpiComm final : public Comm {
 
   void gather(const float* piece, std::span<const int64_t> bounds, float* full, int root) override {
     set_counts(bounds);
-    check(MPI_Gatherv(piece, counts_[rank_], MPI_FLOAT, full, counts_.data(), displs_.data(), MPI_FLOAT, root,
-                      MPI_COMM_WORLD),
-          "MPI_Gatherv");
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Igatherv(piece, counts_[rank_], MPI_FLOAT, full, counts_.data(), displs_.data(), MPI_FLOAT,
+                       root, MPI_COMM_WORLD, &r),
+          "MPI_Igatherv");
+    complete(&r, 1, "MPI_Igatherv");
   }
 
   void allgather(const double* mine, int64_t k, double* all) override {
-    check(MPI_Allgather(mine, static_cast<int>(k), MPI_DOUBLE, all, static_cast<int>(k), MPI_DOUBLE,
-                        MPI_COMM_WORLD),
-          "MPI_Allgather");
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Iallgather(mine, static_cast<int>(k), MPI_DOUBLE, all, static_cast<int>(k), MPI_DOUBLE,
+                         MPI_COMM_WORLD, &r),
+          "MPI_Iallgather");
+    complete(&r, 1, "MPI_Iallgather");
   }
 
  private:
+  // Every blocking operation ends here: polled by the hang detector when it is on.
+  void complete(MPI_Request* requests, int n, const char* what) {
+    check(watch_->complete(requests, n, what), what);
+  }
+
   // counts_ and displs_ from bounds (sized once: no allocation in a steady step).
   void set_counts(std::span<const int64_t> bounds) {
     TANDEM_CHECK(static_cast<int>(bounds.size()) == size_ + 1, "piece bounds: ", bounds.size(),
@@ -180,9 +202,11 @@ class MpiComm final : public Comm {
   void allgather(T* data, std::span<const int64_t> bounds, MPI_Datatype type) {
     if (size_ == 1) return;
     set_counts(bounds);
-    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(), displs_.data(), type,
-                         MPI_COMM_WORLD),
-          "MPI_Allgatherv");
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts_.data(), displs_.data(), type,
+                          MPI_COMM_WORLD, &r),
+          "MPI_Iallgatherv");
+    complete(&r, 1, "MPI_Iallgatherv");
   }
 
   // Step s (0 .. R-2): send piece (rank - s - 1) to the next rank, receive piece (rank - s - 2)
@@ -198,9 +222,12 @@ class MpiComm final : public Comm {
     for (int s = 0; s < size_ - 1; ++s) {
       const int send = ((rank_ - s - 1) % size_ + size_) % size_,
                 recv = ((rank_ - s - 2) % size_ + size_) % size_;
-      check(MPI_Sendrecv(data + bounds[send], counts_[send], type, next, kRingTag, staging.data(),
-                         counts_[recv], type, prev, kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-            "MPI_Sendrecv");
+      MPI_Request r[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+      check(MPI_Irecv(staging.data(), counts_[recv], type, prev, kRingTag, MPI_COMM_WORLD, &r[0]),
+            "MPI_Irecv");
+      check(MPI_Isend(data + bounds[send], counts_[send], type, next, kRingTag, MPI_COMM_WORLD, &r[1]),
+            "MPI_Isend");
+      complete(r, 2, "the ring reduce-scatter");
       T* piece = data + bounds[recv];
       for (int i = 0; i < counts_[recv]; ++i) piece[i] = add(staging[i], piece[i]);
     }
@@ -211,7 +238,9 @@ class MpiComm final : public Comm {
     if (size_ == 1) return;
     for (int64_t off = 0; off < count; off += kMaxChunk) {
       const int n = static_cast<int>(std::min(kMaxChunk, count - off));
-      check(MPI_Allreduce(MPI_IN_PLACE, data + off, n, type, op, MPI_COMM_WORLD), "MPI_Allreduce");
+      MPI_Request r = MPI_REQUEST_NULL;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + off, n, type, op, MPI_COMM_WORLD, &r), "MPI_Iallreduce");
+      complete(&r, 1, "MPI_Iallreduce");
     }
   }
 
@@ -220,6 +249,7 @@ class MpiComm final : public Comm {
   std::vector<int> counts_, displs_;  // per-rank piece sizes and offsets
   std::vector<float> staging_f32_;    // the ring's incoming piece
   std::vector<uint16_t> staging_bf16_;
+  std::unique_ptr<HangWatch> watch_;  // completes every blocking operation
 };
 
 }  // namespace

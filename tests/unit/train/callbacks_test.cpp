@@ -96,8 +96,8 @@ TEST(MetricsFile, CsvRowsFollowTheHeaderAndLeaveMissingFieldsEmpty) {
   EXPECT_EQ(
       metrics_csv_header(),
       "epoch,step,batch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,seconds,"
-      "samples_per_s,grad_wait_s,grad_norm,clipped,gns,gns_g2,gns_trace");
-  EXPECT_EQ(metrics_csv_row(line), "2,86,,0.5,0.75,,,0.25,0.875,0.01,1.5,1000,0.125,,,,,");
+      "samples_per_s,grad_wait_s,grad_norm,clipped,gns,gns_g2,gns_trace,skipped_steps,rollbacks");
+  EXPECT_EQ(metrics_csv_row(line), "2,86,,0.5,0.75,,,0.25,0.875,0.01,1.5,1000,0.125,,,,,,,");
   EXPECT_EQ(parse_metrics_line(line).at("lr"), 0.01);
 }
 
