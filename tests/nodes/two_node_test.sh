@@ -188,10 +188,11 @@ sent_mib=$((($(tx_bytes) - tx_before) / 1048576))
 check "2 nodes: node-a sent $sent_mib MiB to node-b over the veth (at least 24 steps x 1 MiB of gradients)" \
   test "$sent_mib" -ge 24
 
-# Where the ranks ran: each node's hostname, in its own network (2 ranks on each).
+# Where the ranks ran: each node's hostname, in its own network (2 ranks on each). Open MPI's
+# messages (e.g. a benign "plm:rsh: Warning: setpgid ... failed" race) go to placement.err.
 on "$nsa" node-a timeout 60 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
   sh -c 'echo "$OMPI_COMM_WORLD_RANK $(hostname)" $(hostname -I)' \
-  2>&1 | sort > "$work/placement.txt"
+  2> "$work/placement.err" | sort > "$work/placement.txt"
 check "2 nodes: ranks 0,1 on node-a (10.77.0.1), 2,3 on node-b (10.77.0.2): $(paste -sd';' "$work/placement.txt")" \
   test "$(paste -sd';' "$work/placement.txt")" = \
   "0 node-a 10.77.0.1;1 node-a 10.77.0.1;2 node-b 10.77.0.2;3 node-b 10.77.0.2"
