@@ -17,7 +17,10 @@
 #     ranks on one node (same global batches, --grad-sync bucketed, a copy per rank). Same
 #     number of ranks means the same slices and the same allreduce algorithm (Open MPI's
 #     tuned component chooses by communicator and message size, not by placement), so the
-#     sums run in the same order: tandem promises bitwise results for equal rank counts.
+#     sums run in the same order: tandem promises bitwise results for equal rank counts
+#     (README "Training lifecycle"; there is no rank-count-independent deterministic mode).
+#     A site whose Open MPI picks a hierarchical allreduce across nodes (coll han, hcoll)
+#     sums in another order and would need a tolerance; Debian's has han at priority 0.
 # Everything is torn down at exit (sshd, namespaces, veth, /etc/netns/NS). SKIPs (exit 77)
 # only when the kernel refuses network namespaces or veth pairs (or not root).
 #   two_node_test.sh TANDEM SOURCE_DIR WORK_DIR
