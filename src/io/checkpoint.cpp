@@ -1,6 +1,8 @@
 #include "tandem/io/checkpoint.hpp"
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 
 #include "tandem/core/error.hpp"
 #include "tandem/io/h5.hpp"
@@ -56,6 +58,16 @@ void read_attr(const H5File& f, const char* group, const char* name, std::string
   out = f.attr_string(group, name);
 }
 
+// Test-only fault injection (tests/integration/fault_test.sh): with
+// TANDEM_TEST_KILL_BEFORE_RENAME=N in its environment, the process kills itself with SIGKILL
+// when its N-th checkpoint is written and flushed but not yet renamed into place, the crash
+// the temporary name guards against. Only rank 0 writes checkpoints, so only rank 0 dies.
+void kill_before_rename_if_asked() {
+  static const char* const n = std::getenv("TANDEM_TEST_KILL_BEFORE_RENAME");
+  static int written = 0;
+  if (n != nullptr && ++written == std::atoi(n)) std::raise(SIGKILL);
+}
+
 }  // namespace
 
 OptimizerRecord optimizer_record(optim::Optimizer& opt, int64_t params) {
@@ -69,33 +81,36 @@ void save_checkpoint(const std::string& path, model::Model& m, const OptimizerRe
                      const std::map<std::string, std::string>& config, const TrainProgress& p,
                      const DataShape& data, const std::vector<std::string>& history,
                      std::span<const RunArray> run_arrays) {
-  write_atomically(path, [&](H5File& f) {
-    write_model(f, m, config);
-    f.set_attr("/", "format", std::string("tandem-checkpoint"));
-    f.set_attr("/", "format_version", kCheckpointFormatVersion);
-    f.create_group("/optimizer");
-    f.set_attr("/optimizer", "name", opt.name);
-    f.set_attr("/optimizer", "steps", opt.steps);
-    for (const auto& s : opt.state)
-      f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.f32.size())}, s.f32.data());
-    f.create_group("/progress");
-    f.create_group("/data");
-    auto progress = p;
-    auto shape = data;
-    visit_fields(progress, shape, [&](const char* group, const char* name, const auto& value) {
-      f.set_attr(group, name, value);
-    });
-    f.create_group("/history");
-    f.set_attr("/history", "lines", history);
-    if (!run_arrays.empty()) f.create_group("/run");
-    for (const auto& a : run_arrays) {
-      const std::string ds = "/run/" + a.name;
-      if (!a.f64.empty())
-        f.write(ds, {static_cast<int64_t>(a.f64.size())}, a.f64.data());
-      else
-        f.write(ds, {static_cast<int64_t>(a.f32.size())}, a.f32.data());
-    }
-  });
+  write_atomically(
+      path,
+      [&](H5File& f) {
+        write_model(f, m, config);
+        f.set_attr("/", "format", std::string("tandem-checkpoint"));
+        f.set_attr("/", "format_version", kCheckpointFormatVersion);
+        f.create_group("/optimizer");
+        f.set_attr("/optimizer", "name", opt.name);
+        f.set_attr("/optimizer", "steps", opt.steps);
+        for (const auto& s : opt.state)
+          f.write("/optimizer/" + s.name, {static_cast<int64_t>(s.f32.size())}, s.f32.data());
+        f.create_group("/progress");
+        f.create_group("/data");
+        auto progress = p;
+        auto shape = data;
+        visit_fields(progress, shape, [&](const char* group, const char* name, const auto& value) {
+          f.set_attr(group, name, value);
+        });
+        f.create_group("/history");
+        f.set_attr("/history", "lines", history);
+        if (!run_arrays.empty()) f.create_group("/run");
+        for (const auto& a : run_arrays) {
+          const std::string ds = "/run/" + a.name;
+          if (!a.f64.empty())
+            f.write(ds, {static_cast<int64_t>(a.f64.size())}, a.f64.data());
+          else
+            f.write(ds, {static_cast<int64_t>(a.f32.size())}, a.f32.data());
+        }
+      },
+      kill_before_rename_if_asked);
 }
 
 CheckpointMeta read_checkpoint_meta(const std::string& path) {

@@ -3,6 +3,7 @@
 // place that sees <hdf5.h> is its implementation.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tandem::io {
@@ -76,15 +77,18 @@ class H5File {
 std::vector<std::string> dataset_files(const std::string& spec);
 
 // Writes through `write_fn` to PATH.tmp, then renames over PATH: a crash never leaves a
-// half-written file where a good one was.
+// half-written file where a good one was. `before_rename` runs after the file is flushed to
+// disk and just before the rename (the checkpoint writer's fault-injection hook).
 template <typename Fn>
 void write_atomically(const std::string& path, Fn&& write_fn);
+template <typename Fn, typename Hook>
+void write_atomically(const std::string& path, Fn&& write_fn, Hook&& before_rename);
 void rename_file(const std::string& from, const std::string& to);
 // fsync: the file's bytes are on disk before it is renamed into place.
 void sync_file(const std::string& path);
 
-template <typename Fn>
-void write_atomically(const std::string& path, Fn&& write_fn) {
+template <typename Fn, typename Hook>
+void write_atomically(const std::string& path, Fn&& write_fn, Hook&& before_rename) {
   const std::string tmp = path + ".tmp";
   {
     H5File f(tmp, H5File::Mode::kCreate);
@@ -92,7 +96,12 @@ void write_atomically(const std::string& path, Fn&& write_fn) {
     f.flush();
   }
   sync_file(tmp);
+  before_rename();
   rename_file(tmp, path);
+}
+template <typename Fn>
+void write_atomically(const std::string& path, Fn&& write_fn) {
+  write_atomically(path, std::forward<Fn>(write_fn), [] {});
 }
 
 }  // namespace tandem::io

@@ -187,5 +187,31 @@ TEST(Checkpoint, ACrashBeforeTheRenameLeavesThePreviousCheckpointLoadable) {
   std::filesystem::remove(path);
 }
 
+// The fault-injection hook's place (TANDEM_TEST_KILL_BEFORE_RENAME, tests/integration/fault_test.sh):
+// it runs when the temporary file is complete and readable and the target still holds the
+// previous file.
+TEST(Checkpoint, BeforeRenameRunsOnACompleteTemporaryFileWithThePreviousOneInPlace) {
+  const auto path = temp_path("hook.h5");
+  const float old_value = 1.0f, new_value = 2.0f;
+  io::write_atomically(path, [&](io::H5File& f) { f.write("/x", {1}, &old_value); });
+  int calls = 0;
+  io::write_atomically(
+      path, [&](io::H5File& f) { f.write("/x", {1}, &new_value); },
+      [&] {
+        ++calls;
+        float in_tmp = 0, in_place = 0;
+        io::H5File(path + ".tmp", io::H5File::Mode::kRead).read("/x", &in_tmp);
+        io::H5File(path, io::H5File::Mode::kRead).read("/x", &in_place);
+        EXPECT_EQ(in_tmp, new_value);
+        EXPECT_EQ(in_place, old_value);
+      });
+  EXPECT_EQ(calls, 1);
+  float now = 0;
+  io::H5File(path, io::H5File::Mode::kRead).read("/x", &now);
+  EXPECT_EQ(now, new_value);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace tandem
