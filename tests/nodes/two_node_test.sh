@@ -13,6 +13,8 @@
 #   - the layout line reports 2 node(s), 4 rank(s); each node's ranks ran under its hostname;
 #   - --grad-sync auto chose bucketed (the ranks span nodes), --data-cache node held one copy
 #     per node shared by its 2 ranks;
+#   - the hang detector across nodes: rank 2 (node-b) stopped with SIGSTOP ends the job within
+#     --hang-timeout + 10 s, exit 3, rank 2 named with where it was last seen;
 #   - final.h5 (parameters, batch-norm statistics) and metrics bitwise equal to the same 4
 #     ranks on one node (same global batches, --grad-sync bucketed, a copy per rank). Same
 #     number of ranks means the same slices and the same allreduce algorithm (Open MPI's
@@ -168,7 +170,7 @@ printf 'node-a slots=2\nnode-b slots=2\n' > "$tmp/hostfile"
 data=$work/fm.h5
 "$tandem" convert idx --dir /usr/share/datasets/fashion-mnist --out "$data" > "$work/convert.log" 2>&1 ||
   die "tandem convert idx (see $work/convert.log)"
-opts=(--data "$data" --model "$src/launch/models/mlp-bn.model" --epochs 2 --batch-size 100 --train-limit 1200
+opts=(--data "$data" --model "$src/launch/models/mlp-bn.model" --batch-size 100 --train-limit 1200
       --test-limit 300 --optimizer nesterov --lr 0.02 --seed 5 --checkpoint-every 0)
 
 # Bytes node-a has sent over the veth (the only way to node-b).
@@ -176,7 +178,7 @@ tx_bytes() { ip -n "$nsa" -j -s link show dev "v$nsa" | jq '.[0].stats64.tx.byte
 tx_before=$(tx_bytes)
 # hostfile.example's command, 2 ranks a node x 1 thread each, from node-a.
 on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
-  -x OMP_WAIT_POLICY=passive "$tandem" train --threads 1 "${opts[@]}" --grad-sync auto --data-cache node \
+  -x OMP_WAIT_POLICY=passive "$tandem" train --threads 1 "${opts[@]}" --epochs 2 --grad-sync auto --data-cache node \
   --out "$work/two" > "$work/two.log" 2>&1
 rc=$?
 check "2 nodes: mpirun --hostfile ... exits 0 (exit $rc; log $work/two.log)" test $rc -eq 0
@@ -206,7 +208,7 @@ check "2 nodes: ranks 0,1 on node-a (10.77.0.1), 2,3 on node-b (10.77.0.2): $(pa
   . "$src/launch/openmpi.env"
   set +a
   unset OMPI_MCA_plm_rsh_agent OMPI_MCA_plm_rsh_args
-  timeout 150 mpirun -np 4 --oversubscribe --bind-to none "$tandem" train --threads 1 "${opts[@]}" \
+  timeout 150 mpirun -np 4 --oversubscribe --bind-to none "$tandem" train --threads 1 "${opts[@]}" --epochs 2 \
     --grad-sync bucketed --data-cache rank --out "$work/one" > "$work/one.log" 2>&1
 )
 rc=$?
@@ -221,6 +223,29 @@ same_metrics() {
     > /dev/null
 }
 check "metrics.jsonl equal on 2 nodes and on 1 node (timings aside)" same_metrics
+
+# --- the hang detector across nodes: rank 2 (on node-b) stopped mid-run --------------------------
+on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
+  "$tandem" train --threads 1 "${opts[@]}" --epochs 1000 --hang-timeout 5 --out "$work/hang" > "$work/hang.log" 2>&1 &
+job=$!
+deadline=$((SECONDS + 120))
+until grep -q '^epoch 1/' "$work/hang.log" 2> /dev/null || [ $SECONDS -ge $deadline ] || ! kill -0 $job 2> /dev/null; do
+  sleep 0.2
+done
+stopped=""
+for p in $(pgrep -f -- "--out $work/hang\$"); do
+  tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null | grep -qx OMPI_COMM_WORLD_RANK=2 && stopped=$p
+done
+check "hang across nodes: training started and rank 2's pid found" test -n "$stopped"
+t0=$SECONDS
+[ -n "$stopped" ] && kill -STOP "$stopped"
+wait $job
+rc=$? took=$((SECONDS - t0))
+[ -n "$stopped" ] && kill -CONT "$stopped" 2> /dev/null
+check "hang across nodes: the job ended in $took s, within --hang-timeout 5 + 10 s" test "$took" -le 15
+check "hang across nodes: exit code 3 (got $rc)" test "$rc" -eq 3
+check "hang across nodes: rank 2 (node-b) named as not arrived, with where it was last seen" \
+  grep -qE "rank 2: NOT ARRIVED: .*last seen [0-9.]+ s ago at global step [0-9]+" "$work/hang.log"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

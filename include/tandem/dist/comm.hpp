@@ -15,6 +15,7 @@ namespace tandem::dist {
 struct Pending {
   uint64_t handle = 0;
   bool active = false;
+  int64_t sequence = 0;  // the collective's number in this rank's order (the hang detector's)
 };
 
 // Where a rank is, for the hang detector's message (Comm::mark).

@@ -100,9 +100,9 @@ void HangWatch::serve() {
   }
 }
 
-int HangWatch::complete(MPI_Request* requests, int n, const char* what) {
+int HangWatch::complete(MPI_Request* requests, int n, int64_t sequence, const char* what) {
   if (timeout_ <= 0 || size_ == 1) return MPI_Waitall(n, requests, MPI_STATUSES_IGNORE);
-  here_.op = ++ops_;
+  here_.op = sequence;
   waiting_since_ = Clock::now();
   for (unsigned spin = 1;; ++spin) {
     int done = 0;
@@ -124,9 +124,7 @@ std::string HangWatch::describe_rank(int r) const {
   if (answered_[r] && p.op == here_.op)
     return "waiting here for " + one_decimal(static_cast<double>(p.waited_ms) / 1000) + " s (" + at + ")";
   if (answered_[r] && p.op == 0) return "busy outside any collective, at " + at;
-  if (answered_[r])
-    return "waiting in another operation (#" + std::to_string(p.op) + ", " + at +
-           "): the ranks disagree on the order of collectives";
+  if (answered_[r]) return "waiting in collective #" + std::to_string(p.op) + " (" + at + ")";
   if (rank_ == 0 && r != 0 && seen_[r].step > 0)
     return "NOT ARRIVED: no answer (stopped, dead, or stuck outside MPI); last seen " +
            one_decimal(seconds_since(seen_at_[r])) + " s ago at global step " +

@@ -25,10 +25,13 @@ class HangWatch {
   // This rank's step and phase; answers waiting questions and, off rank 0, sends a heartbeat
   // to rank 0 at most every kHeartbeatSeconds.
   void mark(int64_t step, Phase phase);
-  // Completes the n requests of the blocking operation `what`: MPI_Waitall without a timeout;
-  // with one, polls, answers other ranks' questions, and past the timeout ends the job.
-  // Returns MPI's code.
-  int complete(MPI_Request* requests, int n, const char* what);
+  // Numbers a collective as it starts: the same sequence on every rank (SPMD), whichever
+  // order the ranks later complete them in.
+  int64_t start() { return ++ops_; }
+  // Completes the n requests of collective `sequence` (`what`): MPI_Waitall without a
+  // timeout; with one, polls, answers other ranks' questions, and past the timeout ends the
+  // job. Returns MPI's code.
+  int complete(MPI_Request* requests, int n, int64_t sequence, const char* what);
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -105,6 +105,7 @@ class MpiComm final : public Comm {
     check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(count), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &r),
           "MPI_Iallreduce");
     store_request(op, r);
+    op.sequence = watch_->start();
   }
 
   bool test(Pending& op) override {
@@ -119,7 +120,7 @@ class MpiComm final : public Comm {
   void wait(Pending& op) override {
     if (!op.active) return;
     MPI_Request r = to_request(op);
-    complete(&r, 1, "MPI_Iallreduce (a gradient bucket)");
+    check(watch_->complete(&r, 1, op.sequence, "MPI_Iallreduce (a gradient bucket)"), "MPI_Iallreduce");
     store_request(op, r);
   }
 
@@ -180,9 +181,11 @@ class MpiComm final : public Comm {
   }
 
  private:
-  // Every blocking operation ends here: polled by the hang detector when it is on.
+  // Every blocking operation ends here, numbered as it starts: polled by the hang detector
+  // when it is on.
   void complete(MPI_Request* requests, int n, const char* what) {
-    check(watch_->complete(requests, n, what), what);
+    const int64_t sequence = watch_->start();
+    check(watch_->complete(requests, n, sequence, what), what);
   }
 
   // counts_ and displs_ from bounds (sized once: no allocation in a steady step).
