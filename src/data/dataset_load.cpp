@@ -43,22 +43,28 @@ Field describe(const io::H5File& f, const std::string& object, bool input) {
   return field;
 }
 
-// Rows [0, n) of the array at `object`, the files' rows one after the other.
-// Float rows are checked to be finite (unless check_finite is off), file by file.
+// Rows [0, n) of the array at `object`, the files' rows one after the other. Float rows are
+// checked to be finite (unless check_finite is off) slab by slab, each while it is still in
+// cache from the read: the check then costs little more than the read.
 template <class T>
 void read_rows(const Files& files, const std::string& object, int64_t n, int64_t width, std::vector<T>& out,
                bool check_finite) {
+  constexpr int64_t kSlabBytes = int64_t{2} << 20;
   out.resize(static_cast<size_t>(n * width));
+  const bool check = std::is_same_v<T, float> && check_finite;
+  const int64_t slab = check ? std::max<int64_t>(1, kSlabBytes / std::max<int64_t>(1, width * 4)) : INT64_MAX;
   int64_t at = 0;
   for (const auto& f : files) {
     const int64_t rows = std::min(n - at, f->info(object).dims[0]);
-    if (rows > 0) f->read(object, out.data() + at * width, 0, rows);
-    if constexpr (std::is_same_v<T, float>)
-      if (check_finite && rows > 0)
-        require_finite(out.data() + at * width, rows, width, [&](int64_t row) {
-          return RowAt{f->path(), object, row};
-        });
-    at += rows;
+    for (int64_t r = 0; r < rows; r += slab) {
+      const int64_t count = std::min(slab, rows - r);
+      T* to = out.data() + (at + r) * width;
+      f->read(object, to, r, count);
+      if constexpr (std::is_same_v<T, float>)
+        if (check)
+          require_finite(to, count, width, [&](int64_t row) { return RowAt{f->path(), object, r + row}; });
+    }
+    at += std::max<int64_t>(rows, 0);
   }
 }
 

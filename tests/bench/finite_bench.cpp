@@ -1,5 +1,5 @@
 // The cost of checking float inputs for NaN and infinity (README "Errors"): a dataset's
-// uint8 inputs rewritten as float32 (contiguous, as `tandem convert` writes them), then
+// uint8 inputs rewritten as float32 (contiguous, the layout to stream from), then
 //   load:   Dataset::load of the train split in memory, with and without the check;
 //   stream: every train row read in shuffled batches of 128 from the file, with and without;
 //   kernel: the check alone over the loaded inputs.
@@ -36,16 +36,19 @@ double median_seconds(int repeats, F run) {
   return t[t.size() / 2];
 }
 
+// Both splits, so that `tandem train` can run on the copy too.
 void write_float_copy(const std::string& from, const std::string& to) {
-  const auto d = data::Dataset::load(from, "train");
-  const int64_t n = d.size(), w = d.sample_numel();
-  std::vector<float> x(n * w);
-  d.input_rows(0, nullptr, 0, n, x.data());
   io::H5File f(to, io::H5File::Mode::kCreate);
-  std::vector<int64_t> dims{n};
-  for (int i = 0; i < d.sample_shape().rank(); ++i) dims.push_back(d.sample_shape()[i]);
-  f.write("/train/x", dims, x.data());
-  f.write("/train/y", {n}, d.labels().data());
+  for (const std::string split : {"train", "test"}) {
+    const auto d = data::Dataset::load(from, split);
+    const int64_t n = d.size(), w = d.sample_numel();
+    std::vector<float> x(n * w);
+    d.input_rows(0, nullptr, 0, n, x.data());
+    std::vector<int64_t> dims{n};
+    for (int i = 0; i < d.sample_shape().rank(); ++i) dims.push_back(d.sample_shape()[i]);
+    f.write("/" + split + "/x", dims, x.data());
+    f.write("/" + split + "/y", {n}, d.labels().data());
+  }
 }
 
 }  // namespace
@@ -59,9 +62,8 @@ int main(int argc, char** argv) {
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
   write_float_copy(argv[1], path);
   for (bool check : {true, false}) {
-    const double s = median_seconds(repeats, [&] {
-      data::Dataset::load(path, "train", 0, data::DataMode::kMemory, 0, nullptr, check);
-    });
+    const double s = median_seconds(
+        repeats, [&] { data::Dataset::load(path, "train", 0, data::DataMode::kMemory, 0, nullptr, check); });
     std::printf("{\"what\": \"load\", \"check\": %s, \"seconds\": %.4f}\n", check ? "true" : "false", s);
   }
   const auto mem = data::Dataset::load(path, "train");

@@ -17,7 +17,7 @@ expect_error_bg "no /train/x" 1 "has no '/train/x'" --data "$bad/no_train.h5" --
 expect_error_bg "x and y lengths" 1 "has 20 rows but /train/y has 19" --data "$bad/length_mismatch.h5" --model "$mlp"
 expect_error_bg "label out of range" 2 "has label 12 but the model has only 10 outputs" --data "$bad/label_12.h5" --model "$mlp"
 expect_error_bg "truncated dataset" 1 "HDF5 file '$bad/truncated.h5' is truncated (" --data "$bad/truncated.h5" --model "$mlp"
-expect_error_bg "not an HDF5 file" 1 "not_hdf5.h5' (18 bytes) is not an HDF5 file (no HDF5 signature)" \
+expect_error_bg "not an HDF5 file" 1 "not_hdf5.h5' (17 bytes) is not an HDF5 file (no HDF5 signature)" \
   --data "$bad/not_hdf5.h5" --model "$mlp"
 expect_error_bg "NaN in the data, memory" 1 "'/train/x' in '$bad/nan_x.h5' holds nan at row 37, column 100" \
   --data "$bad/nan_x.h5" --model "$mlp"
@@ -25,6 +25,8 @@ expect_error_bg "NaN in the data, streamed" 1 "'/train/x' in '$bad/nan_x.h5' hol
   --data "$bad/nan_x.h5" --model "$mlp" --data-mode stream --batch-size 50
 expect_error_bg "NaN in the data, node cache" 1 "'/train/x' in '$bad/nan_x.h5' holds nan at row 37, column 100" \
   --data "$bad/nan_x.h5" --model "$mlp" --data-cache node
+expect_error_bg "NaN in the data, --no-check-finite: the loss" 1 "became non-finite (nan or inf) at global step 1" \
+  --data "$bad/nan_x.h5" --model "$mlp" --no-check-finite
 expect_error_bg "input shape" 2 "samples have shape [1, 14, 14] but the model's input is [1, 28, 28]" \
   --data "$bad/small_images.h5" --model "$mlp"
 

@@ -89,10 +89,12 @@ TEST(FirstNonfinite, FindsTheFirstNanOrInfinityInAnyBlock) {
 
 TEST_F(Finite, MemoryModeNamesTheArrayRowColumnAndValue) {
   const auto nan_path = write("nan.h5", kRows, 17, 4, kNan);
-  EXPECT_EQ(load_error(nan_path), "'/train/x' in '" + nan_path +
-                                      "' holds nan at row 17, column 4 (the first value that is not finite): "
-                                      "training on it would make the loss nan; clean the data (drop or repair "
-                                      "such rows) and convert it again");
+  EXPECT_EQ(load_error(nan_path),
+            "'/train/x' in '" + nan_path +
+                "' holds nan at row 17, column 4 (the first value that is not finite): "
+                "training on it would make the loss nan; clean the data (drop or repair "
+                "such rows) and convert it again, or pass --no-check-finite to 'tandem train' to read it "
+                "as it is");
   const auto inf_path = write("inf.h5", kRows, 0, 0, -kInf);
   EXPECT_NE(load_error(inf_path).find("'/train/x' in '" + inf_path + "' holds -inf at row 0, column 0 "),
             std::string::npos);
@@ -114,7 +116,8 @@ TEST_F(Finite, ShardsNameTheFileAndItsOwnRow) {
   const auto a = write("s-0.h5", 10, -1, 0, 0);
   const auto b = write("s-1.h5", 10, 3, 2, kNan);
   const std::string pattern = (dir_ / "s-*.h5").string();
-  EXPECT_NE(load_error(pattern).find("'/train/x' in '" + b + "' holds nan at row 3, column 2"), std::string::npos)
+  EXPECT_NE(load_error(pattern).find("'/train/x' in '" + b + "' holds nan at row 3, column 2"),
+            std::string::npos)
       << load_error(pattern);
   // Streamed: global row 13 is row 3 of the second file.
   const auto d = data::Dataset::load(pattern, "train", 0, data::DataMode::kStream);
@@ -128,10 +131,12 @@ TEST_F(Finite, StreamModeChecksRowsAsTheyAreRead) {
   const auto path = write("stream.h5", kRows, 21, 1, kInf);
   const auto d = data::Dataset::load(path, "train", 0, data::DataMode::kStream);  // loads: rows not read yet
   EXPECT_EQ(rows_error(d, {0, 1, 20, 22}), "");
-  EXPECT_EQ(rows_error(d, {5, 21, 3}), "'/train/x' in '" + path +
-                                           "' holds inf at row 21, column 1 (the first value that is not finite): "
-                                           "training on it would make the loss nan; clean the data (drop or "
-                                           "repair such rows) and convert it again");
+  EXPECT_EQ(rows_error(d, {5, 21, 3}),
+            "'/train/x' in '" + path +
+                "' holds inf at row 21, column 1 (the first value that is not finite): "
+                "training on it would make the loss nan; clean the data (drop or "
+                "repair such rows) and convert it again, or pass --no-check-finite to 'tandem train' to "
+                "read it as it is");
   std::vector<float> out(5 * kWidth);
   EXPECT_THROW(d.input_rows(0, nullptr, 19, 5, out.data()), Error) << "contiguous rows too";
   const std::vector<int64_t> outer{21, 4};
@@ -161,8 +166,8 @@ TEST_F(Finite, ThePrefetcherRethrowsWhereTheRowsAreTaken) {
 TEST_F(Finite, NodeSharedCopyIsCheckedByTheRankThatReadsIt) {
   const auto path = write("node.h5", kRows, 25, 3, kNan);
   dist::LocalComm one;
-  EXPECT_NE(load_error(path, data::DataMode::kMemory, &one).find("'/train/x' in '" + path +
-                                                                 "' holds nan at row 25, column 3"),
+  EXPECT_NE(load_error(path, data::DataMode::kMemory, &one)
+                .find("'/train/x' in '" + path + "' holds nan at row 25, column 3"),
             std::string::npos)
       << load_error(path, data::DataMode::kMemory, &one);
 }
