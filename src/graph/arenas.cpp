@@ -16,8 +16,8 @@ void Graph::allocate_arenas(int64_t param_floats, int64_t state_floats) {
   const std::string what = detail::concat(
       "the model's ", param_floats < 0 ? std::string("more than 2^63") : std::to_string(param_floats),
       " parameters and their gradients",
-      largest ? detail::concat(" (the largest, '", largest->name, "' of ", nodes_[largest->node].op->type(), ", is ",
-                               largest->spec.shape.str(), ")")
+      largest ? detail::concat(" (the largest, '", largest->name, "' of ", nodes_[largest->node].op->type(),
+                               ", is ", largest->spec.shape.str(), ")")
               : "");
   allocate_or_explain(bytes, what, "make the model smaller", [&] {
     params_.resize(param_floats);

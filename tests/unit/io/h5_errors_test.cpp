@@ -53,7 +53,8 @@ TEST_F(H5Errors, TruncatedFileNamesBothSizes) {
   ASSERT_GT(full, 16000);
   EXPECT_EQ(open_error(path), "");
   std::filesystem::resize_file(path, 10000);
-  EXPECT_EQ(open_error(path), "HDF5 file '" + path + "' is truncated (10000 bytes on disk, the file says it holds " +
+  EXPECT_EQ(open_error(path), "HDF5 file '" + path +
+                                  "' is truncated (10000 bytes on disk, the file says it holds " +
                                   std::to_string(full) +
                                   "): it was damaged or not copied completely; copy or convert it again");
 }
