@@ -37,8 +37,8 @@ std::vector<int32_t> batch_class_counts(std::span<const int64_t> class_sizes, in
   int64_t slot = 0;
   for (int64_t c = 0; c < classes; ++c) {
     const int64_t extra = class_sizes[c] - full * floor_full[c] - last_counts[c];
-    TANDEM_CHECK(extra >= 0 && extra <= full, "class apportionment failed (class ", c, ", extra ", extra,
-                 ")");
+    TANDEM_ASSERT(extra >= 0 && extra <= full, "class apportionment failed (class ", c, ", extra ", extra,
+                  ")");
     for (int64_t e = 0; e < extra; ++e, ++slot) ++counts[(slot % full) * classes + c];
   }
   if (last > 0)
@@ -53,8 +53,8 @@ RankSplitter::RankSplitter(std::span<const int64_t> class_sizes)
 void RankSplitter::split(std::span<const int32_t> batch_counts, std::span<const int64_t> slice_sizes,
                          std::span<int32_t> counts) {
   const size_t ranks = slice_sizes.size(), classes = batch_counts.size();
-  TANDEM_CHECK(classes == class_sizes_.size() && counts.size() == ranks * classes,
-               "RankSplitter: mismatched sizes");
+  TANDEM_ASSERT(classes == class_sizes_.size() && counts.size() == ranks * classes,
+                "RankSplitter: mismatched sizes");
   lo_.resize(ranks * classes);
   hi_.resize(ranks * classes);
   // Bounds: the floor and ceiling of slice * class share of the training split...
@@ -74,8 +74,8 @@ void RankSplitter::split(std::span<const int32_t> batch_counts, std::span<const 
       lo_[r * classes + c] = static_cast<int32_t>(num / batch);
       hi_[r * classes + c] = static_cast<int32_t>(num / batch + (num % batch ? 1 : 0));
     }
-  TANDEM_CHECK(round_within_bounds(batch_counts, slice_sizes, counts),
-               "RankSplitter: no rounding of the batch's class counts (internal error)");
+  TANDEM_ASSERT(round_within_bounds(batch_counts, slice_sizes, counts),
+                "RankSplitter: no rounding of the batch's class counts (internal error)");
 }
 
 bool RankSplitter::round_within_bounds(std::span<const int32_t> batch_counts,

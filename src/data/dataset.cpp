@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "finite.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/io/row_reader.hpp"
 #include "tandem/tensor/kernels.hpp"
@@ -87,7 +88,7 @@ void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int
   if (n <= 0) return;
   for (int64_t i = 0; i < n; ++i) {
     const int64_t row = idx ? idx[i] : begin + i;
-    TANDEM_CHECK(row >= 0 && row < n_, "row ", row, " outside the ", n_, " rows of ", where(f, true));
+    TANDEM_ASSERT(row >= 0 && row < n_, "row ", row, " outside the ", n_, " rows of ", where(f, true));
   }
   const int64_t* rows = stored_rows(idx, begin, n);
   void* to = out;
@@ -100,6 +101,11 @@ void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int
   else
     f.reader->read_range(begin, n, to);
   if (f.type == Field::Type::kUint8) kernels::u8_to_float(raw_.data(), out, n * f.width(), f.scale);
+  if (f.type == Field::Type::kFloat32 && check_finite_)
+    require_finite(out, n, f.width(), [&](int64_t i) {
+      const auto [file, row] = f.reader->file_of(rows ? rows[i] : begin + i);
+      return RowAt{file, where(f, true), row};
+    });
 }
 
 void Dataset::target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels,
@@ -137,8 +143,9 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
   d.path_ = path_;
   d.split_ = split_;
   d.classes_ = classes_;
+  d.check_finite_ = check_finite_;
   d.n_ = static_cast<int64_t>(ids.size());
-  for (int64_t r : ids) TANDEM_CHECK(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
+  for (int64_t r : ids) TANDEM_ASSERT(r >= 0 && r < n_, "subset row ", r, " outside [0, ", n_, ")");
   auto pick = [&](const Field& f) {
     Field g{f.name, f.type, f.shape, f.scale, {}, {}, {}, f.reader, f.node_copy};
     const int64_t w = f.width();

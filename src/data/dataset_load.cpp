@@ -3,7 +3,9 @@
 // read into memory or opened for streaming.
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 
+#include "finite.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/dist/comm.hpp"
@@ -41,15 +43,28 @@ Field describe(const io::H5File& f, const std::string& object, bool input) {
   return field;
 }
 
-// Rows [0, n) of the array at `object`, the files' rows one after the other.
+// Rows [0, n) of the array at `object`, the files' rows one after the other. Float rows are
+// checked to be finite (unless check_finite is off) slab by slab, each while it is still in
+// cache from the read: the check then costs little more than the read.
 template <class T>
-void read_rows(const Files& files, const std::string& object, int64_t n, int64_t width, std::vector<T>& out) {
+void read_rows(const Files& files, const std::string& object, int64_t n, int64_t width, std::vector<T>& out,
+               bool check_finite) {
+  constexpr int64_t kSlabBytes = int64_t{2} << 20;
   out.resize(static_cast<size_t>(n * width));
+  const bool check = std::is_same_v<T, float> && check_finite;
+  const int64_t slab = check ? std::max<int64_t>(1, kSlabBytes / std::max<int64_t>(1, width * 4)) : INT64_MAX;
   int64_t at = 0;
   for (const auto& f : files) {
     const int64_t rows = std::min(n - at, f->info(object).dims[0]);
-    if (rows > 0) f->read(object, out.data() + at * width, 0, rows);
-    at += rows;
+    for (int64_t r = 0; r < rows; r += slab) {
+      const int64_t count = std::min(slab, rows - r);
+      T* to = out.data() + (at + r) * width;
+      f->read(object, to, r, count);
+      if constexpr (std::is_same_v<T, float>)
+        if (check)
+          require_finite(to, count, width, [&](int64_t row) { return RowAt{f->path(), object, r + row}; });
+    }
+    at += std::max<int64_t>(rows, 0);
   }
 }
 
@@ -57,18 +72,28 @@ void read_rows(const Files& files, const std::string& object, int64_t n, int64_t
 // field, or, streamed, a reader of it.
 // Rows [0, n) of an input into one block per node: the node's ranks each read a part of the
 // rows, then wait for each other.
+// Each rank checks the float rows it read (a rank that throws ends the job: main aborts it).
 std::shared_ptr<uint8_t> read_into_node_block(const std::vector<std::string>& paths,
-                                              const std::string& object, int64_t n, dist::Comm& comm) {
+                                              const std::string& object, int64_t n, dist::Comm& comm,
+                                              bool check_finite) {
   io::RowReader reader(paths, object);
   auto block = comm.node_shared(std::max<int64_t>(n * reader.row_bytes(), 1));
   const int64_t begin = n * block.part / block.parts, end = n * (block.part + 1) / block.parts;
-  reader.read_range(begin, end - begin, block.data.get() + begin * reader.row_bytes());
+  uint8_t* mine = block.data.get() + begin * reader.row_bytes();
+  reader.read_range(begin, end - begin, mine);
+  if (check_finite && reader.type() == io::DType::kFloat32 && end > begin)
+    require_finite(reinterpret_cast<const float*>(mine), end - begin, reader.row_bytes() / 4,
+                   [&](int64_t row) {
+                     const auto [file, at] = reader.file_of(begin + row);
+                     return RowAt{file, object, at};
+                   });
   comm.node_barrier();
   return block.data;
 }
 
 Field read_field(const Files& files, const std::vector<std::string>& paths, const std::string& object,
-                 const std::string& name, bool input, int64_t limit, bool stream, dist::Comm* node_cache) {
+                 const std::string& name, bool input, int64_t limit, bool stream, dist::Comm* node_cache,
+                 bool check_finite) {
   Field field = describe(*files[0], object, input);
   field.name = name;
   int64_t total = 0;
@@ -85,14 +110,14 @@ Field read_field(const Files& files, const std::vector<std::string>& paths, cons
   }
   const int64_t n = std::min(limit, total);
   if (input && node_cache) {
-    field.node_copy = read_into_node_block(paths, object, n, *node_cache);
+    field.node_copy = read_into_node_block(paths, object, n, *node_cache, check_finite);
     return field;
   }
   switch (field.type) {
-    case Field::Type::kUint8: read_rows(files, object, n, field.width(), field.u8); break;
-    case Field::Type::kFloat32: read_rows(files, object, n, field.width(), field.f32); break;
+    case Field::Type::kUint8: read_rows(files, object, n, field.width(), field.u8, false); break;
+    case Field::Type::kFloat32: read_rows(files, object, n, field.width(), field.f32, check_finite); break;
     case Field::Type::kInt32:
-      read_rows(files, object, n, 1, field.i32);
+      read_rows(files, object, n, 1, field.i32, false);
       for (int64_t i = 0; i < n; ++i)
         TANDEM_CHECK(field.i32[i] >= 0, "'", object, "' of '", paths[0], "' row ", i, " has negative label ",
                      field.i32[i]);
@@ -104,14 +129,15 @@ Field read_field(const Files& files, const std::vector<std::string>& paths, cons
 // /SPLIT/x (or y) as one field, or a group of named fields (the first file's members).
 std::vector<Field> read_fields(const Files& files, const std::vector<std::string>& paths,
                                const std::string& object, bool input, int64_t limit, bool stream,
-                               dist::Comm* node_cache) {
+                               dist::Comm* node_cache, bool check_finite) {
   std::vector<Field> out;
   if (!files[0]->is_group(object)) {
-    out.push_back(read_field(files, paths, object, "", input, limit, stream, node_cache));
+    out.push_back(read_field(files, paths, object, "", input, limit, stream, node_cache, check_finite));
     return out;
   }
   for (const auto& name : files[0]->members(object))
-    out.push_back(read_field(files, paths, object + "/" + name, name, input, limit, stream, node_cache));
+    out.push_back(
+        read_field(files, paths, object + "/" + name, name, input, limit, stream, node_cache, check_finite));
   TANDEM_CHECK(!out.empty(), "group '", object, "' in '", paths[0],
                "' is empty; it should hold one array per ", input ? "model input" : "model output");
   return out;
@@ -145,7 +171,7 @@ int64_t Dataset::input_bytes(const std::string& path, const std::string& split, 
 }
 
 Dataset Dataset::load(const std::string& path, const std::string& split, int64_t limit, DataMode mode,
-                      int64_t memory_budget_mb, dist::Comm* node_cache) {
+                      int64_t memory_budget_mb, dist::Comm* node_cache, bool check_finite) {
   if (mode == DataMode::kAuto)
     mode = input_bytes(path, split, limit) > memory_budget_mb * (int64_t{1} << 20) ? DataMode::kStream
                                                                                    : DataMode::kMemory;
@@ -162,8 +188,9 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
   d.split_ = split;
   const int64_t keep = limit > 0 ? limit : INT64_MAX;
   const bool stream = mode == DataMode::kStream;
-  d.x_ = read_fields(files, paths, xs, true, keep, stream, stream ? nullptr : node_cache);
-  d.y_ = read_fields(files, paths, ys, false, keep, false, nullptr);
+  d.check_finite_ = check_finite;  // streamed rows: as they are read
+  d.x_ = read_fields(files, paths, xs, true, keep, stream, stream ? nullptr : node_cache, check_finite);
+  d.y_ = read_fields(files, paths, ys, false, keep, false, nullptr, check_finite);
   // In every file, every array must have the same number of rows.
   int64_t rows = 0;
   for (const auto& f : files) {

@@ -98,7 +98,7 @@ void Sampler::start_epoch(int64_t epoch) {
 }
 
 std::span<const int64_t> Sampler::batch(int64_t b) const {
-  TANDEM_CHECK(b >= 0 && b < static_cast<int64_t>(batch_begin_.size()) - 1, "batch ", b, " out of range");
+  TANDEM_ASSERT(b >= 0 && b < static_cast<int64_t>(batch_begin_.size()) - 1, "batch ", b, " out of range");
   return {order_.data() + batch_begin_[b], static_cast<size_t>(batch_size(b))};
 }
 
@@ -115,7 +115,7 @@ void Sampler::deal(int64_t b, int64_t shares) {
 }
 
 std::span<const int64_t> Sampler::shard(int64_t b, int rank, int ranks) {
-  TANDEM_CHECK(ranks > 0 && rank >= 0 && rank < ranks, "shard: rank ", rank, " of ", ranks);
+  TANDEM_ASSERT(ranks > 0 && rank >= 0 && rank < ranks, "shard: rank ", rank, " of ", ranks);
   deal(b, ranks);
   shard_.clear();
   append_share(b, rank);
@@ -124,8 +124,8 @@ std::span<const int64_t> Sampler::shard(int64_t b, int rank, int ranks) {
 
 std::span<const int64_t> Sampler::micro_shards(int64_t b, int rank, int ranks, int64_t k,
                                                std::vector<int64_t>& bounds) {
-  TANDEM_CHECK(ranks > 0 && rank >= 0 && rank < ranks && k >= 1, "micro_shards: rank ", rank, " of ", ranks,
-               ", ", k, " micro-batches");
+  TANDEM_ASSERT(ranks > 0 && rank >= 0 && rank < ranks && k >= 1, "micro_shards: rank ", rank, " of ", ranks,
+                ", ", k, " micro-batches");
   deal(b, ranks * k);
   shard_.clear();
   bounds.resize(static_cast<size_t>(k + 1));

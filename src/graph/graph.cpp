@@ -3,12 +3,13 @@
 #include <algorithm>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/memory.hpp"
 #include "tandem/tensor/kernels.hpp"
 
 namespace tandem::graph {
 
 int Graph::add_input(const std::string& name, const Shape& per_sample) {
-  TANDEM_CHECK(!finalized_, "cannot add input '", name, "' to a finalized graph");
+  TANDEM_ASSERT(!finalized_, "cannot add input '", name, "' to a finalized graph");
   TANDEM_USAGE_CHECK(find(name) < 0, "duplicate node name '", name, "'");
   Node n;
   n.name = name;
@@ -19,7 +20,7 @@ int Graph::add_input(const std::string& name, const Shape& per_sample) {
 }
 
 int Graph::add_node(const std::string& name, std::unique_ptr<Op> op, const std::vector<int>& inputs) {
-  TANDEM_CHECK(!finalized_, "cannot add node '", name, "' to a finalized graph");
+  TANDEM_ASSERT(!finalized_, "cannot add node '", name, "' to a finalized graph");
   TANDEM_USAGE_CHECK(find(name) < 0, "duplicate node name '", name, "'");
   const int arity = op->arity();
   TANDEM_USAGE_CHECK(arity < 0 ? inputs.size() >= 2 : static_cast<int>(inputs.size()) == arity, "node '",
@@ -27,7 +28,7 @@ int Graph::add_node(const std::string& name, std::unique_ptr<Op> op, const std::
                      " input(s), got ", inputs.size());
   std::vector<Shape> in_shapes;
   for (int i : inputs) {
-    TANDEM_CHECK(i >= 0 && i < node_count(), "node '", name, "' refers to unknown node ", i);
+    TANDEM_ASSERT(i >= 0 && i < node_count(), "node '", name, "' refers to unknown node ", i);
     in_shapes.push_back(nodes_[i].shape);
   }
   Node n;
@@ -63,7 +64,7 @@ void Graph::set_input_grads(bool enabled) {
 }
 
 void Graph::finalize() {
-  TANDEM_CHECK(!finalized_, "graph finalized twice");
+  TANDEM_ASSERT(!finalized_, "graph finalized twice");
   TANDEM_CHECK(!inputs_.empty(), "a graph needs at least one input");
   if (outputs_.empty()) outputs_ = {node_count() - 1};
   // Parameters in reverse node order: the order their gradients complete in backward, so
@@ -75,14 +76,15 @@ void Graph::finalize() {
     for (auto& spec : n.op->params()) {
       n.params.push_back(static_cast<int>(param_refs_.size()));
       param_refs_.push_back({id, n.name + "." + spec.name, spec, p_off});
-      p_off += spec.shape.numel();
+      p_off = checked_sum({p_off, spec.shape.numel()});
     }
     for (auto& spec : n.op->state()) {
       n.states.push_back(static_cast<int>(state_refs_.size()));
       state_refs_.push_back({id, n.name + "." + spec.name, spec, s_off});
-      s_off += spec.shape.numel();
+      s_off = checked_sum({s_off, spec.shape.numel()});
     }
   }
+  allocate_arenas(p_off, s_off);
   grads_done_.assign(nodes_.size(), 0);
   int64_t done = 0;
   for (int id = node_count() - 1; id >= 0; --id) {
@@ -92,9 +94,6 @@ void Graph::finalize() {
     }
     grads_done_[id] = done;
   }
-  params_.resize(p_off);
-  grads_.resize(p_off);
-  state_.resize(s_off);
   for (auto& ref : state_refs_)
     kernels::fill(state_.data() + ref.offset, ref.spec.shape.numel(), ref.spec.initial);
   consumers_.assign(nodes_.size(), 0);
@@ -112,7 +111,7 @@ bool Graph::is_output(int node) const {
 }
 
 void Graph::set_fusion(bool enabled) {
-  TANDEM_CHECK(!finalized_, "set_fusion() after finalize()");
+  TANDEM_ASSERT(!finalized_, "set_fusion() after finalize()");
   fusion_ = enabled;
 }
 
@@ -136,7 +135,7 @@ void Graph::fold_epilogues() {
 }
 
 void Graph::set_blocked_layouts(bool enabled) {
-  TANDEM_CHECK(!finalized_, "set_blocked_layouts() after finalize()");
+  TANDEM_ASSERT(!finalized_, "set_blocked_layouts() after finalize()");
   blocked_ = enabled;
 }
 
@@ -204,8 +203,8 @@ Tensor Graph::state_tensor(int ref) const {
 }
 
 void Graph::plan(int64_t max_batch) {
-  TANDEM_CHECK(finalized_, "plan() before finalize()");
-  TANDEM_CHECK(max_batch > 0, "plan() needs a positive batch, got ", max_batch);
+  TANDEM_ASSERT(finalized_, "plan() before finalize()");
+  TANDEM_ASSERT(max_batch > 0, "plan() needs a positive batch, got ", max_batch);
   if (max_batch <= max_batch_) return;
   max_batch_ = max_batch;
   act_offset_.assign(nodes_.size() + 1, 0);
@@ -213,16 +212,29 @@ void Graph::plan(int64_t max_batch) {
   int64_t scratch = 0;
   for (int id = 0; id < node_count(); ++id) {
     const Node& n = nodes_[id];
-    act_offset_[id + 1] = act_offset_[id] + n.shape.numel() * max_batch;
+    act_offset_[id + 1] = checked_sum({act_offset_[id], checked_product({n.shape.numel(), max_batch})});
     const int64_t ws = n.is_input() ? 0 : n.op->workspace_floats(max_batch);
-    ws_offset_[id + 1] = ws_offset_[id] + ws;
+    ws_offset_[id + 1] = checked_sum({ws_offset_[id], ws});
     if (!n.is_input()) scratch = std::max(scratch, n.op->scratch_floats(max_batch));
   }
-  acts_.resize(act_offset_.back());
-  act_grads_.resize(place_activation_grads(max_batch));
-  tangents_.resize(act_offset_.back());
-  workspace_.resize(ws_offset_.back());
-  scratch_.resize(scratch);
+  // Gradients of activations take at most as much as the activations.
+  const int64_t acts = act_offset_.back();
+  const int64_t bytes = checked_product({checked_sum({acts, acts, acts, ws_offset_.back(), scratch}), 4});
+  try {
+    allocate_or_explain(
+        bytes,
+        detail::concat("the activations of a batch of ", max_batch, " (with their gradients and workspace)"),
+        "lower --batch-size, or set --max-micro-batch, or make the model smaller", [&] {
+          acts_.resize(acts);
+          act_grads_.resize(place_activation_grads(max_batch));
+          tangents_.resize(acts);
+          workspace_.resize(ws_offset_.back());
+          scratch_.resize(scratch);
+        });
+  } catch (...) {
+    max_batch_ = 0;  // unplanned: the next plan() lays everything out again
+    throw;
+  }
   args_.assign(nodes_.size(), OpArgs{});
   for (int id = 0; id < node_count(); ++id) {
     const Node& n = nodes_[id];
@@ -284,7 +296,7 @@ int64_t Graph::place_activation_grads(int64_t max_batch) {
 }
 
 Tensor Graph::rows(const Buffer& buf, int node, int64_t batch) const {
-  TANDEM_CHECK(batch <= max_batch_, "batch ", batch, " exceeds the planned maximum ", max_batch_);
+  TANDEM_ASSERT(batch <= max_batch_, "batch ", batch, " exceeds the planned maximum ", max_batch_);
   return Tensor(buf.data() + act_offset_[node], nodes_[node].shape.with_batch(batch));
 }
 
@@ -292,7 +304,7 @@ Tensor Graph::value(int node, int64_t batch) const {
   return rows(acts_, node, batch);
 }
 Tensor Graph::value_grad(int node, int64_t batch) const {
-  TANDEM_CHECK(batch <= max_batch_, "batch ", batch, " exceeds the planned maximum ", max_batch_);
+  TANDEM_ASSERT(batch <= max_batch_, "batch ", batch, " exceeds the planned maximum ", max_batch_);
   return Tensor(act_grads_.data() + grad_offset_[node], nodes_[node].shape.with_batch(batch));
 }
 Tensor Graph::tangent(int node, int64_t batch) const {
@@ -312,7 +324,7 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
 }
 
 void Graph::forward(int64_t batch, const RunInfo& run) {
-  TANDEM_CHECK(max_batch_ > 0, "forward() before plan()");
+  TANDEM_ASSERT(max_batch_ > 0, "forward() before plan()");
   for (int id = 0; id < node_count(); ++id) {
     if (nodes_[id].is_input() || folded_[id]) continue;
     nodes_[id].op->forward(args_for(id, batch, run));
@@ -349,8 +361,8 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
 }
 
 void Graph::jvp(int64_t batch, const RunInfo& run, std::span<const float> param_tangent) {
-  TANDEM_CHECK(param_tangent.empty() || param_tangent.size() == params_.size(), "parameter tangent has ",
-               param_tangent.size(), " floats, the arena ", params_.size());
+  TANDEM_ASSERT(param_tangent.empty() || param_tangent.size() == params_.size(), "parameter tangent has ",
+                param_tangent.size(), " floats, the arena ", params_.size());
   for (int id = 0; id < node_count(); ++id) {
     const Node& n = nodes_[id];
     if (n.is_input()) continue;

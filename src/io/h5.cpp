@@ -8,7 +8,10 @@
 #include <glob.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "h5_handles.hpp"
@@ -24,18 +27,60 @@ struct SilenceHdf5 {
 };
 const SilenceHdf5 silence_hdf5;
 
+// The messages of HDF5's error stack, innermost first, joined by "; ".
+std::string error_stack() {
+  std::string out;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned, const H5E_error2_t* e, void* text) -> herr_t {
+        auto& s = *static_cast<std::string*>(text);
+        if (e->desc && *e->desc) s += (s.empty() ? "" : "; ") + std::string(e->desc);
+        return 0;
+      },
+      &out);
+  return out;
+}
+
+// The number after "key = " in text, or -1.
+int64_t number_after(const std::string& text, const std::string& key) {
+  const auto at = text.find(key + " = ");
+  return at == std::string::npos ? -1 : std::strtoll(text.c_str() + at + key.size() + 3, nullptr, 10);
+}
+
+// Why a file that exists cannot be opened for reading, checked from the cheapest cause:
+// permissions, then the signature, then HDF5's own account (a truncated file: its superblock
+// records a larger end of file than is on disk).
+[[noreturn]] void explain_open_failure(const std::string& path, const std::string& stack) {
+  TANDEM_CHECK(access(path.c_str(), R_OK) == 0, "cannot read '", path, "': ", std::strerror(errno),
+               "; check its permissions");
+  std::error_code ec;
+  const auto size = static_cast<int64_t>(std::filesystem::file_size(path, ec));
+  const std::string sizes = ec ? "" : detail::concat(" (", size, " bytes)");
+  TANDEM_CHECK(H5Fis_hdf5(path.c_str()) > 0, "'", path, "'", sizes,
+               " is not an HDF5 file (no HDF5 signature); check the path, or convert the data with "
+               "'tandem convert'");
+  if (stack.find("truncated file") != std::string::npos) {
+    const int64_t stored = number_after(stack, "stored_eof");
+    throw Error(detail::concat("HDF5 file '", path, "' is truncated (",
+                               ec ? number_after(stack, "eof") : size,
+                               " bytes on disk, the file says it holds ", stored,
+                               "): it was damaged or not copied completely; copy or convert it again"));
+  }
+  throw Error(detail::concat("HDF5 file '", path, "'", sizes, " is damaged: HDF5 cannot open it (",
+                             stack.empty() ? "no reason given" : stack, "); copy or convert it again"));
+}
+
 }  // namespace
 
 H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::kRead) {
     TANDEM_CHECK(std::filesystem::exists(path), "file '", path, "' does not exist; check the path");
-    TANDEM_CHECK(H5Fis_hdf5(path.c_str()) > 0, "'", path, "' is not an HDF5 file (or cannot be read)");
     id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id_ < 0) explain_open_failure(path, error_stack());
   } else {
     id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    TANDEM_CHECK(id_ >= 0, "cannot create HDF5 file '", path, "'; check the path and permissions");
   }
-  TANDEM_CHECK(id_ >= 0, "cannot ", mode == Mode::kRead ? "open" : "create", " HDF5 file '", path,
-               "'; check the path and permissions");
 }
 
 H5File::~H5File() {

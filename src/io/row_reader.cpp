@@ -87,6 +87,12 @@ void RowReader::open_part(size_t p, const std::string& path) {
   if (part.fd >= 0) part.base = static_cast<int64_t>(offset);
 }
 
+std::pair<std::string, int64_t> RowReader::file_of(int64_t row) const {
+  size_t p = 0;
+  while (p + 1 < parts_.size() && row >= parts_[p].first_row + parts_[p].rows) ++p;
+  return {paths_[p], row - parts_[p].first_row};
+}
+
 bool RowReader::direct() const {
   return std::all_of(parts_.begin(), parts_.end(), [](const Part& p) { return p.fd >= 0; });
 }
@@ -107,10 +113,10 @@ void RowReader::read(const int64_t* idx, int64_t n, void* out) {
   if (n <= 0) return;
   order_.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    TANDEM_CHECK(idx[i] >= 0 && idx[i]<rows_, "row ", idx[i], " outside the ", rows_, " rows of '", object_,
-                                       "' in '", paths_[0], "'", paths_.size()> 1
-                     ? " and the files after it"
-                     : "");
+    TANDEM_ASSERT(idx[i] >= 0 && idx[i]<rows_, "row ", idx[i], " outside the ", rows_, " rows of '", object_,
+                                        "' in '", paths_[0], "'", paths_.size()> 1
+                      ? " and the files after it"
+                      : "");
     order_[i] = {idx[i], i};
   }
   std::sort(order_.begin(), order_.end());
@@ -132,9 +138,9 @@ void RowReader::read(const int64_t* idx, int64_t n, void* out) {
 
 void RowReader::read_range(int64_t begin, int64_t n, void* out) {
   if (n <= 0) return;
-  TANDEM_CHECK(begin >= 0 && begin + n <= rows_, "rows [", begin, ", ", begin + n, ") outside the ", rows_,
-               " rows of '", object_, "' in '", paths_[0], "'",
-               paths_.size() > 1 ? " and the files after it" : "");
+  TANDEM_ASSERT(begin >= 0 && begin + n <= rows_, "rows [", begin, ", ", begin + n, ") outside the ", rows_,
+                " rows of '", object_, "' in '", paths_[0], "'",
+                paths_.size() > 1 ? " and the files after it" : "");
   runs_.clear();
   distinct_ = 0;
   size_t part = 0;

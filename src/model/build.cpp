@@ -3,6 +3,7 @@
 #include <set>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/memory.hpp"
 #include "tandem/core/strings.hpp"
 #include "tandem/model/model.hpp"
 #include "tandem/ops/registry.hpp"
@@ -12,6 +13,34 @@ namespace {
 
 std::string where_of(const ModelSpec& spec, int line) {
   return line ? detail::concat(spec.source, ":", line, ": ") : spec.source + ": ";
+}
+
+std::string with_where(const std::exception& e, const std::string& where) {
+  const std::string what = e.what();
+  return what.rfind(where, 0) == 0 ? what : where + what;
+}
+
+// A node whose parameters alone (and their gradients) exceed the machine's memory is refused
+// at its spec line, before any arena is allocated.
+void check_node_fits(const NodeSpec& n, const graph::Op& op, const std::string& where) {
+  int64_t floats = 0;
+  std::string shapes;
+  std::vector<graph::ParamSpec> params;
+  try {
+    params = op.params();
+  } catch (const Error& e) {  // a parameter's shape that overflows
+    throw UsageError(with_where(e, where));
+  }
+  for (const auto& p : params) {
+    floats = checked_sum({floats, p.shape.numel()});
+    shapes += (shapes.empty() ? "" : ", ") + p.name + " " + p.shape.str();
+  }
+  const int64_t bytes = checked_product({floats, 2, 4});
+  if (floats > 0 && !fits_in_memory(bytes))
+    throw_out_of_memory(bytes,
+                        detail::concat(where, "'", n.op, n.args.empty() ? "" : " ", join(n.args, " "), "' (",
+                                       n.name, ": ", shapes, "): its parameters and their gradients"),
+                        "make the layer smaller");
 }
 
 // The op of one spec line, from the op registry; errors carry the spec's file and line, also
@@ -30,9 +59,8 @@ std::unique_ptr<graph::Op> make_op(const NodeSpec& n, const ops::OpContext& cont
   std::unique_ptr<graph::Op> op;
   try {
     op = info->make(args, context);
-  } catch (const UsageError& e) {
-    const std::string what = e.what();
-    throw UsageError(what.rfind(where, 0) == 0 ? what : where + what);
+  } catch (const Error& e) {  // usage checks, and an op's or a kernel's other checks
+    throw UsageError(with_where(e, where));
   }
   args.done();
   return op;
@@ -90,11 +118,13 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions&
     check_initializers(*op, where);
     std::vector<int> ins;
     for (const auto& name : n.inputs) ins.push_back(m->graph.find(name));
+    int id = -1;
     try {
-      m->graph.add_node(n.name, std::move(op), ins);
-    } catch (const UsageError& e) {
-      throw UsageError(where + e.what());
+      id = m->graph.add_node(n.name, std::move(op), ins);
+    } catch (const Error& e) {  // shapes that do not fit, or that overflow
+      throw UsageError(with_where(e, where));
     }
+    check_node_fits(n, *m->graph.node(id).op, where);
   }
   std::vector<int> outputs;
   for (const auto& l : spec.losses) {

@@ -40,7 +40,7 @@ channels::Normalized BatchNorm::normalized(graph::OpArgs& a) const {
 }
 
 void BatchNorm::set_layouts(graph::Layout in, graph::Layout out) {
-  TANDEM_CHECK(in == out, "batchnorm writes its input's layout");
+  TANDEM_ASSERT(in == out, "batchnorm writes its input's layout");
   lanes_ = in == graph::Layout::kBlocked16 ? 16 : 1;
 }
 

@@ -12,17 +12,18 @@ namespace tandem::optim {
 
 void Optimizer::set_groups(std::vector<ParamGroup> groups) {
   for (size_t i = 0; i < groups.size(); ++i)
-    TANDEM_CHECK(groups[i].begin <= groups[i].end && (i == 0 || groups[i - 1].end <= groups[i].begin),
-                 "optimizer: parameter groups must be ascending and disjoint");
+    TANDEM_ASSERT(groups[i].begin <= groups[i].end && (i == 0 || groups[i - 1].end <= groups[i].begin),
+                  "optimizer: parameter groups must be ascending and disjoint");
   groups_ = std::move(groups);
   planned_n_ = -1;
 }
 
 void Optimizer::set_partition(Partition partition) {
   const auto& b = partition.bounds;
-  for (size_t i = 1; i < b.size(); ++i) TANDEM_CHECK(b[i - 1] <= b[i], "optimizer: pieces must be ascending");
-  TANDEM_CHECK(partition.owned < 0 || (partition.gather && partition.owned + 1 < static_cast<int>(b.size())),
-               "optimizer: a sharded partition needs its piece and a way to gather sums");
+  for (size_t i = 1; i < b.size(); ++i)
+    TANDEM_ASSERT(b[i - 1] <= b[i], "optimizer: pieces must be ascending");
+  TANDEM_ASSERT(partition.owned < 0 || (partition.gather && partition.owned + 1 < static_cast<int>(b.size())),
+                "optimizer: a sharded partition needs its piece and a way to gather sums");
   partition_ = std::move(partition);
   planned_n_ = -1;
 }
@@ -36,8 +37,8 @@ std::pair<int64_t, int64_t> Optimizer::owned_range(int64_t n) const {
 void Optimizer::plan_slices(int64_t n) {
   auto bounds = partition_.bounds;
   if (bounds.empty()) bounds = {0, n};
-  TANDEM_CHECK(bounds.front() == 0 && bounds.back() == n, "optimizer: pieces cover ", bounds.back(),
-               " parameters, the arena has ", n);
+  TANDEM_ASSERT(bounds.front() == 0 && bounds.back() == n, "optimizer: pieces cover ", bounds.back(),
+                " parameters, the arena has ", n);
   slices_.clear();
   segments_ = 0;
   auto add = [&](int64_t begin, int64_t end, double lr_scale, double wd, bool adapt) {
@@ -106,8 +107,8 @@ void Optimizer::complete_sums() {
 }
 
 void Optimizer::step(std::span<float> params, std::span<const float> grads, double lr) {
-  TANDEM_CHECK(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
-               " gradients");
+  TANDEM_ASSERT(params.size() == grads.size(), "optimizer: ", params.size(), " parameters but ", grads.size(),
+                " gradients");
   const auto n = static_cast<int64_t>(params.size());
   if (n != planned_n_) plan_slices(n);
   const auto [lo, hi] = owned_range(n);

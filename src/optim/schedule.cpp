@@ -75,7 +75,7 @@ void validate(const ScheduleConfig& c) {
                      "--lr-final-fraction must be in [0, 1], got ", c.final_fraction);
   TANDEM_USAGE_CHECK(c.power > 0, "--lr-power must be positive, got ", c.power);
   TANDEM_USAGE_CHECK(c.warmup_steps >= 0, "--warmup-steps must be >= 0, got ", c.warmup_steps);
-  TANDEM_CHECK(c.warmup_start >= 0 && c.warmup_start <= 1, "warmup must start within [0, eta0]");
+  TANDEM_ASSERT(c.warmup_start >= 0 && c.warmup_start <= 1, "warmup must start within [0, eta0]");
 }
 
 double scaled_lr(double lr, int64_t batch, LrScaling scaling, int64_t base_batch) {

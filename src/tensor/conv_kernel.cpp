@@ -18,9 +18,9 @@ std::string implementation_of(const ConvKernel::Plan& p) {
 }  // namespace
 
 ConvKernel::ConvKernel(const ConvGeometry& g) : g_(g) {
-  TANDEM_CHECK(g.channels > 0 && g.height > 0 && g.width > 0 && g.filters > 0 && g.kernel > 0 &&
-                   g.stride > 0 && g.pad >= 0 && g.out_height() > 0 && g.out_width() > 0,
-               "invalid convolution geometry");
+  TANDEM_ASSERT(g.channels > 0 && g.height > 0 && g.width > 0 && g.filters > 0 && g.kernel > 0 &&
+                    g.stride > 0 && g.pad >= 0 && g.out_height() > 0 && g.out_width() > 0,
+                "invalid convolution geometry");
 }
 
 ConvKernel::~ConvKernel() = default;

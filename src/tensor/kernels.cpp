@@ -1,6 +1,7 @@
 #include "tandem/tensor/kernels.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "tandem/core/bf16.hpp"
@@ -130,6 +131,27 @@ TANDEM_MULTIVERSION void argmax_rows(const float* x, int64_t rows, int64_t cols,
     const float* xr = x + r * cols;
     out[r] = static_cast<int32_t>(std::max_element(xr, xr + cols) - xr);
   }
+}
+
+// A value is NaN or infinite when its exponent bits are all ones, i.e. when its magnitude bits
+// are at least those of infinity: an integer max over a block (which vectorizes without
+// -ffast-math), and only a block that fails is searched for the value.
+TANDEM_MULTIVERSION int64_t first_nonfinite(const float* x, int64_t n) {
+  constexpr uint32_t kInf = 0x7f800000u, kMagnitude = 0x7fffffffu;
+  constexpr int64_t kBlock = 4096;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    uint32_t worst = 0;
+    for (int64_t i = b; i < e; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, x + i, sizeof bits);
+      worst = std::max(worst, bits & kMagnitude);
+    }
+    if (worst < kInf) continue;
+    for (int64_t i = b; i < e; ++i)
+      if (!std::isfinite(x[i])) return i;
+  }
+  return -1;
 }
 
 }  // namespace tandem::kernels

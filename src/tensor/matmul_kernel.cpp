@@ -127,7 +127,7 @@ struct MatmulKernel::Plan {
 };
 
 MatmulKernel::MatmulKernel(const MatmulGeometry& g) : g_(g) {
-  TANDEM_CHECK(g.in > 0 && g.out > 0 && g.piece_rows >= 0, "invalid matrix product geometry");
+  TANDEM_ASSERT(g.in > 0 && g.out > 0 && g.piece_rows >= 0, "invalid matrix product geometry");
 }
 
 MatmulKernel::~MatmulKernel() = default;

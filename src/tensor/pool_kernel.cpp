@@ -72,10 +72,10 @@ struct PoolKernel::Plan {
 };
 
 PoolKernel::PoolKernel(const PoolGeometry& g) : g_(g) {
-  TANDEM_CHECK(g.channels > 0 && g.kernel > 0 && g.stride > 0 && g.height >= g.kernel && g.width >= g.kernel,
-               "invalid pooling geometry");
-  TANDEM_CHECK(!g.y_blocked || g.x_blocked, "pooling: a blocked output needs a blocked input");
-  TANDEM_CHECK(!g.x_blocked || g.channels % 16 == 0, "pooling: blocked layouts need channels in 16s");
+  TANDEM_ASSERT(g.channels > 0 && g.kernel > 0 && g.stride > 0 && g.height >= g.kernel && g.width >= g.kernel,
+                "invalid pooling geometry");
+  TANDEM_ASSERT(!g.y_blocked || g.x_blocked, "pooling: a blocked output needs a blocked input");
+  TANDEM_ASSERT(!g.x_blocked || g.channels % 16 == 0, "pooling: blocked layouts need channels in 16s");
 }
 
 PoolKernel::~PoolKernel() = default;

@@ -12,8 +12,12 @@ static int fill_dims(std::array<int64_t, Shape::kMaxRank>& out, It begin, It end
   const auto n = std::distance(begin, end);
   TANDEM_CHECK(n <= Shape::kMaxRank, "tensor rank ", n, " exceeds the maximum of ", Shape::kMaxRank);
   int i = 0;
+  int64_t numel = 1;
   for (It it = begin; it != end; ++it, ++i) {
     TANDEM_CHECK(*it >= 0, "negative extent ", *it, " in a shape");
+    // numel() need not check: no shape holds more values than int64 counts.
+    TANDEM_CHECK(!__builtin_mul_overflow(numel, *it, &numel),
+                 "a tensor shape holds more than 2^63 values (at extent ", *it, "); make the model smaller");
     out[i] = *it;
   }
   return i;
@@ -34,7 +38,7 @@ int64_t Shape::numel() const {
 }
 
 Shape Shape::with_batch(int64_t n) const {
-  TANDEM_CHECK(rank_ < kMaxRank, "cannot add a batch dimension to ", str());
+  TANDEM_ASSERT(rank_ < kMaxRank, "cannot add a batch dimension to ", str());
   Shape s;
   s.rank_ = rank_ + 1;
   s.dims_[0] = n;
@@ -43,7 +47,7 @@ Shape Shape::with_batch(int64_t n) const {
 }
 
 Shape Shape::drop_front() const {
-  TANDEM_CHECK(rank_ > 0, "cannot drop the first dimension of a scalar shape");
+  TANDEM_ASSERT(rank_ > 0, "cannot drop the first dimension of a scalar shape");
   Shape s;
   s.rank_ = rank_ - 1;
   for (int i = 1; i < rank_; ++i) s.dims_[i - 1] = dims_[i];

@@ -9,8 +9,8 @@
 namespace tandem {
 
 Tensor Tensor::rows(int64_t begin, int64_t count) const {
-  TANDEM_CHECK(shape_.rank() > 0 && begin >= 0 && begin + count <= shape_[0], "rows [", begin, ", ",
-               begin + count, ") out of range for a tensor of shape ", shape_.str());
+  TANDEM_ASSERT(shape_.rank() > 0 && begin >= 0 && begin + count <= shape_[0], "rows [", begin, ", ",
+                begin + count, ") out of range for a tensor of shape ", shape_.str());
   Shape s = shape_;
   s[0] = count;
   const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
@@ -18,7 +18,8 @@ Tensor Tensor::rows(int64_t begin, int64_t count) const {
 }
 
 Tensor Tensor::reshaped(const Shape& shape) const {
-  TANDEM_CHECK(shape.numel() == numel(), "cannot view a tensor of shape ", shape_.str(), " as ", shape.str());
+  TANDEM_ASSERT(shape.numel() == numel(), "cannot view a tensor of shape ", shape_.str(), " as ",
+                shape.str());
   return Tensor(data_, shape);
 }
 
@@ -40,8 +41,8 @@ void Buffer::resize(size_t count) {
 }
 
 Tensor Buffer::view(const Shape& shape, size_t offset) const {
-  TANDEM_CHECK(offset + static_cast<size_t>(shape.numel()) <= size_, "view of ", shape.str(), " at offset ",
-               offset, " exceeds a buffer of ", size_, " floats");
+  TANDEM_ASSERT(offset + static_cast<size_t>(shape.numel()) <= size_, "view of ", shape.str(), " at offset ",
+                offset, " exceeds a buffer of ", size_, " floats");
   return Tensor(data_ + offset, shape);
 }
 

@@ -9,7 +9,7 @@
 namespace tandem::train {
 
 Monitor::Monitor(Metric metric) : metric_(metric) {
-  TANDEM_CHECK(metric != Metric::kAuto, "Monitor: resolve --monitor auto first");
+  TANDEM_ASSERT(metric != Metric::kAuto, "Monitor: resolve --monitor auto first");
   minimize_ = metric == Metric::kValLoss || metric == Metric::kTrainLoss || metric == Metric::kTestLoss;
 }
 

@@ -102,7 +102,7 @@ std::string describe_inputs(const model::Model& m) {
 DataFeed::DataFeed(model::Model& m, const data::Dataset& d, const std::string& what) : m_(m), d_(d) {
   check_compatible(m, d, what);
   const int64_t rows = m.graph.max_batch();
-  TANDEM_CHECK(rows > 0, "DataFeed: plan the graph before binding data");
+  TANDEM_ASSERT(rows > 0, "DataFeed: plan the graph before binding data");
   for (size_t i = 0; i < m.inputs.size(); ++i) input_field_.push_back(input_field(m, d, i));
   for (size_t h = 0; h < m.heads.size(); ++h) {
     HeadTargets t;
@@ -131,7 +131,8 @@ ops::Targets DataFeed::HeadTargets::targets(float* per_sample) const {
 }
 
 void DataFeed::load(const int64_t* ids, int64_t begin, int64_t n) {
-  TANDEM_CHECK(n <= m_.graph.max_batch(), "batch of ", n, " rows exceeds the planned ", m_.graph.max_batch());
+  TANDEM_ASSERT(n <= m_.graph.max_batch(), "batch of ", n, " rows exceeds the planned ",
+                m_.graph.max_batch());
   for (size_t i = 0; i < m_.inputs.size(); ++i)
     d_.input_rows(input_field_[i], ids, begin, n, m_.graph.value(m_.inputs[i].node, n).data());
   load_targets(ids, begin, n);

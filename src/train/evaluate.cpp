@@ -9,8 +9,8 @@ namespace tandem::train {
 PassSums full_pass(model::Model& m, DataFeed& feed, int64_t rows, int64_t chunk, dist::Comm& comm,
                    bool gradients, ops::Loss* first) {
   auto& g = m.graph;
-  TANDEM_CHECK(chunk > 0 && chunk <= g.max_batch(), "evaluation chunk ", chunk, " exceeds the planned batch ",
-               g.max_batch());
+  TANDEM_ASSERT(chunk > 0 && chunk <= g.max_batch(), "evaluation chunk ", chunk,
+                " exceeds the planned batch ", g.max_batch());
   const int64_t begin = rows * comm.rank() / comm.size(), end = rows * (comm.rank() + 1) / comm.size();
   const float scale = gradients ? 1.0f / static_cast<float>(rows) : 0.0f;
   if (gradients) g.zero_grads();

@@ -10,7 +10,7 @@ NoiseScale::NoiseScale(double ema, int64_t capacity)
     : beta_(ema), small_b_(static_cast<size_t>(capacity)), small_sq_(static_cast<size_t>(capacity)) {}
 
 void NoiseScale::add_small(double b, double sq_norm) {
-  TANDEM_CHECK(smalls_ < small_b_.size(), "noise scale: more small gradients in a step than planned");
+  TANDEM_ASSERT(smalls_ < small_b_.size(), "noise scale: more small gradients in a step than planned");
   small_b_[smalls_] = b;
   small_sq_[smalls_] = sq_norm;
   ++smalls_;

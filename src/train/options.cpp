@@ -191,6 +191,10 @@ std::vector<OptionDef> make_table() {
            "streamed training data: batches read, decoded, augmented and preprocessed ahead by a background "
            "thread (0: each when it is needed)",
            changeable),
+    option("no-check-finite", TANDEM_FIELD(no_check_finite),
+           "read float inputs and targets as they are, without refusing NaN or infinity (checked by default: when "
+           "a split is loaded or as streamed rows are read)",
+           changeable),
     option("eval-batch", TANDEM_FIELD(eval_batch), "rows per evaluation pass (0: the per-rank training batch)", changeable),
     option("drop-last", TANDEM_FIELD(drop_last), "skip the smaller last batch of each epoch"),
     option("preprocess", TANDEM_FIELD(preprocess),

@@ -20,7 +20,8 @@ ops::Probabilities output_kind(const model::Model& m, size_t head) {
 std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
                                               int64_t chunk) {
   auto& g = m.graph;
-  TANDEM_CHECK(chunk > 0 && chunk <= g.max_batch(), "prediction chunk ", chunk, " exceeds the planned batch");
+  TANDEM_ASSERT(chunk > 0 && chunk <= g.max_batch(), "prediction chunk ", chunk,
+                " exceeds the planned batch");
   std::vector<std::vector<float>> outs;
   for (const auto& h : m.heads) outs.emplace_back((share.end - share.begin) * g.node(h.node).shape.numel());
   DataFeed feed(m, d, "'" + d.path() + "'");

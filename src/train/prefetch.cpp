@@ -16,7 +16,7 @@ Prefetcher::Prefetcher(const data::Dataset& d, std::vector<int> fields, std::vec
       augment_(augment),
       preprocessing_(preprocessing),
       slots_(static_cast<size_t>(std::max(slots, 1))) {
-  TANDEM_CHECK(fields_.size() == widths_.size() && !fields_.empty(), "Prefetcher: one width per input");
+  TANDEM_ASSERT(fields_.size() == widths_.size() && !fields_.empty(), "Prefetcher: one width per input");
   for (auto& s : slots_) {  // all memory now: none in a steady step
     s.ids.resize(static_cast<size_t>(max_rows));
     for (int64_t w : widths_) s.inputs.emplace_back(static_cast<size_t>(max_rows * w));

@@ -41,8 +41,8 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
       hard_(hard),
       noise_(options.gns_every > 0 ? noise : nullptr),
       comm_(comm) {
-  TANDEM_CHECK(!noise_ || comm_, "StepRunner: the noise scale needs the communicator");
-  TANDEM_CHECK(!sync.sharded() || comm_, "StepRunner: a sharded step needs the communicator");
+  TANDEM_ASSERT(!noise_ || comm_, "StepRunner: the noise scale needs the communicator");
+  TANDEM_ASSERT(!sync.sharded() || comm_, "StepRunner: a sharded step needs the communicator");
   if (noise_ && options.gns_micro_batches) previous_grads_.resize(model.graph.grads().size());
   for (const auto& ref : model.graph.param_refs())
     if (ref.spec.decay) {
@@ -133,8 +133,8 @@ StepRunner::Result StepRunner::step(std::span<const int64_t> ids, std::span<cons
   g.zero_grads();
   const auto count = static_cast<int64_t>(ids.size());
   const auto k = static_cast<int64_t>(bounds.size()) - 1;  // this epoch's micro-batches
-  TANDEM_CHECK(k >= 1 && k <= options_.accumulate, "StepRunner: ", k, " micro-batches given, at most ",
-               options_.accumulate, " planned");
+  TANDEM_ASSERT(k >= 1 && k <= options_.accumulate, "StepRunner: ", k, " micro-batches given, at most ",
+                options_.accumulate, " planned");
   noise_due_ = noise_ && step % options_.gns_every == 0;
   if (noise_due_ && options_.gns_micro_batches)
     std::fill(previous_grads_.begin(), previous_grads_.end(), 0.0f);

@@ -60,10 +60,11 @@ void Trainer::set_up(const model::ModelSpec* spec) {
 
 void Trainer::load_data() {
   dist::Comm* node = config_.data_cache == data::DataCache::kNode ? &comm_ : nullptr;
+  const bool check = !config_.no_check_finite;
   train_ = data::Dataset::load(config_.data, "train", config_.train_limit, config_.data_mode,
-                               config_.data_memory_mb, node);
+                               config_.data_memory_mb, node, check);
   test_ = data::Dataset::load(config_.data, "test", config_.test_limit, config_.data_mode,
-                              config_.data_memory_mb, node);
+                              config_.data_memory_mb, node, check);
   TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
   check_compatible(*model_, train_, "'" + config_.data + "' /train");
   check_compatible(*model_, test_, "'" + config_.data + "' /test");

@@ -8,18 +8,34 @@ topic_start "$@"
 mlp=$src/launch/models/mlp.model
 printf 'input 1 28 28\nflatten\ndense 64 units\ndense 10\n' > "$work/syntax.model"
 printf 'input 1 28 28\nflatten\ndensely 64\n' > "$work/unknown_op.model"
+printf 'input 1 28 28\nconv2d 4 kernel=3\nmaxpool 2 stride=-1\nflatten\ndense 10\n' > "$work/bad_pool.model"
+printf 'input 1 28 28\nflatten\ndense 4000000000\ndense 10\n' > "$work/huge.model"
 
 # --- files and data: exit code 1, or 2 when the data does not fit the model ------------------
 expect_error_bg "missing dataset" 1 "does not exist" --data "$work/nope.h5" --model "$mlp"
 expect_error_bg "no /train/x" 1 "has no '/train/x'" --data "$bad/no_train.h5" --model "$mlp"
 expect_error_bg "x and y lengths" 1 "has 20 rows but /train/y has 19" --data "$bad/length_mismatch.h5" --model "$mlp"
 expect_error_bg "label out of range" 2 "has label 12 but the model has only 10 outputs" --data "$bad/label_12.h5" --model "$mlp"
+expect_error_bg "truncated dataset" 1 "HDF5 file '$bad/truncated.h5' is truncated (" --data "$bad/truncated.h5" --model "$mlp"
+expect_error_bg "not an HDF5 file" 1 "not_hdf5.h5' (17 bytes) is not an HDF5 file (no HDF5 signature)" \
+  --data "$bad/not_hdf5.h5" --model "$mlp"
+expect_error_bg "NaN in the data, memory" 1 "'/train/x' in '$bad/nan_x.h5' holds nan at row 37, column 100" \
+  --data "$bad/nan_x.h5" --model "$mlp"
+expect_error_bg "NaN in the data, streamed" 1 "'/train/x' in '$bad/nan_x.h5' holds nan at row 37, column 100" \
+  --data "$bad/nan_x.h5" --model "$mlp" --data-mode stream --batch-size 50
+expect_error_bg "NaN in the data, node cache" 1 "'/train/x' in '$bad/nan_x.h5' holds nan at row 37, column 100" \
+  --data "$bad/nan_x.h5" --model "$mlp" --data-cache node
+expect_error_bg "NaN in the data, --no-check-finite: the loss" 1 "became non-finite (nan or inf) at global step 1" \
+  --data "$bad/nan_x.h5" --model "$mlp" --no-check-finite
 expect_error_bg "input shape" 2 "samples have shape [1, 14, 14] but the model's input is [1, 28, 28]" \
   --data "$bad/small_images.h5" --model "$mlp"
 
 # --- model specs: FILE:LINE and what is wrong ------------------------------------------------
 expect_error_bg "spec syntax" 2 "syntax.model:3: dense takes at most 1 positional argument" --data "$data" --model "$work/syntax.model"
 expect_error_bg "unknown op" 2 "unknown_op.model:3: unknown op 'densely'" --data "$data" --model "$work/unknown_op.model"
+expect_error_bg "op argument" 2 "bad_pool.model:3: pooling needs a positive stride, got -1" --data "$data" --model "$work/bad_pool.model"
+expect_error_bg "layer too large" 1 "huge.model:3: 'dense 4000000000' (dense_1: weight [4000000000, 784], bias [4000000000]): its parameters and their gradients need 22.8 TiB, but this machine has" \
+  --data "$data" --model "$work/huge.model"
 
 # --- options ---------------------------------------------------------------------------------
 expect_error_bg "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3

@@ -20,5 +20,5 @@ check "convert idx: /test/y {10000}" h5_has "$data" /test/y "{10000}"
 "$make_fixtures" "$bad" > "$work/make_fixtures.log" 2>&1
 all_written() { for f in "$@"; do [ -f "$bad/$f.h5" ] || return 1; done; }
 check --log "$work/make_fixtures.log" "make_fixtures wrote the bad datasets" \
-  all_written no_train length_mismatch label_12 small_images
+  all_written no_train length_mismatch label_12 small_images nan_x truncated not_hdf5
 finish

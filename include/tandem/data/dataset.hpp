@@ -73,10 +73,12 @@ class Dataset {
   // The inputs are read into memory, or (kStream; kAuto when they take more than
   // memory_budget_mb) left in the file and read as rows are asked for. With node_cache, inputs
   // held in memory are held once per node, shared by its ranks (each reads a part of them);
-  // collective over the ranks of the node.
+  // collective over the ranks of the node. Float inputs and targets must be finite (checked as
+  // they are read, streamed rows too; an error names the array and the first bad row) unless
+  // check_finite is false.
   static Dataset load(const std::string& path, const std::string& split, int64_t limit = 0,
                       DataMode mode = DataMode::kMemory, int64_t memory_budget_mb = 0,
-                      dist::Comm* node_cache = nullptr);
+                      dist::Comm* node_cache = nullptr, bool check_finite = true);
   bool streamed() const { return !x_.empty() && x_[0].reader != nullptr; }
   bool node_cached() const { return !x_.empty() && x_[0].node_copy != nullptr; }
   // A copy that reads through file handles of its own (for another thread); the same rows.
@@ -122,6 +124,7 @@ class Dataset {
   int64_t n_ = 0;
   std::vector<Field> x_, y_;
   std::vector<int32_t> no_labels_;  // zeros, when no target holds class indices
+  bool check_finite_ = true;        // streamed float rows, as they are read
   // Streamed or node-cached: the stored row of each row of a subset (empty: the same rows),
   // and one call's scratch, grown to the largest batch and then reused.
   std::vector<int64_t> file_rows_;

@@ -111,6 +111,7 @@ class Graph {
   int choose_layouts(const std::vector<char>& may);
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
   int64_t place_activation_grads(int64_t max_batch);
+  void allocate_arenas(int64_t param_floats, int64_t state_floats);
 
   std::vector<Node> nodes_;
   std::vector<int> inputs_, outputs_;

@@ -7,6 +7,7 @@
 // file, one pass over the chunks it touches), then put in the order asked for.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tandem/io/h5.hpp"
@@ -37,6 +38,8 @@ class RowReader {
   void read_range(int64_t begin, int64_t n, void* out);
   // Whether every file's rows are read directly (contiguous, unfiltered, native byte order).
   bool direct() const;
+  // The file holding a row of the array, and the row's index within that file.
+  std::pair<std::string, int64_t> file_of(int64_t row) const;
   // Rows read from the files so far (each distinct row of a call once): for tests.
   int64_t rows_read() const { return rows_read_; }
 

@@ -30,5 +30,7 @@ double sum_squares_of_change(const float* x, float* previous, int64_t n);
 void to_bf16_with_feedback(const float* x, float* residual, uint16_t* q, int64_t n);
 void from_bf16(const uint16_t* q, float* y, int64_t n);
 void argmax_rows(const float* x, int64_t rows, int64_t cols, int32_t* out);
+// The index of the first NaN or infinity in x[0..n), or -1 when every value is finite.
+int64_t first_nonfinite(const float* x, int64_t n);
 
 }  // namespace tandem::kernels

@@ -70,9 +70,10 @@ struct TrainConfig {
   int64_t data_memory_mb = 4096;  // --data-mode auto: stream a split whose inputs take more (MiB)
   int64_t prefetch = 2;           // streamed: batches prepared ahead by a background thread
   data::DataCache data_cache = data::DataCache::kRank;  // splits in memory: per rank or per node
-  int64_t eval_batch = 0;  // rows per evaluation chunk (0: the per-rank training batch)
-  bool drop_last = false;  // skip the smaller last batch of an epoch
-  double val_split = 0;    // fraction of the training split held out (stratified) for validation
+  bool no_check_finite = false;  // float inputs and targets read without refusing NaN/Inf
+  int64_t eval_batch = 0;        // rows per evaluation chunk (0: the per-rank training batch)
+  bool drop_last = false;        // skip the smaller last batch of an epoch
+  double val_split = 0;          // fraction of the training split held out (stratified) for validation
   model::PreprocessMode preprocess = model::PreprocessMode::kNone;  // fitted on the training split
   double whiten_eps = 0.01;      // added to the covariance eigenvalues when whitening
   std::string class_weights;     // "" (none), "W0,W1,..." or "balanced": scales each sample's loss

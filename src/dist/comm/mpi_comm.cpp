@@ -98,7 +98,7 @@ class MpiComm final : public Comm {
   void allreduce_max(double* data, int64_t count) override { reduce(data, count, MPI_DOUBLE, MPI_MAX); }
 
   void start_allreduce_sum(float* data, int64_t count, Pending& op) override {
-    TANDEM_CHECK(!op.active, "start_allreduce_sum on an operation still in flight");
+    TANDEM_ASSERT(!op.active, "start_allreduce_sum on an operation still in flight");
     TANDEM_CHECK(count < kMaxChunk, "non-blocking allreduce of ", count,
                  " floats is too large; use a smaller bucket");
     MPI_Request r = MPI_REQUEST_NULL;
@@ -190,8 +190,8 @@ class MpiComm final : public Comm {
 
   // counts_ and displs_ from bounds (sized once: no allocation in a steady step).
   void set_counts(std::span<const int64_t> bounds) {
-    TANDEM_CHECK(static_cast<int>(bounds.size()) == size_ + 1, "piece bounds: ", bounds.size(),
-                 " offsets for ", size_, " ranks");
+    TANDEM_ASSERT(static_cast<int>(bounds.size()) == size_ + 1, "piece bounds: ", bounds.size(),
+                  " offsets for ", size_, " ranks");
     TANDEM_CHECK(bounds[size_] < kMaxChunk, "a sharded array of ", bounds[size_], " elements is too large");
     counts_.resize(size_);
     displs_.resize(size_);

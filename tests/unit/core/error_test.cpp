@@ -63,5 +63,23 @@ TEST(Check, ConditionIsEvaluatedOnceAndTheMacroIsOneStatement) {
   EXPECT_TRUE(flag);
 }
 
+TEST(Check, FailingAssertCarriesItsSourceLocation) {
+  const int line = __LINE__ + 2;
+  try {
+    TANDEM_ASSERT(1 + 1 == 3, "sum of ", 1, " and ", 1);
+    FAIL() << "no exception";
+  } catch (const InternalError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "internal error: sum of 1 and 1 [tests/unit/core/error_test.cpp:" + std::to_string(line) +
+                  "]; this is a bug in tandem, please report it with this message");
+  }
+  EXPECT_THROW(TANDEM_ASSERT(false, "x"), Error) << "exit code 1, as any runtime error";
+  EXPECT_STREQ(detail::source_path("/home/u/tandem/src/io/h5.cpp"), "src/io/h5.cpp");
+  EXPECT_STREQ(detail::source_path("/usr/include/tandem/core/registry.hpp"),
+               "include/tandem/core/registry.hpp");
+  EXPECT_STREQ(detail::source_path("/x/src/a/include/b.hpp"), "include/b.hpp");
+  EXPECT_STREQ(detail::source_path("graph.cpp"), "graph.cpp");
+}
+
 }  // namespace
 }  // namespace tandem
