@@ -11,9 +11,8 @@
 #include <numeric>
 #include <vector>
 
-#include "tandem/core/rng.hpp"
+#include "../../support/tiny_dataset.hpp"
 #include "tandem/dist/comm.hpp"
-#include "tandem/io/h5.hpp"
 #include "tandem/train/trainer.hpp"
 
 namespace tandem {
@@ -24,17 +23,7 @@ class Clipping : public ::testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() / ("tandem_clip_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
-    const int64_t n = 48, d = 6;
-    std::vector<float> x(n * d);
-    std::vector<int32_t> y(n);
-    Philox rng(5, RngPurpose::kInit);
-    for (auto& v : x) v = static_cast<float>(rng.normal());
-    for (int64_t i = 0; i < n; ++i) y[i] = static_cast<int32_t>(i % 3);
-    io::H5File f((dir_ / "d.h5").string(), io::H5File::Mode::kCreate);
-    for (const char* split : {"/train", "/test"}) {
-      f.write(std::string(split) + "/x", {n, d}, x.data());
-      f.write(std::string(split) + "/y", {n}, y.data());
-    }
+    testing::write_tiny_dataset((dir_ / "d.h5").string(), 48, 6, 3, 5);
     std::ofstream((dir_ / "m.model").string()) << "input 6\ndense 8\ntanh\ndense 3\n";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
