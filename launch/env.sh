@@ -4,8 +4,10 @@
 TANDEM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TANDEM_BUILD=${TANDEM_BUILD:-$TANDEM_ROOT/build}
 
-# Debian packages tandem builds, runs and tests with.
-TANDEM_PACKAGES=(g++ cmake make libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev libhdf5-dev hdf5-tools
+# Debian packages tandem builds, runs and tests with. ocl-icd-opencl-dev: Debian's oneDNN CMake
+# package (dnnl-config.cmake) requires OpenCL, which libdnnl-dev only recommends.
+TANDEM_PACKAGES=(g++ cmake make libopenmpi-dev openmpi-bin libopenblas-dev libdnnl-dev ocl-icd-opencl-dev
+                 libhdf5-dev hdf5-tools
                  libboost-program-options-dev libgtest-dev librandom123-dev zlib1g-dev
                  gnuplot-nox dataset-fashion-mnist)
 
