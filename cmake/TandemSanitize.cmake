@@ -3,8 +3,8 @@
 # build-tsan). Empty (the default) builds without. A sanitizer build:
 # - compiles and links everything with -fsanitize=LIST -fno-omit-frame-pointer -g at -O1
 #   (fast enough to run the suite, little inlining hiding the frames of a report);
-# - makes every UndefinedBehaviorSanitizer finding fatal (-fno-sanitize-recover=all), so a
-#   test fails on it instead of printing and going on;
+# - adds float-cast-overflow to "undefined" and makes every UndefinedBehaviorSanitizer
+#   finding fatal (-fno-sanitize-recover=all), so that a test fails on it instead of going on;
 # - defines TANDEM_SANITIZE_BUILD: core/multiversion.hpp then compiles one version of the
 #   multiversioned loops (the clones' ifunc resolvers run before a sanitizer's runtime);
 # - exports the link option with tandem::core, so that a program built against an installed
@@ -23,7 +23,9 @@ if(TANDEM_SANITIZE)
   endif()
   set(TANDEM_SANITIZE_FLAGS -fsanitize=${TANDEM_SANITIZE} -fno-omit-frame-pointer)
   if(TANDEM_SANITIZE MATCHES "undefined")
-    list(APPEND TANDEM_SANITIZE_FLAGS -fno-sanitize-recover=all)
+    # GCC's "undefined" leaves out float-cast-overflow: a NaN or out-of-range float converted
+    # to an integer (an index, a count from a loss or a rate) is undefined behaviour too.
+    list(APPEND TANDEM_SANITIZE_FLAGS -fsanitize=float-cast-overflow -fno-sanitize-recover=all)
   endif()
   add_compile_options(${TANDEM_SANITIZE_FLAGS} -O1 -g)
   add_link_options(-fsanitize=${TANDEM_SANITIZE})
