@@ -24,7 +24,7 @@ case $sanitize in
   "") export TANDEM_BUILD=${TANDEM_BUILD:-$root/build-test} ;;
   thread)  # only what tests/sanitize/tsan_run.sh runs
     export TANDEM_BUILD=$root/build-tsan TANDEM_SANITIZE=thread
-    export TANDEM_BUILD_TARGETS="tandem unit_tests mpi_tests mpi_harness_selftest" ;;
+    export TANDEM_BUILD_TARGETS="tandem unit_tests mpi_tests mpi_harness_selftest sanitize_planted" ;;
   *) export TANDEM_BUILD=$root/build-asan TANDEM_SANITIZE=$sanitize ;;
 esac
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"

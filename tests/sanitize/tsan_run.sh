@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tsan_run.sh BUILD SOURCE [GTEST ARGS]: the ThreadSanitizer suite (launch/test.sh
-# --sanitize=thread, BUILD built with TANDEM_SANITIZE=thread). It runs what starts threads of
-# tandem's own (every std::thread in src/ and tests/):
+# --sanitize=thread, BUILD built with TANDEM_SANITIZE=thread). It checks that a planted data
+# race is caught (armed_test.sh), then runs what starts threads of tandem's own (every
+# std::thread in src/ and tests/):
 #  1. the prefetcher (src/train/prefetch.cpp) and streaming unit tests, repeated, and the
-#     threaded ThreadComm unit tests of dist/sync;
+#     rank-agreement unit tests of dist/sync, whose ranks are threads (ThreadComm);
 #  2. the MPI test harness (tests/mpi/mpi_main.cpp, its watchdog thread armed in every test):
 #     the MPI suite on 2 ranks, and its self-test of a stuck rank, which the watchdog ends;
 #  3. `tandem train --data-mode stream --prefetch 2` on 2 ranks (the trainer's prefetch
@@ -30,6 +31,8 @@ step() {
   fi
 }
 
+step "a planted data race is caught (tests/sanitize/armed_test.sh)" \
+  bash "$src/tests/sanitize/armed_test.sh" "$build/tests/sanitize_planted" mpirun thread
 step "prefetcher, streaming and ThreadComm unit tests (x20)" "$build/tests/unit_tests" \
   --gtest_filter='Prefetch*:Stream*:RequireSame*' --gtest_repeat=20 --gtest_brief=1 "$@"
 step "MPI suite on 2 ranks (the harness and its watchdog)" \
