@@ -14,6 +14,7 @@
 tandem_sanitize_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tandem_sanitize_reports=$(cd "$1" && pwd)/sanitizer-reports
 mkdir -p "$tandem_sanitize_reports"
+touch "$tandem_sanitize_reports/../sanitizer-run.stamp"
 export ASAN_OPTIONS="halt_on_error=1:exitcode=86:detect_leaks=1:fast_unwind_on_malloc=0:strict_string_checks=1:check_initialization_order=1:log_path=$tandem_sanitize_reports/asan"
 export LSAN_OPTIONS="suppressions=$tandem_sanitize_dir/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:exitcode=86:print_stacktrace=1"
@@ -30,7 +31,9 @@ tandem_sanitizer_reports() {
   local build reports ub
   build=$(dirname "$tandem_sanitize_reports")
   mapfile -t reports < <(find "$tandem_sanitize_reports" -type f | sort)
-  mapfile -t ub < <(grep -rlI --exclude-dir=CMakeFiles -e ': runtime error: ' "$build/Testing" "$build/tests" 2> /dev/null)
+  # Only logs written since this file was sourced (older runs' logs stay in the build tree).
+  mapfile -t ub < <(find "$build/Testing" "$build/tests" -path '*/CMakeFiles' -prune -o -type f \
+    -newer "$build/sanitizer-run.stamp" -print0 2> /dev/null | xargs -0 -r grep -lI -e ': runtime error: ')
   [ ${#reports[@]} -eq 0 ] && [ ${#ub[@]} -eq 0 ] && { echo "== no sanitizer reports"; return 0; }
   for r in "${reports[@]}"; do
     echo "== sanitizer report $r"
