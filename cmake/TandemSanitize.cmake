@@ -1,8 +1,9 @@
 # TANDEM_SANITIZE: a comma list of GCC/clang sanitizers for the whole build, e.g.
 # "address,undefined" (launch/test.sh --sanitize, build-asan) or "thread" (--sanitize=thread,
 # build-tsan). Empty (the default) builds without. A sanitizer build:
-# - compiles and links everything with -fsanitize=LIST -fno-omit-frame-pointer -g at -O1
-#   (fast enough to run the suite, little inlining hiding the frames of a report);
+# - compiles and links everything with -fsanitize=LIST -fno-omit-frame-pointer at -O1 (fast
+#   enough to run the suite, little inlining hiding the frames of a report) and -g1 (line
+#   tables: reports name file and line; full -g costs a quarter more compile time);
 # - adds float-cast-overflow to "undefined" and makes every UndefinedBehaviorSanitizer
 #   finding fatal (-fno-sanitize-recover=all), so that a test fails on it instead of going on;
 # - defines TANDEM_SANITIZE_BUILD: core/multiversion.hpp then compiles one version of the
@@ -27,8 +28,8 @@ if(TANDEM_SANITIZE)
     # to an integer (an index, a count from a loss or a rate) is undefined behaviour too.
     list(APPEND TANDEM_SANITIZE_FLAGS -fsanitize=float-cast-overflow -fno-sanitize-recover=all)
   endif()
-  add_compile_options(${TANDEM_SANITIZE_FLAGS} -O1 -g)
+  add_compile_options(${TANDEM_SANITIZE_FLAGS} -O1 -g1)
   add_link_options(-fsanitize=${TANDEM_SANITIZE})
   add_compile_definitions(TANDEM_SANITIZE_BUILD)
-  message(STATUS "tandem: sanitizers ${TANDEM_SANITIZE} (-O1 -g)")
+  message(STATUS "tandem: sanitizers ${TANDEM_SANITIZE} (-O1 -g1)")
 endif()
