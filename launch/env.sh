@@ -26,14 +26,19 @@ tandem_install_packages() {
 
 # Configure and build (incremental when the build directory exists). The configure output
 # goes to BUILD/cmake.log, shown only on failure. TANDEM_NATIVE=ON: -march=native (site builds).
+# TANDEM_SANITIZE=address,undefined or thread: a sanitizer build (launch/test.sh --sanitize).
+# TANDEM_BUILD_TARGETS (space-separated): build only those (default: all).
 tandem_build() {
   local tests=$1
   mkdir -p "$TANDEM_BUILD"
   cmake -S "$TANDEM_ROOT" -B "$TANDEM_BUILD" -DCMAKE_BUILD_TYPE=Release -DTANDEM_BUILD_TESTS="$tests" \
     -DTANDEM_WERROR="${TANDEM_WERROR:-OFF}" -DTANDEM_NATIVE="${TANDEM_NATIVE:-OFF}" \
+    -DTANDEM_SANITIZE="${TANDEM_SANITIZE:-}" \
     > "$TANDEM_BUILD/cmake.log" 2>&1 ||
     { cat "$TANDEM_BUILD/cmake.log"; return 1; }
-  cmake --build "$TANDEM_BUILD" -j "$(nproc)"
+  local targets=()
+  [ -n "${TANDEM_BUILD_TARGETS:-}" ] && read -r -a targets <<< "--target $TANDEM_BUILD_TARGETS"
+  cmake --build "$TANDEM_BUILD" -j "$(nproc)" "${targets[@]}"
 }
 
 # Every C++ file of the tree formatted as .clang-format says; prints the offenders and the fix.

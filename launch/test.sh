@@ -5,9 +5,28 @@
 # integration topics, the installed package, the layout checks, and a Slurm job submitted to
 # a one-node Slurm started on this machine). Safe to re-run.
 # Extra arguments go to ctest (e.g. -L unit, -R mpi, -j2).
+#
+# launch/test.sh --sanitize [CTEST ARGS]: the same tests (labels unit, mpi, integration) built
+# with AddressSanitizer and UndefinedBehaviorSanitizer in build-asan. --sanitize=thread:
+# ThreadSanitizer in build-tsan, on the parts of tandem that run threads of their own (the
+# prefetcher's unit tests, the MPI test harness and its watchdog, a streamed training with
+# --prefetch under mpirun). A finding fails the run (README "Sanitizers"; tests/sanitize/).
 set -euo pipefail
+sanitize=""
+case "${1:-}" in
+  --sanitize | --sanitize=address,undefined) sanitize=address,undefined; shift ;;
+  --sanitize=thread) sanitize=thread; shift ;;
+  --sanitize=*) echo "launch/test.sh: --sanitize takes address,undefined (the default) or thread"; exit 2 ;;
+esac
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export TANDEM_WERROR=ON
-export TANDEM_BUILD=${TANDEM_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build-test}
+case $sanitize in
+  "") export TANDEM_BUILD=${TANDEM_BUILD:-$root/build-test} ;;
+  thread)  # only what tests/sanitize/tsan_run.sh runs
+    export TANDEM_BUILD=$root/build-tsan TANDEM_SANITIZE=thread
+    export TANDEM_BUILD_TARGETS="tandem unit_tests mpi_tests mpi_harness_selftest sanitize_planted" ;;
+  *) export TANDEM_BUILD=$root/build-asan TANDEM_SANITIZE=$sanitize ;;
+esac
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$TANDEM_ROOT"
 
@@ -16,7 +35,23 @@ cd "$TANDEM_ROOT"
 # Debian 12's) for the formatting check; sshd, ssh and iproute2 for the two-node test
 # (tests/nodes/two_node_test.sh: two network namespaces joined by a veth pair, sshd in each).
 tandem_install_packages slurmctld slurmd slurm-client munge jq clang-format openssh-server openssh-client iproute2
-tandem_check_format
+if [ -z "$sanitize" ]; then
+  tandem_check_format
+  tandem_build ON
+  cd "$TANDEM_BUILD"
+  exec ctest --output-on-failure --timeout 900 "$@"
+fi
+
 tandem_build ON
+source "$TANDEM_ROOT/tests/sanitize/env.sh" "$TANDEM_BUILD"
+rm -rf "${tandem_sanitize_reports:?}"/*
 cd "$TANDEM_BUILD"
-ctest --output-on-failure --timeout 900 "$@"
+status=0
+if [ "$sanitize" = thread ]; then
+  bash "$TANDEM_ROOT/tests/sanitize/tsan_run.sh" "$TANDEM_BUILD" "$TANDEM_ROOT" "$@" || status=$?
+else
+  # The layout checks read files only: nothing of tandem's code runs in them.
+  ctest --output-on-failure --timeout 1800 -L 'unit|mpi|integration' "$@" || status=$?
+fi
+tandem_sanitizer_reports || status=1
+exit $status

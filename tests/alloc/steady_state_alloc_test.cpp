@@ -51,6 +51,34 @@ void operator delete(void* p, std::size_t) noexcept {
   count_free(p);
   std::free(p);
 }
+// The other forms go through the two above, so that every allocation is counted and released
+// by this file's pair whatever runtime is linked: AddressSanitizer provides its own nothrow and
+// array forms, which std::stable_sort's nothrow buffer then freed with this free (a mismatch).
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  try {
+    return ::operator new(n);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t n) {
+  return ::operator new(n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return ::operator new(n, t);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+  ::operator delete(p);
+}
+void operator delete[](void* p) noexcept {
+  ::operator delete(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  ::operator delete(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  ::operator delete(p);
+}
 
 namespace tandem {
 namespace {

@@ -8,8 +8,10 @@
 // (-ffp-contract=off): vectorized elementwise loops do per element what scalar ones do.
 // Sanitizer builds compile one version: the clones' resolvers run while the dynamic loader
 // relocates, before a sanitizer's runtime is set up (a ThreadSanitizer build crashed there).
+// GCC defines __SANITIZE_ADDRESS__/__SANITIZE_THREAD__ but nothing for UndefinedBehaviorSanitizer,
+// so the build's TANDEM_SANITIZE (cmake/TandemSanitize.cmake) defines TANDEM_SANITIZE_BUILD too.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TANDEM_NATIVE_BUILD) && \
-    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    !defined(TANDEM_SANITIZE_BUILD) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #define TANDEM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define TANDEM_MULTIVERSION
