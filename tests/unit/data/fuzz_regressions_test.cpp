@@ -10,6 +10,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/data/idx.hpp"
+#include "tandem/data/npy.hpp"
 
 namespace tandem {
 namespace {
@@ -60,6 +61,61 @@ TEST_F(FuzzRegressions, IdxHeaderClaimingMoreDataThanTheFileHolds) {
   const std::string bytes("\x00\x00\x08\x01\x40\x00\x00\x00\x01\x02\x03\x04", 12);
   const auto path = file("short-idx1-ubyte", bytes);
   EXPECT_NE(error_of([&] { data::read_idx(path); }).find("is truncated"), std::string::npos);
+}
+
+// A .npy header: magic, version, little-endian length, the dict padded with spaces and '\n'.
+std::string npy_bytes(const std::string& dict, const std::string& data, int version = 1) {
+  std::string header = dict;
+  const size_t prefix = version == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY", 6);
+  out += static_cast<char>(version);
+  out += '\0';
+  for (size_t i = 0; i < (version == 1 ? 2u : 4u); ++i)
+    out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+TEST_F(FuzzRegressions, NpyHeaderLengthBeyondTheFile) {
+  // Version 2 header length 0x7b000074 (about 2 GB) in a small file: it was allocated before reading.
+  std::string bytes =
+      npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", std::string(24, '\0'), 2);
+  bytes[8] = '\x74', bytes[9] = 0, bytes[10] = 0, bytes[11] = '\x7b';
+  const auto path = file("long-header.npy", bytes);
+  EXPECT_NE(error_of([&] { data::read_npy(path); }).find("ends inside its header (2063597684 bytes declared"),
+            std::string::npos)
+      << error_of([&] { data::read_npy(path); });
+}
+
+TEST_F(FuzzRegressions, NpyShapeWhoseProductOverflowsOrExceedsTheFile) {
+  const auto overflow = file("overflow.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                                       "(4294967296, 4294967296, 16), }",
+                                                       std::string(16, '\0')));
+  EXPECT_NE(error_of([&] {
+              data::read_npy(overflow);
+            }).find("is shorter than its shape (4294967296, 4294967296, 16) says (16 bytes"),
+            std::string::npos)
+      << error_of([&] { data::read_npy(overflow); });
+  const auto empty = file(
+      "empty.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000000), }", ""));
+  EXPECT_EQ(data::read_npy(empty).count(), 0);
+}
+
+TEST_F(FuzzRegressions, NpyTargetsWithoutValuesPerRow) {
+  // x and y of shape (2, 0), y bool: zero-width vector targets were taken for class indices and
+  // the held-out split read labels that did not exist (UBSan); a zero-width sample likewise.
+  const auto zero_width =
+      file("zero.npy", npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2, 0), }", ""));
+  data::NpyOptions o;
+  o.x = o.y = zero_width;
+  o.test_fraction = 0.5;
+  EXPECT_NE(error_of([&] { data::npy_table(o); }).find("has shape (2, 0): a sample needs at least one value"),
+            std::string::npos)
+      << error_of([&] { data::npy_table(o); });
+  const std::string two_labels("\x00\x00\x00\x00\x01\x00\x00\x00", 8);
+  o.y = file("y.npy", npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", two_labels));
+  EXPECT_NE(error_of([&] { data::npy_table(o); }).find("zero.npy' has shape (2, 0)"), std::string::npos);
 }
 
 }  // namespace
