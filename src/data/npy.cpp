@@ -124,15 +124,19 @@ NpyArray read_npy(const std::string& path) {
                      " is not supported (bool, int8-64, uint8-64, float32, float64; convert with "
                      "a.astype(numpy.float32))");
   a.swap = a.item > 1 && ((order == '>' && little_endian_host()) || (order == '<' && !little_endian_host()));
-  // The shape's element count, without overflowing: its bytes must fit in the rest of the file.
+  // The shape's element count, without overflowing (the product of its non-zero dimensions is
+  // bounded too: rows and row widths are formed from it); its bytes must fit in the file.
   const int64_t left = file_bytes - start - len;
   int64_t count = 1;
-  const bool empty = std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end();
   for (const int64_t d : a.shape) {
-    TANDEM_USAGE_CHECK(empty || count <= left / a.item / d, "'", path, "' is shorter than its shape ",
-                       dict_value(header, "shape", path), " says (", left, " bytes of data)");
-    count = empty ? 0 : count * d;
+    if (d == 0) continue;
+    TANDEM_USAGE_CHECK(count <= (int64_t{1} << 60) / d, "'", path, "': shape ",
+                       dict_value(header, "shape", path), " has more elements than any file holds");
+    count *= d;
   }
+  if (std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end()) count = 0;
+  TANDEM_USAGE_CHECK(count <= left / a.item, "'", path, "' is shorter than its shape ",
+                     dict_value(header, "shape", path), " says (", left, " bytes of data)");
   const auto size = static_cast<size_t>(count * a.item);
   a.bytes.resize(size);
   in.read(a.bytes.data(), static_cast<std::streamsize>(size));

@@ -9,9 +9,13 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace po = boost::program_options;
   const tandem::fuzz::ScratchFile ini(data, size, ".ini");
-  po::options_description desc("tandem train");
-  desc.add_options()("help,h", "show this help")("config", po::value<std::string>(), "INI file");
-  tandem::cli::add_train_options(desc);
+  // Built once, as `tandem train` builds it once per run.
+  static const po::options_description desc = [] {
+    po::options_description d("tandem train");
+    d.add_options()("help,h", "show this help")("config", po::value<std::string>(), "INI file");
+    tandem::cli::add_train_options(d);
+    return d;
+  }();
   tandem::train::ResolvedOptions resolved;
   const bool accepted = tandem::fuzz::expect_clear_errors([&] {
     const auto parsed = tandem::cli::parse("train", desc, {"--config", ini.path()}, true);

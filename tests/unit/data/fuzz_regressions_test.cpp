@@ -94,9 +94,22 @@ TEST_F(FuzzRegressions, NpyShapeWhoseProductOverflowsOrExceedsTheFile) {
                                                        std::string(16, '\0')));
   EXPECT_NE(error_of([&] {
               data::read_npy(overflow);
-            }).find("is shorter than its shape (4294967296, 4294967296, 16) says (16 bytes"),
+            }).find("shape (4294967296, 4294967296, 16) has more elements than any file holds"),
             std::string::npos)
       << error_of([&] { data::read_npy(overflow); });
+  const auto beyond =
+      file("beyond.npy",
+           npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", std::string(16, '\0')));
+  EXPECT_NE(error_of([&] {
+              data::read_npy(beyond);
+            }).find("is shorter than its shape (2, 3) says (16 bytes of data)"),
+            std::string::npos);
+  // No rows, but the other dimensions' product overflowed where the converter formed a row's width.
+  const auto huge_rows = file("huge-rows.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                                         "(0, 2, 9223372036854775807), }",
+                                                         ""));
+  EXPECT_NE(error_of([&] { data::read_npy(huge_rows); }).find("has more elements than any file holds"),
+            std::string::npos);
   const auto empty = file(
       "empty.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000000), }", ""));
   EXPECT_EQ(data::read_npy(empty).count(), 0);
