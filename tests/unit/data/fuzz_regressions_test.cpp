@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "tandem/core/error.hpp"
+#include "tandem/data/dataset.hpp"
 #include "tandem/data/idx.hpp"
 #include "tandem/data/npy.hpp"
 
@@ -129,6 +130,32 @@ TEST_F(FuzzRegressions, NpyTargetsWithoutValuesPerRow) {
   const std::string two_labels("\x00\x00\x00\x00\x01\x00\x00\x00", 8);
   o.y = file("y.npy", npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", two_labels));
   EXPECT_NE(error_of([&] { data::npy_table(o); }).find("zero.npy' has shape (2, 0)"), std::string::npos);
+}
+
+// The message of loading corpus/dataset_raw/NAME in both data modes (the same error expected).
+std::string load_error(const std::string& name) {
+  const std::string path = std::string(TANDEM_FUZZ_CORPUS) + "/dataset_raw/" + name;
+  std::string memory, stream;
+  try {
+    data::Dataset::load(path, "train", 0, data::DataMode::kMemory);
+  } catch (const Error& e) {
+    memory = e.what();
+  }
+  try {
+    data::Dataset::load(path, "train", 0, data::DataMode::kStream);
+  } catch (const Error& e) {
+    stream = e.what();
+  }
+  return memory == stream ? memory : "memory: " + memory + "; stream: " + stream;
+}
+
+TEST(FuzzRegressionsH5, GroupMemberNameUnreadable) {
+  // named-inputs.h5 with one byte changed (a link's name length): H5Lget_name_by_idx failed
+  // with -1, which sized a string of 2^64 - 1 bytes (std::length_error).
+  EXPECT_NE(load_error("regression-member-name-length.h5")
+                .find("cannot read the member names of group '/train/y' in '"),
+            std::string::npos)
+      << load_error("regression-member-name-length.h5");
 }
 
 }  // namespace
