@@ -19,3 +19,11 @@ tandem_check_format
 tandem_build ON
 cd "$TANDEM_BUILD"
 ctest --output-on-failure --timeout 900 "$@"
+
+# --- fuzz smoke (opt-in; README "Fuzzing") ---------------------------------------------------
+# TANDEM_FUZZ_SMOKE=SECONDS: after the suite, every libFuzzer target of tests/fuzz for SECONDS
+# (tests/fuzz/run.sh: clang-14, its own build directory build-fuzz, which takes 3-4 CPU
+# minutes to build the first time). Off by default: that build would more than double CI's time.
+if [ -n "${TANDEM_FUZZ_SMOKE:-}" ]; then
+  "$TANDEM_ROOT/tests/fuzz/run.sh" "$TANDEM_FUZZ_SMOKE"
+fi
