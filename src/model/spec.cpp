@@ -122,6 +122,8 @@ void add_node(NodeSpec node, ModelSpec& spec, SpecNames& names) {
     node.args.clear();
   } else if (node.options.count("in")) {
     wanted = split(node.options["in"], ",");
+    TANDEM_USAGE_CHECK(!wanted.empty(), at, "in=", node.options["in"],
+                       " names no node; write in=NAME or in=A,B");
     node.options.erase("in");
   } else if (node.op != "input") {
     TANDEM_USAGE_CHECK(!spec.nodes.empty(), at, "'", node.op,

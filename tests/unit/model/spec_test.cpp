@@ -74,6 +74,13 @@ TEST(ModelSpec, ControlCharactersAreRefusedWithTheirColumn) {
   EXPECT_EQ(model::parse_spec(crlf.to_text(), "again.model").to_text(), crlf.to_text());
 }
 
+// Found by tests/fuzz/spec_fuzz (corpus/spec/regression-empty-in): 'in=,' split into no names,
+// a node without inputs whose canonical text 'in=' did not parse back.
+TEST(ModelSpec, InputListNamingNoNodeIsRefused) {
+  EXPECT_NE(error_of("input 4\ndense 3 in=,\n").find("net.model:2: in=, names no node"), std::string::npos)
+      << error_of("input 4\ndense 3 in=,\n");
+}
+
 TEST(ModelSpec, BuilderProducesTheSameGraphAsText) {
   model::ModelBuilder b;
   const auto x = b.input({1, 8, 8});
