@@ -144,8 +144,9 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
     const int64_t w = f.width();
     auto take = [&](const auto& from, auto& to) {
       using T = typename std::decay_t<decltype(from)>::value_type;
-      if (from.empty()) return;
-      to.resize(ids.size() * static_cast<size_t>(w));
+      const size_t values = ids.size() * static_cast<size_t>(w);
+      if (from.empty() || values == 0) return;  // no memcpy to the null data() of an empty vector
+      to.resize(values);
       copy_rows(from.data(), w, ids.data(), 0, d.n_, [&](const T* src, int64_t at, int64_t count) {
         std::memcpy(to.data() + at, src, static_cast<size_t>(count) * sizeof(T));
       });

@@ -8,6 +8,8 @@ topic_start "$@"
 mlp=$src/launch/models/mlp.model
 printf 'input 1 28 28\nflatten\ndense 64 units\ndense 10\n' > "$work/syntax.model"
 printf 'input 1 28 28\nflatten\ndensely 64\n' > "$work/unknown_op.model"
+# Found by tests/fuzz/ini_fuzz: Boost.Program_options' message for this unknown option looped forever.
+printf "epochs = 1\nopt option '%%canonical_option%%' = 2\n" > "$work/placeholder.ini"
 
 # --- files and data: exit code 1, or 2 when the data does not fit the model ------------------
 expect_error_bg "missing dataset" 1 "does not exist" --data "$work/nope.h5" --model "$mlp"
@@ -23,6 +25,8 @@ expect_error_bg "unknown op" 2 "unknown_op.model:3: unknown op 'densely'" --data
 
 # --- options ---------------------------------------------------------------------------------
 expect_error_bg "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3
+expect_error_bg "Boost placeholder in an INI file" 2 "holds '%canonical_option%', which the option parser cannot report on" \
+  --data "$data" --model "$mlp" --config "$work/placeholder.ini"
 expect_error_bg "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
 expect_error_bg "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
 expect_error_bg "diverging rate: every rank stops at the same step" 1 "became non-finite (nan or inf) at global step" \

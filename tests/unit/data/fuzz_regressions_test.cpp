@@ -12,6 +12,7 @@
 #include "tandem/data/dataset.hpp"
 #include "tandem/data/idx.hpp"
 #include "tandem/data/npy.hpp"
+#include "tandem/io/h5.hpp"
 
 namespace tandem {
 namespace {
@@ -147,6 +148,39 @@ std::string load_error(const std::string& name) {
     stream = e.what();
   }
   return memory == stream ? memory : "memory: " + memory + "; stream: " + stream;
+}
+
+TEST_F(FuzzRegressions, DatasetSamplesWithoutValuesAndEmptySubsets) {
+  // Found by tests/fuzz/dataset_fuzz (corpus/dataset/regression-empty-subset): x [3, 0] loaded
+  // as samples of no values, and a subset copied its no rows with memcpy to a null pointer.
+  const std::string empty_samples = (dir_ / "empty-samples.h5").string();
+  const std::vector<int32_t> y = {0, 1, 0};
+  {
+    io::H5File f(empty_samples, io::H5File::Mode::kCreate);
+    f.write("/train/x", {3, 0}, static_cast<const float*>(nullptr));
+    f.write("/train/y", {3}, y.data());
+  }
+  for (const auto mode : {data::DataMode::kMemory, data::DataMode::kStream})
+    EXPECT_NE(error_of([&] {
+                data::Dataset::load(empty_samples, "train", 0, mode);
+              }).find("has shape [3, 0]: a sample needs at least one value"),
+              std::string::npos);
+  const std::string valid = (dir_ / "valid.h5").string();
+  {
+    io::H5File f(valid, io::H5File::Mode::kCreate);
+    const std::vector<float> x = {1, 2, 3, 4, 5, 6};
+    f.write("/train/x", {3, 2}, x.data());
+    f.write("/train/y", {3}, y.data());
+  }
+  const auto d = data::Dataset::load(valid, "train");
+  EXPECT_EQ(d.subset({}).size(), 0);
+  const auto one = d.subset({2});
+  float x[2];
+  int32_t label = -1;
+  one.rows(0, 1, x, &label);
+  EXPECT_EQ(x[0], 5);
+  EXPECT_EQ(x[1], 6);
+  EXPECT_EQ(label, 0);
 }
 
 TEST(FuzzRegressionsH5, GroupMemberNameUnreadable) {
