@@ -31,6 +31,7 @@ cmake --build "$TANDEM_BUILD" --target fuzz_targets -j "$(nproc)"
 # 16 MB quarantine and 4-frame allocation stacks make the HDF5 targets 1.5x faster.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:quarantine_size_mb=16:malloc_context_size=4}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$fuzz_dir/lsan.supp}
 export TANDEM_FUZZ_DIR=${TANDEM_FUZZ_DIR:-/dev/shm}
 # What fuzzing found so far, under the same sanitizers, first.
 "$TANDEM_BUILD/tests/fuzz/fuzz_regression_tests" --gtest_brief=1
