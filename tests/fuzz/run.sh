@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets (README "Fuzzing"), each for SECONDS, one after the other:
 #
-#   tests/fuzz/run.sh SECONDS [TARGET ...]     targets: spec ini csv npy idx dataset dataset_raw checkpoint
+#   tests/fuzz/run.sh SECONDS [TARGET ...]     targets: spec ini csv npy idx dataset checkpoint, and
+#                                              dataset_raw when named
 #
 # Installs clang-14 and libFuzzer if missing, configures and builds build-fuzz (clang,
 # -DTANDEM_FUZZ=ON: ASan + UBSan + coverage; $TANDEM_FUZZ_BUILD overrides the directory), then
@@ -14,7 +15,10 @@ set -euo pipefail
 seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET ...]}
 shift
 all_targets=(spec ini csv npy idx dataset dataset_raw checkpoint)
-targets=("${@:-${all_targets[@]}}")
+# dataset_raw runs when named only: libhdf5 itself crashes on some damaged files within
+# seconds (tests/fuzz/libhdf5-crashes/, README "Fuzzing"), which is not tandem's to fix.
+default_targets=(spec ini csv npy idx dataset checkpoint)
+targets=("${@:-${default_targets[@]}}")
 export TANDEM_BUILD=${TANDEM_FUZZ_BUILD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build-fuzz}
 source "$(dirname "${BASH_SOURCE[0]}")/../../launch/env.sh"
 fuzz_dir=$TANDEM_ROOT/tests/fuzz
