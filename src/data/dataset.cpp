@@ -58,6 +58,7 @@ int32_t Dataset::max_label(int target) const {
 }
 
 void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const {
+  if (n <= 0) return;  // out may be null (the data() of an empty vector): nothing to copy to
   const Field& f = x_[i];
   if (f.reader) {
     stream_rows(f, idx, begin, n, out);
@@ -104,6 +105,7 @@ void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int
 
 void Dataset::target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels,
                           float* values) const {
+  if (n <= 0) return;  // labels and values may be null: nothing to copy to
   const Field& f = y_[j];
   if (f.is_labels())
     copy_rows(f.i32.data(), 1, idx, begin, n, [&](const int32_t* src, int64_t at, int64_t count) {
