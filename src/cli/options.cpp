@@ -1,8 +1,10 @@
 #include "options.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
@@ -20,6 +22,21 @@ std::string suggestion(const std::string& unknown, const po::options_description
   return best.empty() ? "" : "; did you mean --" + best + "?";
 }
 
+// Boost.Program_options (1.74) fills its messages by replacing "%canonical_option%",
+// "%value%", "%invalid_line%", ... for as long as one is found: an option name or a line that
+// holds such a token made what() loop forever (found by tests/fuzz/ini_fuzz). Refused first.
+void check_no_placeholder(const std::string& text, const std::string& where) {
+  for (size_t at = text.find('%'); at != std::string::npos; at = text.find('%', at + 1)) {
+    size_t end = at + 1;
+    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    TANDEM_USAGE_CHECK(
+        end == at + 1 || end >= text.size() || text[end] != '%', where, " holds '",
+        text.substr(at, end + 1 - at),
+        "', which the option parser cannot report on; remove it or write it without the % signs");
+  }
+}
+
 }  // namespace
 
 Parsed parse(const std::string& command, const po::options_description& desc,
@@ -30,6 +47,7 @@ Parsed parse(const std::string& command, const po::options_description& desc,
   try {
     // No prefix guessing: --epoch must not silently mean --epochs.
     const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    for (const auto& arg : args) check_no_placeholder(arg, "argument '" + arg + "'");
     po::command_line_parser parser(args);
     parser.options(desc).style(style);
     if (positional) parser.positional(*positional);
@@ -39,8 +57,11 @@ Parsed parse(const std::string& command, const po::options_description& desc,
       const auto path = p.vm["config"].as<std::string>();
       std::ifstream f(path);
       TANDEM_USAGE_CHECK(f.good(), "cannot open config file '", path, "' (--config)");
+      std::stringstream text;
+      text << f.rdbuf();
+      check_no_placeholder(text.str(), "config file '" + path + "'");
       // Stored after the command line, so command-line values win.
-      po::store(po::parse_config_file(f, desc, false), p.vm);
+      po::store(po::parse_config_file(text, desc, false), p.vm);
     }
     if (!p.help) po::notify(p.vm);
   } catch (const po::unknown_option& e) {

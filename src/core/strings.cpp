@@ -103,6 +103,10 @@ std::string closest_match(const std::string& name, const std::vector<std::string
   std::string best;
   size_t best_distance = max_distance + 1;
   for (const auto& c : candidates) {
+    // The distance is at least the difference in length: a long name (a pasted value, a
+    // damaged INI line) skips the quadratic computation.
+    const size_t longer = std::max(name.size(), c.size()), shorter = std::min(name.size(), c.size());
+    if (longer - shorter >= best_distance) continue;
     const size_t d = edit_distance(name, c);
     if (d < best_distance) best_distance = d, best = c;
   }

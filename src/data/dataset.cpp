@@ -59,6 +59,7 @@ int32_t Dataset::max_label(int target) const {
 }
 
 void Dataset::input_rows(int i, const int64_t* idx, int64_t begin, int64_t n, float* out) const {
+  if (n <= 0) return;  // out may be null (the data() of an empty vector): nothing to copy to
   const Field& f = x_[i];
   if (f.reader) {
     stream_rows(f, idx, begin, n, out);
@@ -110,6 +111,7 @@ void Dataset::stream_rows(const Field& f, const int64_t* idx, int64_t begin, int
 
 void Dataset::target_rows(int j, const int64_t* idx, int64_t begin, int64_t n, int32_t* labels,
                           float* values) const {
+  if (n <= 0) return;  // labels and values may be null: nothing to copy to
   const Field& f = y_[j];
   if (f.is_labels())
     copy_rows(f.i32.data(), 1, idx, begin, n, [&](const int32_t* src, int64_t at, int64_t count) {
@@ -151,8 +153,9 @@ Dataset Dataset::subset(const std::vector<int64_t>& ids) const {
     const int64_t w = f.width();
     auto take = [&](const auto& from, auto& to) {
       using T = typename std::decay_t<decltype(from)>::value_type;
-      if (from.empty()) return;
-      to.resize(ids.size() * static_cast<size_t>(w));
+      const size_t values = ids.size() * static_cast<size_t>(w);
+      if (from.empty() || values == 0) return;  // no memcpy to the null data() of an empty vector
+      to.resize(values);
       copy_rows(from.data(), w, ids.data(), 0, d.n_, [&](const T* src, int64_t at, int64_t count) {
         std::memcpy(to.data() + at, src, static_cast<size_t>(count) * sizeof(T));
       });

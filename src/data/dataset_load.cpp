@@ -38,6 +38,9 @@ Field describe(const io::H5File& f, const std::string& object, bool input) {
     field.type = Field::Type::kFloat32;
   }
   field.shape = Shape(std::vector<int64_t>(info.dims.begin() + 1, info.dims.end()));
+  TANDEM_CHECK(field.type == Field::Type::kInt32 || field.shape.numel() > 0, "'", object, "' in '", path,
+               "' has shape ", Shape(info.dims).str(),
+               ": a sample needs at least one value (no dimension after the first may be 0)");
   if (field.type == Field::Type::kUint8)
     field.scale = f.has_attr(object, "scale") ? static_cast<float>(f.attr_double(object, "scale")) : 1.0f;
   return field;

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "tandem/core/error.hpp"
@@ -21,17 +22,29 @@ IdxArray read_idx(const std::string& path) {
     gzclose(f);
     throw Error("'" + path + "' is not an unsigned-byte IDX file (bad magic number)");
   }
+  // Each dimension is a 32-bit count: their product is checked before it is formed, and the
+  // data is read in blocks, so a damaged header neither overflows nor allocates more than
+  // the file holds.
+  constexpr int64_t kMaxBytes = int64_t{1} << 40;
   int64_t total = 1;
   for (int i = 0; ok && i < magic[3]; ++i) {
     unsigned char d[4];
     ok = read(d, 4);
+    if (!ok) break;
     const int64_t v = (int64_t{d[0]} << 24) | (d[1] << 16) | (d[2] << 8) | d[3];
     out.dims.push_back(v);
+    if (v > 0 && total > kMaxBytes / v) {
+      gzclose(f);
+      throw Error("IDX file '" + path + "' declares more than 2^40 bytes of data (dimension " +
+                  std::to_string(i) + " is " + std::to_string(v) + "): its header is damaged");
+    }
     total *= v;
   }
-  if (ok) {
-    out.data.resize(total);
-    ok = total == 0 || read(out.data.data(), static_cast<unsigned>(total));
+  constexpr int64_t kBlock = int64_t{1} << 20;
+  while (ok && static_cast<int64_t>(out.data.size()) < total) {
+    const int64_t at = static_cast<int64_t>(out.data.size()), n = std::min(kBlock, total - at);
+    out.data.resize(static_cast<size_t>(at + n));
+    ok = read(out.data.data() + at, static_cast<unsigned>(n));
   }
   gzclose(f);
   TANDEM_CHECK(ok, "IDX file '", path, "' is truncated");

@@ -37,6 +37,13 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::string& pat
   return shape;
 }
 
+// "(3, 0)", for messages.
+std::string shape_text(const NpyArray& a) {
+  std::string out = "(";
+  for (size_t i = 0; i < a.shape.size(); ++i) out += (i ? ", " : "") + std::to_string(a.shape[i]);
+  return out + (a.shape.size() == 1 ? ",)" : ")");
+}
+
 bool little_endian_host() {
   const uint16_t one = 1;
   char first;
@@ -89,6 +96,13 @@ NpyArray read_npy(const std::string& path) {
   in.read(reinterpret_cast<char*>(len_bytes), major == 1 ? 2 : 4);
   const uint32_t len =
       len_bytes[0] | (len_bytes[1] << 8) | (len_bytes[2] << 16) | (uint32_t{len_bytes[3]} << 24);
+  // Sizes the file declares are checked against the bytes it holds before anything is allocated.
+  const int64_t start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const int64_t file_bytes = in.tellg();
+  in.seekg(start);
+  TANDEM_USAGE_CHECK(in && len <= file_bytes - start, "'", path, "' ends inside its header (", len,
+                     " bytes declared, ", file_bytes - start, " left in the file)");
   std::string header(len, '\0');
   in.read(header.data(), len);
   TANDEM_USAGE_CHECK(in, "'", path, "' ends inside its header");
@@ -110,7 +124,20 @@ NpyArray read_npy(const std::string& path) {
                      " is not supported (bool, int8-64, uint8-64, float32, float64; convert with "
                      "a.astype(numpy.float32))");
   a.swap = a.item > 1 && ((order == '>' && little_endian_host()) || (order == '<' && !little_endian_host()));
-  const auto size = static_cast<size_t>(a.count() * a.item);
+  // The shape's element count, without overflowing (the product of its non-zero dimensions is
+  // bounded too: rows and row widths are formed from it); its bytes must fit in the file.
+  const int64_t left = file_bytes - start - len;
+  int64_t count = 1;
+  for (const int64_t d : a.shape) {
+    if (d == 0) continue;
+    TANDEM_USAGE_CHECK(count <= (int64_t{1} << 60) / d, "'", path, "': shape ",
+                       dict_value(header, "shape", path), " has more elements than any file holds");
+    count *= d;
+  }
+  if (std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end()) count = 0;
+  TANDEM_USAGE_CHECK(count <= left / a.item, "'", path, "' is shorter than its shape ",
+                     dict_value(header, "shape", path), " says (", left, " bytes of data)");
+  const auto size = static_cast<size_t>(count * a.item);
   a.bytes.resize(size);
   in.read(a.bytes.data(), static_cast<std::streamsize>(size));
   TANDEM_USAGE_CHECK(in && static_cast<size_t>(in.gcount()) == size, "'", path,
@@ -128,7 +155,14 @@ void add_split(Table& t, const std::string& name, const std::string& x_path, con
                      y.shape.empty() ? 0 : y.shape[0]);
   const std::vector<int64_t> sample(x.shape.begin() + 1, x.shape.end());
   const bool labels = (y.kind == 'i' || y.kind == 'u') && y.shape.size() == 1;
-  const int64_t width = labels ? 0 : (y.shape.size() == 1 ? 1 : y.count() / y.shape[0]);
+  int64_t y_row = 1;  // elements per row (also when there are no rows)
+  for (size_t d = 1; d < y.shape.size(); ++d) y_row *= y.shape[d];
+  const int64_t width = labels ? 0 : y_row;
+  int64_t x_row = 1;
+  for (const int64_t d : sample) x_row *= d;
+  TANDEM_USAGE_CHECK(x_row > 0 && (labels || width > 0), "'", x_row > 0 ? y_path : x_path, "' has shape ",
+                     shape_text(x_row > 0 ? y : x),
+                     ": a sample needs at least one value (no dimension after the first may be 0)");
   if (name == "train") {
     t.sample_shape = sample.empty() ? std::vector<int64_t>{1} : sample;
     t.target_width = width;

@@ -52,6 +52,8 @@ void check_split(const Table& t, const std::string& name, const TableSplit& s) {
 void hold_out(Table& t, double fraction, uint64_t seed) {
   TANDEM_USAGE_CHECK(fraction > 0 && fraction < 1, "--test-fraction must be in (0, 1), got ", fraction);
   TableSplit& train = t.splits.at("train");
+  TANDEM_CHECK(t.target_width > 0 || static_cast<int64_t>(train.labels.size()) == train.rows,
+               "hold_out: ", train.labels.size(), " labels for ", train.rows, " rows");
   // Per class (one group for vector targets), a seeded shuffle picks round(fraction n_c) rows.
   std::map<int32_t, std::vector<int64_t>> by_class;
   for (int64_t r = 0; r < train.rows; ++r) by_class[t.target_width == 0 ? train.labels[r] : 0].push_back(r);

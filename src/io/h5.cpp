@@ -118,15 +118,20 @@ std::vector<std::string> H5File::members(const std::string& group) const {
   if (!exists(group)) return out;
   hid_t g = H5Gopen2(id_, group.c_str(), H5P_DEFAULT);
   TANDEM_CHECK(g >= 0, "'", group, "' in '", path_, "' is not a group");
+  // A damaged file makes these calls fail (a negative length): an error, not a huge string.
   H5G_info_t info;
-  H5Gget_info(g, &info);
-  for (hsize_t i = 0; i < info.nlinks; ++i) {
+  bool ok = H5Gget_info(g, &info) >= 0;
+  for (hsize_t i = 0; ok && i < info.nlinks; ++i) {
     const ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    ok = len >= 0;
+    if (!ok) break;
     std::string name(static_cast<size_t>(len), '\0');
-    H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), len + 1, H5P_DEFAULT);
+    ok = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), len + 1, H5P_DEFAULT) >= 0;
     out.push_back(name);
   }
   H5Gclose(g);
+  TANDEM_CHECK(ok, "cannot read the member names of group '", group, "' in '", path_,
+               "': the file is damaged (h5dump shows what is left)");
   return out;
 }
 

@@ -162,9 +162,12 @@ std::vector<std::string> H5File::attr_names(const std::string& object) const {
   for (hsize_t i = 0; i < oinfo.num_attrs; ++i) {
     const ssize_t len =
         H5Aget_name_by_idx(o.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
-    std::string name(static_cast<size_t>(len), '\0');
-    H5Aget_name_by_idx(o.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), static_cast<size_t>(len) + 1,
-                       H5P_DEFAULT);
+    std::string name(static_cast<size_t>(std::max<ssize_t>(len, 0)), '\0');
+    // A damaged file makes these calls fail (a negative length): an error, not a huge string.
+    TANDEM_CHECK(len >= 0 && H5Aget_name_by_idx(o.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(),
+                                                static_cast<size_t>(len) + 1, H5P_DEFAULT) >= 0,
+                 "cannot read the attribute names of '", object, "' in '", path_,
+                 "': the file is damaged (h5dump shows what is left)");
     out.push_back(name);
   }
   return out;

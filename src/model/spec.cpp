@@ -1,6 +1,7 @@
 #include "tandem/model/spec.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -48,6 +49,20 @@ LossSpec parse_loss(const NodeSpec& node, const std::string& where) {
     }
   }
   return l;
+}
+
+// Tokens are separated by spaces and tabs and a line's ends are trimmed: another control
+// character inside a token would not survive the canonical text (to_text) unchanged.
+// `line` starts at column `first` of the file's line.
+void check_plain_text(const std::string& line, size_t first, const std::string& where) {
+  for (size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if ((c >= 0x20 && c != 0x7f) || c == '\t') continue;
+    char code[8];
+    std::snprintf(code, sizeof code, "0x%02x", c);
+    throw UsageError(detail::concat(where, "control character ", code, " in column ", first + i + 1,
+                                    "; a model spec is plain text (only spaces and tabs between tokens)"));
+  }
 }
 
 // The "FILE:LINE: " that starts every message about a line of the spec.
@@ -107,6 +122,8 @@ void add_node(NodeSpec node, ModelSpec& spec, SpecNames& names) {
     node.args.clear();
   } else if (node.options.count("in")) {
     wanted = split(node.options["in"], ",");
+    TANDEM_USAGE_CHECK(!wanted.empty(), at, "in=", node.options["in"],
+                       " names no node; write in=NAME or in=A,B");
     node.options.erase("in");
   } else if (node.op != "input") {
     TANDEM_USAGE_CHECK(!spec.nodes.empty(), at, "'", node.op,
@@ -133,8 +150,10 @@ ModelSpec parse_spec(const std::string& text, const std::string& source) {
   while (std::getline(in, raw)) {
     ++line_no;
     const auto hash = raw.find('#');
-    std::string line = trim(hash == std::string::npos ? raw : raw.substr(0, hash));
+    const std::string code = hash == std::string::npos ? raw : raw.substr(0, hash);
+    const std::string line = trim(code);
     if (line.empty()) continue;
+    check_plain_text(line, code.find_first_not_of(" \t\r\n"), where(source, line_no));
     NodeSpec node = parse_node_line(line, line_no, source);
     if (node.op == "loss") {
       spec.losses.push_back(parse_loss(node, where(source, line_no)));

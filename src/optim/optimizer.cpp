@@ -111,7 +111,9 @@ void Optimizer::step(std::span<float> params, std::span<const float> grads, doub
                 " gradients");
   const auto n = static_cast<int64_t>(params.size());
   if (n != planned_n_) plan_slices(n);
-  const auto [lo, hi] = owned_range(n);
+  // Named copies, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+  const auto range = owned_range(n);
+  const int64_t lo = range.first, hi = range.second;
   prepare(hi - lo);
   apply_penalties(params, grads, lr, lo, hi);
   // Everything below sees this rank's range as [0, hi - lo).

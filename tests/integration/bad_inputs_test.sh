@@ -10,6 +10,8 @@ printf 'input 1 28 28\nflatten\ndense 64 units\ndense 10\n' > "$work/syntax.mode
 printf 'input 1 28 28\nflatten\ndensely 64\n' > "$work/unknown_op.model"
 printf 'input 1 28 28\nconv2d 4 kernel=3\nmaxpool 2 stride=-1\nflatten\ndense 10\n' > "$work/bad_pool.model"
 printf 'input 1 28 28\nflatten\ndense 4000000000\ndense 10\n' > "$work/huge.model"
+# Found by tests/fuzz/ini_fuzz: Boost.Program_options' message for this unknown option looped forever.
+printf "epochs = 1\nopt option '%%canonical_option%%' = 2\n" > "$work/placeholder.ini"
 
 # --- files and data: exit code 1, or 2 when the data does not fit the model ------------------
 expect_error_bg "missing dataset" 1 "does not exist" --data "$work/nope.h5" --model "$mlp"
@@ -39,6 +41,8 @@ expect_error_bg "layer too large" 1 "huge.model:3: 'dense 4000000000' (dense_1: 
 
 # --- options ---------------------------------------------------------------------------------
 expect_error_bg "unknown option" 2 "did you mean --epochs?" --data "$data" --model "$mlp" --epoch 3
+expect_error_bg "Boost placeholder in an INI file" 2 "holds '%canonical_option%', which the option parser cannot report on" \
+  --data "$data" --model "$mlp" --config "$work/placeholder.ini"
 expect_error_bg "batch size 0" 2 "--batch-size must be positive" --data "$data" --model "$mlp" --batch-size 0
 expect_error_bg "negative lr" 2 "--lr must be positive" --data "$data" --model "$mlp" --lr -0.1
 expect_error_bg "diverging rate: every rank stops at the same step" 1 "was not finite (nan or inf) at global step" \

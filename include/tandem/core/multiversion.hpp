@@ -8,10 +8,18 @@
 // (-ffp-contract=off): vectorized elementwise loops do per element what scalar ones do.
 // Sanitizer builds compile one version: the clones' resolvers run while the dynamic loader
 // relocates, before a sanitizer's runtime is set up (a ThreadSanitizer build crashed there).
-// GCC defines __SANITIZE_ADDRESS__/__SANITIZE_THREAD__ but nothing for UndefinedBehaviorSanitizer,
-// so the build's TANDEM_SANITIZE (cmake/TandemSanitize.cmake) defines TANDEM_SANITIZE_BUILD too.
+// GCC says so with __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__ (nothing for UndefinedBehaviorSanitizer:
+// the build's TANDEM_SANITIZE, cmake/TandemSanitize.cmake, defines TANDEM_SANITIZE_BUILD), clang 14
+// only through __has_feature.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TANDEM_SANITIZE_BUILD)
+#define TANDEM_SANITIZER_BUILD
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define TANDEM_SANITIZER_BUILD
+#endif
+#endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TANDEM_NATIVE_BUILD) && \
-    !defined(TANDEM_SANITIZE_BUILD) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    !defined(TANDEM_SANITIZER_BUILD)
 #define TANDEM_MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define TANDEM_MULTIVERSION

@@ -85,5 +85,19 @@ TEST(Strings, ParseDoubleRefusesAnythingElseNamingWhatAndTheText) {
   }
 }
 
+// Found by tests/fuzz/ini_fuzz: every unknown option name of an INI file was compared with
+// every option by a quadratic edit distance, 10 ms for a long damaged line. A candidate whose
+// length alone rules it out is skipped; the answers stay those of the full comparison.
+TEST(Strings, ClosestMatchSkipsCandidatesRuledOutByLength) {
+  const std::vector<std::string> options = {"epochs", "lr", "batch-size", "lr-schedule"};
+  EXPECT_EQ(closest_match("epoch", options), "epochs");
+  EXPECT_EQ(closest_match("lr-shedule", options), "lr-schedule");
+  EXPECT_EQ(closest_match("l", options), "lr");
+  EXPECT_EQ(closest_match("batch", options), "");           // 4 edits from epochs, 5 from batch-size
+  EXPECT_EQ(closest_match("batch", options, 4), "epochs");  // the length difference is not the distance
+  EXPECT_EQ(closest_match("batch-siz", options), "batch-size");
+  EXPECT_EQ(closest_match(std::string(100000, 'x'), options), "");
+}
+
 }  // namespace
 }  // namespace tandem

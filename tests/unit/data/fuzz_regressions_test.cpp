@@ -1,0 +1,200 @@
+// Inputs the fuzz targets (tests/fuzz, README "Fuzzing") found to crash the converters and the
+// dataset loader; each must now fail with a tandem::Error that names the problem. The same
+// bytes are in the fuzz corpus (tests/fuzz/corpus/TARGET/regression-*).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "tandem/core/error.hpp"
+#include "tandem/data/dataset.hpp"
+#include "tandem/data/idx.hpp"
+#include "tandem/data/npy.hpp"
+#include "tandem/io/h5.hpp"
+
+namespace tandem {
+namespace {
+
+class FuzzRegressions : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("tandem_fuzz_regressions_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string file(const std::string& name, const std::string& bytes) const {
+    const auto p = (dir_ / name).string();
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  // The message of the tandem::Error f throws; "(no error)" if it returns.
+  static std::string error_of(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(FuzzRegressions, IdxDimensionsWhoseProductOverflows) {
+  // Three dimensions of about 2^32 each: their product overflowed int64 (UBSan) before it
+  // sized the data.
+  const std::string bytes("\x00\x00\x08\x03\xfe\xff\xff\xfd\xff\xff\xff\xfc\x00\x01\x00\x03", 16);
+  const auto path = file("overflow-idx3-ubyte", bytes);
+  EXPECT_NE(
+      error_of([&] { data::read_idx(path); }).find("declares more than 2^40 bytes of data (dimension 1"),
+      std::string::npos);
+}
+
+TEST_F(FuzzRegressions, IdxHeaderCutInsideItsDimensions) {
+  // The file ends within its second dimension: the garbage read multiplied into an overflow.
+  const std::string bytes("\x00\x00\x08\x03\xfe\xff\x7c\xfd", 8);
+  const auto path = file("cut-idx3-ubyte", bytes);
+  EXPECT_NE(error_of([&] { data::read_idx(path); }).find("is truncated"), std::string::npos);
+}
+
+TEST_F(FuzzRegressions, IdxHeaderClaimingMoreDataThanTheFileHolds) {
+  // 2^30 bytes declared, 4 present: an error, without allocating the declared size first.
+  const std::string bytes("\x00\x00\x08\x01\x40\x00\x00\x00\x01\x02\x03\x04", 12);
+  const auto path = file("short-idx1-ubyte", bytes);
+  EXPECT_NE(error_of([&] { data::read_idx(path); }).find("is truncated"), std::string::npos);
+}
+
+// A .npy header: magic, version, little-endian length, the dict padded with spaces and '\n'.
+std::string npy_bytes(const std::string& dict, const std::string& data, int version = 1) {
+  std::string header = dict;
+  const size_t prefix = version == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY", 6);
+  out += static_cast<char>(version);
+  out += '\0';
+  for (size_t i = 0; i < (version == 1 ? 2u : 4u); ++i)
+    out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+TEST_F(FuzzRegressions, NpyHeaderLengthBeyondTheFile) {
+  // Version 2 header length 0x7b000074 (about 2 GB) in a small file: it was allocated before reading.
+  std::string bytes =
+      npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", std::string(24, '\0'), 2);
+  bytes[8] = '\x74', bytes[9] = 0, bytes[10] = 0, bytes[11] = '\x7b';
+  const auto path = file("long-header.npy", bytes);
+  EXPECT_NE(error_of([&] { data::read_npy(path); }).find("ends inside its header (2063597684 bytes declared"),
+            std::string::npos)
+      << error_of([&] { data::read_npy(path); });
+}
+
+TEST_F(FuzzRegressions, NpyShapeWhoseProductOverflowsOrExceedsTheFile) {
+  const auto overflow = file("overflow.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                                       "(4294967296, 4294967296, 16), }",
+                                                       std::string(16, '\0')));
+  EXPECT_NE(error_of([&] {
+              data::read_npy(overflow);
+            }).find("shape (4294967296, 4294967296, 16) has more elements than any file holds"),
+            std::string::npos)
+      << error_of([&] { data::read_npy(overflow); });
+  const auto beyond =
+      file("beyond.npy",
+           npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", std::string(16, '\0')));
+  EXPECT_NE(error_of([&] {
+              data::read_npy(beyond);
+            }).find("is shorter than its shape (2, 3) says (16 bytes of data)"),
+            std::string::npos);
+  // No rows, but the other dimensions' product overflowed where the converter formed a row's width.
+  const auto huge_rows = file("huge-rows.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                                         "(0, 2, 9223372036854775807), }",
+                                                         ""));
+  EXPECT_NE(error_of([&] { data::read_npy(huge_rows); }).find("has more elements than any file holds"),
+            std::string::npos);
+  const auto empty = file(
+      "empty.npy", npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 1000000000000), }", ""));
+  EXPECT_EQ(data::read_npy(empty).count(), 0);
+}
+
+TEST_F(FuzzRegressions, NpyTargetsWithoutValuesPerRow) {
+  // x and y of shape (2, 0), y bool: zero-width vector targets were taken for class indices and
+  // the held-out split read labels that did not exist (UBSan); a zero-width sample likewise.
+  const auto zero_width =
+      file("zero.npy", npy_bytes("{'descr': '|b1', 'fortran_order': False, 'shape': (2, 0), }", ""));
+  data::NpyOptions o;
+  o.x = o.y = zero_width;
+  o.test_fraction = 0.5;
+  EXPECT_NE(error_of([&] { data::npy_table(o); }).find("has shape (2, 0): a sample needs at least one value"),
+            std::string::npos)
+      << error_of([&] { data::npy_table(o); });
+  const std::string two_labels("\x00\x00\x00\x00\x01\x00\x00\x00", 8);
+  o.y = file("y.npy", npy_bytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", two_labels));
+  EXPECT_NE(error_of([&] { data::npy_table(o); }).find("zero.npy' has shape (2, 0)"), std::string::npos);
+}
+
+// The message of loading corpus/dataset_raw/NAME in both data modes (the same error expected).
+std::string load_error(const std::string& name) {
+  const std::string path = std::string(TANDEM_FUZZ_CORPUS) + "/dataset_raw/" + name;
+  std::string memory, stream;
+  try {
+    data::Dataset::load(path, "train", 0, data::DataMode::kMemory);
+  } catch (const Error& e) {
+    memory = e.what();
+  }
+  try {
+    data::Dataset::load(path, "train", 0, data::DataMode::kStream);
+  } catch (const Error& e) {
+    stream = e.what();
+  }
+  return memory == stream ? memory : "memory: " + memory + "; stream: " + stream;
+}
+
+TEST_F(FuzzRegressions, DatasetSamplesWithoutValuesAndEmptySubsets) {
+  // Found by tests/fuzz/dataset_fuzz (corpus/dataset/regression-empty-subset): x [3, 0] loaded
+  // as samples of no values, and a subset copied its no rows with memcpy to a null pointer.
+  const std::string empty_samples = (dir_ / "empty-samples.h5").string();
+  const std::vector<int32_t> y = {0, 1, 0};
+  {
+    io::H5File f(empty_samples, io::H5File::Mode::kCreate);
+    f.write("/train/x", {3, 0}, static_cast<const float*>(nullptr));
+    f.write("/train/y", {3}, y.data());
+  }
+  for (const auto mode : {data::DataMode::kMemory, data::DataMode::kStream})
+    EXPECT_NE(error_of([&] {
+                data::Dataset::load(empty_samples, "train", 0, mode);
+              }).find("has shape [3, 0]: a sample needs at least one value"),
+              std::string::npos);
+  const std::string valid = (dir_ / "valid.h5").string();
+  {
+    io::H5File f(valid, io::H5File::Mode::kCreate);
+    const std::vector<float> x = {1, 2, 3, 4, 5, 6};
+    f.write("/train/x", {3, 2}, x.data());
+    f.write("/train/y", {3}, y.data());
+  }
+  const auto d = data::Dataset::load(valid, "train");
+  EXPECT_EQ(d.subset({}).size(), 0);
+  // No rows asked for, into the null data() of empty vectors: nothing is copied (a memcpy to
+  // null before, which UBSan reports in build-fuzz's fuzz_regression_tests).
+  d.input_rows(0, nullptr, 0, 0, nullptr);
+  d.target_rows(0, nullptr, 0, 0, nullptr, nullptr);
+  const auto one = d.subset({2});
+  float x[2];
+  int32_t label = -1;
+  one.rows(0, 1, x, &label);
+  EXPECT_EQ(x[0], 5);
+  EXPECT_EQ(x[1], 6);
+  EXPECT_EQ(label, 0);
+}
+
+TEST(FuzzRegressionsH5, GroupMemberNameUnreadable) {
+  // named-inputs.h5 with one byte changed (a link's name length): H5Lget_name_by_idx failed
+  // with -1, which sized a string of 2^64 - 1 bytes (std::length_error).
+  EXPECT_NE(load_error("regression-member-name-length.h5")
+                .find("cannot read the member names of group '/train/y' in '"),
+            std::string::npos)
+      << load_error("regression-member-name-length.h5");
+}
+
+}  // namespace
+}  // namespace tandem
