@@ -53,6 +53,18 @@ tandem_check_format() {
   echo "== ${#files[@]} C++ files formatted as .clang-format says"
 }
 
+# `--progress bar` when this script's stderr is a terminal and the arguments "$@" choose no
+# --progress: under mpirun a rank's stderr is a pipe, so the rank cannot see the terminal
+# itself. Exports COLUMNS, the width the bar fits into. Prints the arguments to add, if any.
+tandem_progress_args() {
+  local a
+  for a in "$@"; do case $a in --progress | --progress=*) return 0 ;; esac; done
+  [ -t 2 ] || return 0
+  COLUMNS=$(tput cols 2> /dev/null || echo 100)
+  export COLUMNS
+  echo "--progress bar"
+}
+
 # Open MPI on one machine (root allowed, loopback, shared memory without CMA): the settings
 # and why each is needed are in launch/openmpi.env, which the tests read too.
 set -a

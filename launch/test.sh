@@ -34,7 +34,7 @@ cd "$TANDEM_ROOT"
 # jq for the integration tests, which read tandem's JSON output with it; clang-format (14,
 # Debian 12's) for the formatting check; sshd, ssh and iproute2 for the two-node test
 # (tests/nodes/two_node_test.sh: two network namespaces joined by a veth pair, sshd in each).
-tandem_install_packages slurmctld slurmd slurm-client munge jq clang-format openssh-server openssh-client iproute2
+tandem_install_packages slurmctld slurmd slurm-client munge jq clang-format openssh-server openssh-client iproute2 tmux
 if [ -z "$sanitize" ]; then
   tandem_check_format
   tandem_build ON

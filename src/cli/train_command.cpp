@@ -1,8 +1,12 @@
+#include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "commands.hpp"
 #include "options.hpp"
+#include "tandem/core/error.hpp"
 #include "tandem/train/options.hpp"
+#include "tandem/train/run_directory.hpp"
 #include "tandem/train/trainer.hpp"
 
 namespace tandem::cli {
@@ -18,13 +22,38 @@ po::options_description train_description() {
   return desc;
 }
 
+// --resume DIR continues the newest checkpoint of the run directory DIR. Every rank looks, and
+// all must agree (else they would restore different steps); a rank that fails still joins the
+// comparison, so no rank is left waiting.
+void resolve_resume_directory(std::map<std::string, std::string>& given, dist::Comm& comm) {
+  const auto it = given.find("resume");
+  if (it == given.end() || !std::filesystem::is_directory(it->second)) return;
+  std::string newest, error;
+  try {
+    newest = train::newest_checkpoint(it->second);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const uint64_t mine = error.empty() ? std::hash<std::string>{}(newest) | 1 : 0;
+  const auto all = comm.allgather(mine);
+  TANDEM_USAGE_CHECK(error.empty(), error);
+  for (size_t r = 0; r < all.size(); ++r)
+    TANDEM_USAGE_CHECK(all[r] == mine, "--resume '", it->second, "': rank ", r,
+                       " sees a different newest checkpoint than rank ", comm.rank(), " (", newest,
+                       "); give the checkpoint file itself");
+  if (comm.is_root()) std::cerr << "tandem: resuming from " << newest << "\n";
+  it->second = newest;
+}
+
 }  // namespace
 
 int train_command(const std::vector<std::string>& args, dist::Comm& comm) {
   const auto desc = train_description();
   const auto p = parse("train", desc, args, true);
   if (p.help) return print_help(desc, comm);
-  const auto resolved = train::resolve_options(given_train_options(p.vm));
+  auto given = given_train_options(p.vm);
+  resolve_resume_directory(given, comm);
+  const auto resolved = train::resolve_options(given);
   if (comm.is_root())
     for (const auto& change : resolved.changes) std::cerr << "tandem: resume changes " << change << "\n";
   train::Trainer trainer(resolved.config, comm);

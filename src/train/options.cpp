@@ -228,7 +228,8 @@ std::vector<OptionDef> make_table() {
            changeable),
     option("bn-sync", TANDEM_FIELD(bn_sync), enum_help(BnSync{})),
     option("precision", TANDEM_FIELD(precision), enum_help(Precision{}), changeable),
-    option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-STEP.h5)",
+    option("resume", TANDEM_FIELD(resume), "continue the run saved in this checkpoint (OUT/ckpt-STEP.h5), or in "
+           "the newest checkpoint of this run directory (OUT)",
            OnResume::kNotInherited),
     option("checkpoint-every", TANDEM_FIELD(checkpoint_every),
            "write OUT/ckpt-STEP.h5 every N steps, epochs or seconds: 500steps, 1epoch, 600s, 10min; 0: at "
@@ -255,6 +256,9 @@ std::vector<OptionDef> make_table() {
     option("log-every-steps", TANDEM_FIELD(log_every_steps),
            "also write {epoch, step, train_loss, lr} every N steps to OUT/steps.jsonl and OUT/steps.csv "
            "(train_loss: mean over the steps since the previous line, all ranks; 0: off)", changeable),
+    option("progress", TANDEM_FIELD(progress), "rank 0's live progress on stderr: " + enum_help(ProgressMode{}) +
+           "; launch/mpirun.sh and launch/quickstart.sh ask for bar when their stderr is a terminal",
+           OnResume::kNotInherited),
   };
   // clang-format on
 }

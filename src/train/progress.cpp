@@ -1,11 +1,13 @@
 #include "tandem/train/progress.hpp"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace tandem::train {
 namespace {
@@ -28,12 +30,25 @@ std::string clock_text(double s) {
   return buf;
 }
 
+// The terminal's width: stderr's own, else $COLUMNS (the launch scripts export it, since a
+// rank under mpirun writes into a pipe), else 100.
+int terminal_columns() {
+  winsize w{};
+  if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    const int n = std::atoi(c);
+    if (n > 0) return n;
+  }
+  return 100;
+}
+
 }  // namespace
 
-void ProgressDisplay::start(bool enabled, double interval_s) {
-  enabled_ = enabled;
-  tty_ = enabled && ::isatty(STDERR_FILENO);
+void ProgressDisplay::start(bool enabled, ProgressMode mode, double interval_s) {
+  enabled_ = enabled && mode != ProgressMode::kNone;
+  tty_ = enabled_ && (mode == ProgressMode::kBar || (mode == ProgressMode::kAuto && ::isatty(STDERR_FILENO)));
   interval_ = interval_s;
+  if (tty_) columns_ = terminal_columns();
 }
 
 void ProgressDisplay::begin_epoch(int64_t epoch, int64_t epochs, int64_t steps, int64_t first_step) {
@@ -59,6 +74,16 @@ std::string ProgressDisplay::bar(int64_t epoch, int64_t epochs, int64_t step, in
   return buf;
 }
 
+std::string ProgressDisplay::fit(int64_t epoch, int64_t epochs, int64_t step, int64_t steps,
+                                 double samples_per_s, double loss, double eta_s, int columns) {
+  const int room = columns - 1;  // the last column would wrap on some terminals
+  const auto rest = static_cast<int>(bar(epoch, epochs, step, steps, samples_per_s, loss, eta_s, 0).size());
+  std::string text =
+      bar(epoch, epochs, step, steps, samples_per_s, loss, eta_s, std::clamp(room - rest, 10, 30));
+  if (static_cast<int>(text.size()) > room) text.resize(static_cast<size_t>(std::max(room, 0)));
+  return text;
+}
+
 void ProgressDisplay::update(int64_t step, double samples_per_s, double loss) {
   if (!enabled_) return;
   const double t = now();
@@ -66,7 +91,8 @@ void ProgressDisplay::update(int64_t step, double samples_per_s, double loss) {
   last_draw_ = t;
   const double rate = (t - epoch_start_) / static_cast<double>(std::max<int64_t>(1, step - first_step_));
   const double eta = rate * static_cast<double>(steps_ - step);
-  const std::string text = bar(epoch_, epochs_, step, steps_, samples_per_s, loss, eta, 30);
+  const std::string text = tty_ ? fit(epoch_, epochs_, step, steps_, samples_per_s, loss, eta, columns_)
+                                : bar(epoch_, epochs_, step, steps_, samples_per_s, loss, eta, 30);
   if (tty_)
     std::fprintf(stderr, "\r%s\033[K", text.c_str());
   else if (step < steps_)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 
 #include "tandem/core/error.hpp"
 #include "tandem/io/model_file.hpp"
@@ -42,7 +43,42 @@ std::string step_csv_header() {
   return h;
 }
 
+// The step of a checkpoint's file name "ckpt-STEP.h5"; -1 for any other name (the temporary
+// file a checkpoint is written to before its rename, other files).
+int64_t checkpoint_step(const std::string& name) {
+  constexpr std::string_view prefix = "ckpt-", suffix = ".h5";
+  if (name.size() <= prefix.size() + suffix.size() || name.rfind(prefix, 0) != 0 ||
+      name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return -1;
+  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+  if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::stoll(digits);
+}
+
 }  // namespace
+
+std::string checkpoint_path(const std::string& out, int64_t step) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/ckpt-%08lld.h5", static_cast<long long>(step));
+  return out + name;
+}
+
+std::string newest_checkpoint(const std::string& dir) {
+  std::string newest;
+  int64_t newest_step = -1;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const int64_t step = checkpoint_step(entry.path().filename().string());
+    if (step > newest_step && entry.is_regular_file()) {
+      newest_step = step;
+      newest = entry.path().string();
+    }
+  }
+  TANDEM_USAGE_CHECK(
+      newest_step >= 0, "--resume '", dir,
+      "' is a directory without a checkpoint (ckpt-STEP.h5); name a checkpoint file, or the --out "
+      "directory of a run that wrote one (--checkpoint-every)");
+  return newest;
+}
 
 RunDirectory::RunDirectory(std::string out, bool writer, int64_t keep_last)
     : out_(std::move(out)), active_(writer && !out_.empty()), keep_last_(keep_last) {}
@@ -69,11 +105,12 @@ void RunDirectory::open(const std::vector<std::string>& history, bool steps_log,
   }
   // Checkpoints already in OUT (a resumed run) are rotated like new ones.
   for (const auto& entry : std::filesystem::directory_iterator(out_)) {
-    const auto name = entry.path().filename().string();
-    if (name.rfind("ckpt-", 0) == 0 && entry.path().extension() == ".h5")
-      kept_.push_back(entry.path().string());
+    if (checkpoint_step(entry.path().filename().string()) >= 0) kept_.push_back(entry.path().string());
   }
-  std::sort(kept_.begin(), kept_.end());
+  std::sort(kept_.begin(), kept_.end(), [](const std::string& a, const std::string& b) {
+    return checkpoint_step(std::filesystem::path(a).filename().string()) <
+           checkpoint_step(std::filesystem::path(b).filename().string());
+  });
 }
 
 void RunDirectory::append_metrics(const std::string& line) {
@@ -86,9 +123,7 @@ void RunDirectory::append_step(const std::string& line) {
 
 void RunDirectory::save_checkpoint(int64_t step, const std::function<void(const std::string&)>& write) {
   if (!active_) return;
-  char name[64];
-  std::snprintf(name, sizeof name, "/ckpt-%08lld.h5", static_cast<long long>(step));
-  const std::string path = out_ + name;
+  const std::string path = checkpoint_path(out_, step);
   write(path);
   if (kept_.empty() || kept_.back() != path) kept_.push_back(path);
   while (static_cast<int64_t>(kept_.size()) > keep_last_) {

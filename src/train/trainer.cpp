@@ -54,7 +54,7 @@ std::vector<EpochRecord> Trainer::run() {
   describe_layout();
   dir_->open(history_, config_.log_every_steps > 0, config_.resume.empty() ? -1 : progress_.global_step);
   if (optim::optimizer_registry().get(config_.optimizer.name).full_batch) return run_full_batch();
-  display_.start(comm_.is_root());
+  display_.start(comm_.is_root(), config_.progress);
   if (progress_.epoch >= config_.epochs)
     log::infof("the run is already at epoch ", progress_.epoch, " of --epochs ", config_.epochs,
                ": nothing to train; raise --epochs to continue");

@@ -24,6 +24,17 @@ for ranks in 1 2; do
     > "$l.cut.log" 2>&1
   check --log "$l.cut.log" "$ranks rank(s): run stopped by --stop-after-steps 45 exits 0" test $? -eq 0
   check "$ranks rank(s): checkpoints of steps 40 and 45 in OUT" test -f "$l/cut/ckpt-00000040.h5" -a -f "$l/cut/ckpt-00000045.h5"
+  # --resume DIR continues the newest checkpoint there (45), ending where the uninterrupted run does.
+  if [ "$ranks" -eq 2 ]; then
+    cp -r "$l/cut" "$l/bydir"
+    mpi 2 "$tandem" train --resume "$l/bydir" --out "$l/bydir" > "$l.bydir.log" 2>&1
+    check --log "$l.bydir.log" "--resume DIR: exits 0" test $? -eq 0
+    check --log "$l.bydir.log" "--resume DIR: names the newest checkpoint" \
+      grep -qF "resuming from $l/bydir/ckpt-00000045.h5" "$l.bydir.log"
+    check --log "$l.bydir.log" "--resume DIR: resumed at global step 45" grep -q "global step 45" "$l.bydir.log"
+    check "--resume DIR: parameters bitwise equal to the uninterrupted run" \
+      h5_same "$full/final.h5" "$l/bydir/final.h5" /params /state
+  fi
   # Continue from 40, not 45: the step lines in between must be recomputed identically.
   rm -f "$l/cut/ckpt-00000045.h5"
   cp "$l/cut/ckpt-00000040.h5" "$l/step40.h5"  # kept aside: the resumed run prunes OUT to its last 2 checkpoints
@@ -79,4 +90,10 @@ check --log "$work/r3.log" "trains on to epoch 4/4" grep -q "^epoch 4/4" "$work/
 mpi 2 "$tandem" train --resume "$shared/mlp/final.h5" --out "$work/r4" > "$work/r4.log" 2>&1
 check --log "$work/r4.log" "resume from a model file (final.h5): exit 2" test $? -eq 2
 check --log "$work/r4.log" "resume from a model file: 'is not a tandem checkpoint'" grep -q "is not a tandem checkpoint" "$work/r4.log"
+
+mkdir -p "$work/r5" && cp "$shared/mlp/final.h5" "$work/r5/"
+mpi 2 "$tandem" train --resume "$work/r5" --out "$work/r5" > "$work/r5.log" 2>&1
+check --log "$work/r5.log" "resume from a directory without a checkpoint: exit 2" test $? -eq 2
+check --log "$work/r5.log" "resume from a directory without a checkpoint: says so" \
+  grep -qF "is a directory without a checkpoint (ckpt-STEP.h5)" "$work/r5.log"
 finish

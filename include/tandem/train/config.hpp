@@ -16,6 +16,7 @@
 #include "tandem/tensor/precision.hpp"
 #include "tandem/train/batch_schedule.hpp"
 #include "tandem/train/nonfinite_options.hpp"
+#include "tandem/train/progress.hpp"
 #include "tandem/train/schedule_every.hpp"
 
 namespace tandem::train {
@@ -106,14 +107,15 @@ struct TrainConfig {
   Every checkpoint_every{Every::Unit::kEpochs, 1};
   int64_t keep_last = 2;  // checkpoints kept in OUT (oldest removed)
   Metric monitor = Metric::kAuto;
-  double min_delta = 0;             // improvement needed to count
-  int64_t early_stop_patience = 0;  // epochs without improvement before stopping (0: off)
-  int64_t plateau_patience = 0;     // epochs without improvement before cutting the lr (0: off)
-  double plateau_factor = 0.1;      // lr multiplier on a plateau
-  int64_t stop_after_steps = 0;     // checkpoint and stop after this global step (0: off)
-  Target target;                    // end the run when this metric reaches this value
-  int64_t max_steps = 0;            // end the run after this many global steps (0: --epochs only)
-  int64_t log_every_steps = 0;      // also write a metrics line every N steps (0: per epoch only)
+  double min_delta = 0;                         // improvement needed to count
+  int64_t early_stop_patience = 0;              // epochs without improvement before stopping (0: off)
+  int64_t plateau_patience = 0;                 // epochs without improvement before cutting the lr (0: off)
+  double plateau_factor = 0.1;                  // lr multiplier on a plateau
+  int64_t stop_after_steps = 0;                 // checkpoint and stop after this global step (0: off)
+  Target target;                                // end the run when this metric reaches this value
+  int64_t max_steps = 0;                        // end the run after this many global steps (0: --epochs only)
+  int64_t log_every_steps = 0;                  // also write a metrics line every N steps (0: per epoch only)
+  ProgressMode progress = ProgressMode::kAuto;  // rank 0's live display on stderr
 
   // Samples per optimizer step in `epoch`: the batch schedule's, else the global batch times
   // the micro-batches.

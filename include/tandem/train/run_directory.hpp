@@ -17,6 +17,12 @@
 
 namespace tandem::train {
 
+// OUT/ckpt-STEP.h5: the checkpoint of global step `step` in run directory `out`.
+std::string checkpoint_path(const std::string& out, int64_t step);
+// The checkpoint of the highest step in run directory `dir` (what `--resume DIR` continues);
+// UsageError naming the directory when it holds none.
+std::string newest_checkpoint(const std::string& dir);
+
 class RunDirectory {
  public:
   // writer: this rank writes (rank 0); keep_last: checkpoints kept.

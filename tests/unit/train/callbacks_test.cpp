@@ -101,10 +101,5 @@ TEST(MetricsFile, CsvRowsFollowTheHeaderAndLeaveMissingFieldsEmpty) {
   EXPECT_EQ(parse_metrics_line(line).at("lr"), 0.01);
 }
 
-TEST(Progress, BarShowsEpochStepsRateLossAndEta) {
-  const auto b = ProgressDisplay::bar(2, 10, 50, 100, 1234.4, 0.5, 125, 10);
-  EXPECT_EQ(b, "epoch 2/10 [=====>    ] 50/100  1234 samples/s  loss 0.5000  ETA 02:05");
-}
-
 }  // namespace
 }  // namespace tandem::train
