@@ -23,26 +23,25 @@ po::options_description train_description() {
 }
 
 // --resume DIR continues the newest checkpoint of the run directory DIR. Every rank looks, and
-// all must agree (else they would restore different steps); a rank that fails still joins the
-// comparison, so no rank is left waiting.
+// all must agree (else they would restore different steps); a rank that fails, or sees a file
+// where others see a directory, still joins the comparison, so no rank is left waiting.
 void resolve_resume_directory(std::map<std::string, std::string>& given, dist::Comm& comm) {
   const auto it = given.find("resume");
-  if (it == given.end() || !std::filesystem::is_directory(it->second)) return;
-  std::string newest, error;
+  if (it == given.end() || it->second.empty()) return;
+  std::string chosen = it->second, error;
   try {
-    newest = train::newest_checkpoint(it->second);
+    if (std::filesystem::is_directory(chosen)) chosen = train::newest_checkpoint(chosen);
   } catch (const std::exception& e) {
     error = e.what();
   }
-  const uint64_t mine = error.empty() ? std::hash<std::string>{}(newest) | 1 : 0;
+  const uint64_t mine = error.empty() ? std::hash<std::string>{}(chosen) | 1 : 0;
   const auto all = comm.allgather(mine);
   TANDEM_USAGE_CHECK(error.empty(), error);
   for (size_t r = 0; r < all.size(); ++r)
-    TANDEM_USAGE_CHECK(all[r] == mine, "--resume '", it->second, "': rank ", r,
-                       " sees a different newest checkpoint than rank ", comm.rank(), " (", newest,
-                       "); give the checkpoint file itself");
-  if (comm.is_root()) std::cerr << "tandem: resuming from " << newest << "\n";
-  it->second = newest;
+    TANDEM_USAGE_CHECK(all[r] == mine, "--resume '", it->second, "': rank ", r, " does not resume from ",
+                       chosen, " as rank ", comm.rank(), " does; give every rank the same checkpoint file");
+  if (comm.is_root() && chosen != it->second) std::cerr << "tandem: resuming from " << chosen << "\n";
+  it->second = chosen;
 }
 
 }  // namespace
