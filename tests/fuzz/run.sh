@@ -11,6 +11,10 @@
 # exits 1 if any target found a crash, a sanitizer report, a hang (-timeout=10), a leak or an
 # out-of-memory, naming the reproducer (re-run it: build-fuzz/tests/fuzz/TARGET_fuzz FILE).
 # TANDEM_FUZZ_RUNS=N stops a target after N executions, if that comes before SECONDS.
+# TANDEM_FUZZ_TIMEOUT=S: seconds one input may take before it counts as a hang (default 10; on
+# a machine loaded by other jobs a descheduled process can pass 10 s on an input that runs in
+# 0.1 s). TANDEM_FUZZ_CONTINUE=1 starts from the scratch corpus the previous run grew instead of
+# the seeds alone, to continue a run that was stopped.
 set -euo pipefail
 seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET ...]}
 shift
@@ -48,14 +52,15 @@ for t in "${targets[@]}"; do
   bin=$TANDEM_BUILD/tests/fuzz/${t}_fuzz
   [ -x "$bin" ] || { echo "unknown target '$t' (targets: ${all_targets[*]})"; exit 2; }
   scratch=$runs/$t-corpus
-  rm -rf "$scratch" "$runs/$t"-crash-* "$runs/$t"-timeout-* "$runs/$t"-leak-* "$runs/$t"-oom-*
+  [ "${TANDEM_FUZZ_CONTINUE:-0}" = 1 ] || rm -rf "$scratch"
+  rm -rf "$runs/$t"-crash-* "$runs/$t"-timeout-* "$runs/$t"-leak-* "$runs/$t"-oom-*
   mkdir -p "$scratch"
   extra=()
   [ -f "$fuzz_dir/$t.dict" ] && extra=(-dict="$fuzz_dir/$t.dict")
   [ -n "${TANDEM_FUZZ_RUNS:-}" ] && extra+=(-runs="$TANDEM_FUZZ_RUNS")
   start=$(date +%s%N)
   rc=0
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
+  "$bin" -max_total_time="$seconds" -timeout="${TANDEM_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$runs/$t-" "${extra[@]}" "$scratch" "$fuzz_dir/corpus/$t" > "$runs/$t.log" 2>&1 || rc=$?
   elapsed=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
   units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$runs/$t.log" | tail -1)
