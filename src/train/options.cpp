@@ -135,8 +135,8 @@ std::vector<OptionDef> make_table() {
            "NEW in this model)", OnResume::kNotInherited),
     option("freeze", TANDEM_FIELD(freeze),
            "nodes left untrained, 'PATTERN,...' (globs over node names, e.g. 'conv2d_*'): no parameter "
-           "gradient, no update, no decay; backward stops below the lowest trainable node; frozen batch norm "
-           "normalizes with its running statistics and keeps them"),
+           "gradient, no update, no decay, and backward stops where no node before is trainable; frozen batch "
+           "norm normalizes with its running statistics and keeps them"),
     option("max-norm", TANDEM_FIELD(max_norm),
            "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)"),
     option("clip-grad-norm", TANDEM_FIELD(clip_grad_norm),

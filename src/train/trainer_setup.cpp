@@ -348,7 +348,9 @@ void Trainer::describe_layout() const {
   const auto params = model_->graph.param_count();
   log::infof(
       "gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
-      params * 4 / 1024, " KiB, ", enum_name(config_.grad_dtype), " exchange); optimizer ",
+      sync_->pieces().back() * 4 / 1024, " KiB",
+      sync_->pieces().back() < params ? " of " + std::to_string(params * 4 / 1024) + ", the rest frozen" : "",
+      ", ", enum_name(config_.grad_dtype), " exchange); optimizer ",
       sync_->sharded()
           ? "sharded: " + std::to_string(sync_->pieces()[comm_.rank() + 1] - sync_->pieces()[comm_.rank()]) +
                 " of " + std::to_string(params) + " parameters per rank"
