@@ -29,7 +29,7 @@ std::string write_source(const Fixture& fx) {
     auto m = model::build_model(model::parse_spec(kCnnBn, "source"));
     model::initialize(m->graph, 77);
     for (size_t i = 0; i < m->graph.state().size(); ++i)
-      m->graph.state()[i] = 0.5f + 0.01f * static_cast<float>(i % 7);
+      m->graph.state()[i] = 0.3f + 0.017f * static_cast<float>(i % 50);
     io::save_model(path, *m, {});
   }
   g_world->barrier();
@@ -80,6 +80,32 @@ TEST(Transfer, InitFromAndFreezeOnRanksMatchOneRank) {
   c.grad_sync = dist::GradSyncMode::kBlocking;
   c.shard_optimizer = true;
   expect_frozen_transfer_matches_one_rank(c);
+}
+
+// --bn-sync local averages the running statistics over the ranks after each epoch: not those
+// of a frozen batch norm, which stay the source's bit for bit on any number of ranks.
+TEST(Transfer, FrozenBatchNormStatisticsSurviveTheEpochAverage) {
+  Fixture fx(kCnnBn);
+  auto c = fx.config(12);
+  c.init_from = write_source(fx);
+  c.freeze = "conv2d_1,batchnorm_1";
+  c.bn_sync = train::BnSync::kLocal;
+  c.epochs = 2;
+  train::Trainer t(c, *g_world);
+  auto& g = t.model().graph;
+  const std::vector<float> before(g.state().begin(), g.state().end());
+  t.run();
+  bool others_moved = false;
+  for (const auto& r : g.state_refs()) {
+    const bool same = std::equal(before.begin() + r.offset, before.begin() + r.offset + r.spec.shape.numel(),
+                                 g.state().begin() + r.offset);
+    if (g.frozen(r.node)) {
+      EXPECT_TRUE(same) << r.name;
+    } else {
+      others_moved = others_moved || !same;
+    }
+  }
+  EXPECT_TRUE(others_moved) << "batchnorm_2 trains";
 }
 
 }  // namespace
