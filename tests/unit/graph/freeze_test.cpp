@@ -13,6 +13,7 @@
 #include "tandem/ops/batch_norm.hpp"
 #include "tandem/ops/conv.hpp"
 #include "tandem/ops/dense.hpp"
+#include "tandem/ops/rbf.hpp"
 
 namespace tandem {
 namespace {
@@ -161,6 +162,43 @@ TEST(Freeze, FrozenBatchNormUsesAndKeepsItsRunningStatistics) {
   n->g.set_frozen({});
   gradients(*n, true);
   EXPECT_NE(std::vector<float>(n->g.state().begin(), n->g.state().end()), running);
+}
+
+// The other ops with parameters, frozen between trainable ones: PReLU and RBF pass their input
+// gradients on and compute none for their slopes, centres and widths.
+TEST(Freeze, FrozenPreluAndRbfPassGradientsOnly) {
+  graph::Graph g;
+  const int x = g.add_input("x", Shape{4});
+  const int d1 = g.add_node("d1", std::make_unique<ops::Dense>(6, true, he(), he()), {x});
+  const int pr = g.add_node("pr", std::make_unique<ops::PRelu>(true, 0.25), {d1});
+  const int rbf =
+      g.add_node("rbf", std::make_unique<ops::Rbf>(5, graph::InitSpec{"normal", 0, 1, 1}, 1.0), {pr});
+  const int d2 = g.add_node("d2", std::make_unique<ops::Dense>(3, true, he(), he()), {rbf});
+  g.finalize();
+  g.plan(4);
+  const auto p = testing::uniform_floats(g.params().size(), 9, 1, 0.2f, 1.0f);  // positive RBF widths
+  std::copy(p.begin(), p.end(), g.params().begin());
+  const auto in = testing::uniform_floats(16, 9, 2);
+  std::copy(in.begin(), in.end(), g.value(x, 4).data());
+  auto grads = [&] {
+    graph::RunInfo run;
+    g.zero_grads();
+    g.forward(4, run);
+    const auto u = testing::uniform_floats(12, 9, 3);
+    std::copy(u.begin(), u.end(), g.value_grad(d2, 4).data());
+    g.backward(4, run);
+    return std::vector<float>(g.grads().begin(), g.grads().end());
+  };
+  const auto full = grads();
+  g.set_frozen({pr, rbf});
+  const auto got = grads();
+  int nonzero_d1 = 0;
+  for (const auto& ref : g.param_refs())
+    for (int64_t i = ref.offset; i < ref.offset + ref.spec.shape.numel(); ++i) {
+      ASSERT_EQ(got[i], g.frozen(ref.node) ? 0.0f : full[i]) << ref.name;
+      nonzero_d1 += ref.node == d1 && got[i] != 0.0f;
+    }
+  EXPECT_GT(nonzero_d1, 0) << "d1 below the frozen nodes still gets its gradient";
 }
 
 }  // namespace
