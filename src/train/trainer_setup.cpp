@@ -98,16 +98,22 @@ void Trainer::load_data() {
 // Every rank reads the same source (and rank 0's values are broadcast after), so all start
 // alike. The source's preprocessing is not taken: this run fits its own --preprocess.
 void Trainer::transfer() {
+  InitReport report;
   if (!config_.init_from.empty()) {
-    const auto report = init_from(model_->graph, config_.init_from, config_.init_map);
+    report = init_from(model_->graph, config_.init_from, config_.init_map);
     for (const auto& line : report.lines()) log::infof(line);
     const std::string mine = enum_name(config_.preprocess);
     if (report.source_preprocess != mine)
       log::warnf("--init-from: the source was trained with --preprocess ", report.source_preprocess,
                  ", this run uses ", mine, ": the copied layers see inputs scaled differently");
   }
-  if (!config_.freeze.empty())
-    model_->graph.set_frozen(frozen_nodes(model_->graph, config_.freeze, comm_.is_root()));
+  if (config_.freeze.empty()) return;
+  model_->graph.set_frozen(frozen_nodes(model_->graph, config_.freeze, comm_.is_root()));
+  for (const auto& o : report.nodes)  // frozen at random: most likely a naming slip
+    if (o.kind == InitOutcome::Kind::kSkipped && !o.node.empty() &&
+        model_->graph.frozen(model_->graph.find(o.node)))
+      log::warnf("--freeze: node ", o.node, " is frozen but was not taken from --init-from (", o.reason,
+                 "): it stays as initialized");
 }
 
 void Trainer::agree_across_ranks() {
