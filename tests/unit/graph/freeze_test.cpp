@@ -49,20 +49,20 @@ struct Net {
 
 // x [2, 6, 6] -> c1 -> relu -> spy -> c2 -> bn -> relu -> flatten -> d1 -> relu -> d2 [3],
 // parameters, running statistics and input from fixed random streams.
-std::unique_ptr<Net> network() {
+std::unique_ptr<Net> network(Precision precision = Precision::kFp32) {
   auto n = std::make_unique<Net>();
   auto& g = n->g;
   const int x = g.add_input("x", Shape{2, 6, 6});
-  n->c1 = g.add_node("c1", std::make_unique<ops::Conv2d>(4, 3, 1, 1, true, he(), he()), {x});
+  n->c1 = g.add_node("c1", std::make_unique<ops::Conv2d>(4, 3, 1, 1, true, he(), he(), precision), {x});
   const int r1 = g.add_node("r1", std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu), {n->c1});
   n->spy = g.add_node("spy", std::make_unique<Spy>(&n->spy_calls), {r1});
-  n->c2 = g.add_node("c2", std::make_unique<ops::Conv2d>(4, 3, 1, 1, false, he(), he()), {n->spy});
+  n->c2 = g.add_node("c2", std::make_unique<ops::Conv2d>(4, 3, 1, 1, false, he(), he(), precision), {n->spy});
   n->bn = g.add_node("bn", std::make_unique<ops::BatchNorm>(nullptr, 0.1, 1e-5), {n->c2});
   const int r2 = g.add_node("r2", std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kRelu), {n->bn});
   const int flat = g.add_node("flat", std::make_unique<ops::Flatten>(), {r2});
-  n->d1 = g.add_node("d1", std::make_unique<ops::Dense>(5, true, he(), he()), {flat});
+  n->d1 = g.add_node("d1", std::make_unique<ops::Dense>(5, true, he(), he(), precision), {flat});
   const int r3 = g.add_node("r3", std::make_unique<ops::Elementwise>(ops::Elementwise::Kind::kTanh), {n->d1});
-  n->d2 = g.add_node("d2", std::make_unique<ops::Dense>(3, true, he(), he()), {r3});
+  n->d2 = g.add_node("d2", std::make_unique<ops::Dense>(3, true, he(), he(), precision), {r3});
   g.finalize();
   g.plan(4);
   const auto p = testing::uniform_floats(g.params().size(), 7, 1);
@@ -121,8 +121,11 @@ TEST(Freeze, FrozenFirstLayersStopBackwardAndLeaveTheOtherGradientsExact) {
   EXPECT_EQ(n->spy_calls, 2);
 }
 
-TEST(Freeze, FrozenMiddleLayersPassGradientsDownButComputeNoneForThemselves) {
-  auto n = network();
+// In fp32 (OpenBLAS dense layers) and bf16 (oneDNN matmuls and bf16 convolutions).
+class FrozenMiddle : public ::testing::TestWithParam<Precision> {};
+
+TEST_P(FrozenMiddle, LayersPassGradientsDownButComputeNoneForThemselves) {
+  auto n = network(GetParam());
   const auto full = gradients(*n);
   int calls = n->spy_calls;
   // A frozen convolution (oneDNN: input gradient without the weight one), dense layer (BLAS)
@@ -163,6 +166,8 @@ TEST(Freeze, FrozenBatchNormUsesAndKeepsItsRunningStatistics) {
   gradients(*n, true);
   EXPECT_NE(std::vector<float>(n->g.state().begin(), n->g.state().end()), running);
 }
+
+INSTANTIATE_TEST_SUITE_P(Freeze, FrozenMiddle, ::testing::Values(Precision::kFp32, Precision::kBf16));
 
 // The other ops with parameters, frozen between trainable ones: PReLU and RBF pass their input
 // gradients on and compute none for their slopes, centres and widths.
