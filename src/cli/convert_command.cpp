@@ -6,6 +6,7 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/log.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/data/class_subset.hpp"
 #include "tandem/data/csv_import.hpp"
 #include "tandem/data/idx.hpp"
 #include "tandem/data/npy.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 // The values of tandem convert's options.
 struct ConvertArgs {
-  std::string format, dir, out, classes, from, file;
+  std::string format, dir, out, classes, from, file, keep;
   uint64_t seed = 0;
   int64_t limit = 0, shards = 0;
   data::IdxSources src;
@@ -42,18 +43,22 @@ po::options_description convert_description(ConvertArgs& a) {
       "--out "
       "PREFIX\n  splits a dataset into PREFIX-0.h5 ... (contiguous arrays, the layout to stream from);\n  "
       "train "
-      "on them with --data 'PREFIX-*.h5'.\n\nOptions");
+      "on them with --data 'PREFIX-*.h5'.\ntandem convert classes --from D.h5 --keep 0,1,2 --out SUB.h5\n  "
+      "keeps "
+      "the rows of some classes (indices or names), relabelled 0..K-1 in the order given.\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy | shards")
+    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy | shards | classes")
     ("dir", po::value(&a.dir), "directory with the four standard IDX files (.gz or not)")
     ("train-images", po::value(&a.src.train_images), "training images (instead of --dir)")
     ("train-labels", po::value(&a.src.train_labels), "training labels")
     ("test-images", po::value(&a.src.test_images), "test images")
     ("test-labels", po::value(&a.src.test_labels), "test labels")
     ("classes", po::value(&a.classes), "comma-separated class names")
-    ("from", po::value(&a.from), "pairs: the tandem image dataset to pair; shards: the dataset to split")
+    ("from", po::value(&a.from), "pairs: the tandem image dataset to pair; shards: the dataset to split; "
+     "classes: the dataset to take classes from")
+    ("keep", po::value(&a.keep), "classes: the classes kept, indices or names, comma-separated, in their new order")
     ("shards", po::value(&a.shards)->default_value(0), "shards: how many files to write")
     ("file", po::value(&a.file), "csv: the CSV file (or the second positional argument)")
     ("label-column", po::value(&a.csv.label_column), "csv: the label column, by header name or 0-based number")
@@ -153,13 +158,20 @@ int convert_npy(ConvertArgs& a, dist::Comm& comm) {
   return write_converted(t, a.out, comm);
 }
 
+// tandem convert classes: rank 0 writes, every rank waits for it.
+int convert_classes(ConvertArgs& a, dist::Comm& comm) {
+  TANDEM_USAGE_CHECK(!a.from.empty() && !a.keep.empty(),
+                     "convert classes needs --from DATASET.h5 and --keep CLASSES (e.g. --keep 0,1,2,3,4)");
+  if (comm.is_root()) log::infof("wrote ", a.out, ": ", data::write_class_subset(a.from, a.keep, a.out));
+  comm.barrier();
+  return 0;
+}
+
 // The input formats, by name: one line each.
 using ConvertFn = int (*)(ConvertArgs&, dist::Comm&);
-const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx},
-                                                   {"pairs", convert_pairs},
-                                                   {"csv", convert_csv},
-                                                   {"npy", convert_npy},
-                                                   {"shards", convert_shards}};
+const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx},       {"pairs", convert_pairs},
+                                                   {"csv", convert_csv},       {"npy", convert_npy},
+                                                   {"shards", convert_shards}, {"classes", convert_classes}};
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 // The graph's memory: parameter, gradient and state arenas, checked against what the machine
-// has before they are allocated.
+// has before they are allocated, and the placement of activation gradients.
+#include <algorithm>
+
 #include "tandem/core/error.hpp"
 #include "tandem/core/memory.hpp"
 #include "tandem/graph/graph.hpp"
@@ -24,6 +26,48 @@ void Graph::allocate_arenas(int64_t param_floats, int64_t state_floats) {
     grads_.resize(param_floats);
     state_.resize(state_floats);
   });
+}
+
+// Activation gradients share memory where their lives in backward do not overlap. Backward
+// runs the nodes in descending id order; node s's gradient is first written by its last
+// reader r and last read by s's own backward, so it lives over the ids [s, r]. Inputs' and
+// outputs' gradients (and those of unread nodes) are read or written by the caller, so theirs
+// live over the whole pass. Returns the floats of the gradient buffer.
+int64_t Graph::place_activation_grads(int64_t max_batch) {
+  const int n = node_count();
+  std::vector<int> low(n), high(n, -1), order(n);
+  for (int id = 0; id < n; ++id)
+    for (int i : nodes_[id].inputs) high[i] = std::max(high[i], id);
+  for (int id = 0; id < n; ++id) {
+    low[id] = nodes_[id].is_input() ? -1 : id;
+    if (is_output(id) || high[id] < 0) high[id] = n;
+    order[id] = id;
+  }
+  // In order of birth; a slot is free when its last gradient died before this one is born.
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return high[a] > high[b]; });
+  struct Slot {
+    int64_t offset, size;
+    int holder;
+  };
+  std::vector<Slot> slots;
+  grad_offset_.assign(n, 0);
+  for (int id : order) {
+    const int64_t need = nodes_[id].shape.numel() * max_batch;
+    Slot* best = nullptr;
+    for (Slot& slot : slots)
+      if (low[slot.holder] > high[id] && slot.size >= need && (!best || slot.size < best->size)) best = &slot;
+    if (!best && !slots.empty() && low[slots.back().holder] > high[id]) {
+      best = &slots.back();  // the top slot is free: grow it
+      best->size = need;
+    }
+    if (!best) {
+      const int64_t top = slots.empty() ? 0 : slots.back().offset + slots.back().size;
+      best = &slots.emplace_back(Slot{top, need, id});
+    }
+    best->holder = id;
+    grad_offset_[id] = best->offset;
+  }
+  return slots.empty() ? 0 : slots.back().offset + slots.back().size;
 }
 
 }  // namespace tandem::graph

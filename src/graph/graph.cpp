@@ -57,10 +57,35 @@ int Graph::find(const std::string& name) const {
 
 void Graph::set_input_grads(bool enabled) {
   input_grads_ = enabled;
+  update_requires_grad();
+}
+
+// In topological order: a node needs its backward when it has a trainable parameter or
+// some node upstream needs one.
+void Graph::update_requires_grad() {
   for (auto& n : nodes_) {
-    n.requires_grad = n.is_input() ? enabled : !n.params.empty();
+    n.requires_grad = n.is_input() ? input_grads_ : !n.params.empty() && !n.frozen;
     for (int i : n.inputs) n.requires_grad = n.requires_grad || nodes_[i].requires_grad;
   }
+}
+
+void Graph::set_frozen(const std::vector<int>& frozen) {
+  TANDEM_ASSERT(finalized_, "set_frozen() before finalize()");
+  for (auto& n : nodes_) n.frozen = false;
+  for (int id : frozen) {
+    TANDEM_ASSERT(id >= 0 && id < node_count() && !nodes_[id].is_input(), "cannot freeze node ", id);
+    nodes_[id].frozen = true;
+  }
+  update_requires_grad();
+  if (max_batch_ > 0)
+    for (int id = 0; id < node_count(); ++id) bind_param_grads(id);
+}
+
+void Graph::bind_param_grads(int id) {
+  const Node& n = nodes_[id];
+  args_[id].param_grad.assign(n.params.size(), Tensor());
+  if (n.frozen) return;
+  for (size_t p = 0; p < n.params.size(); ++p) args_[id].param_grad[p] = grad(n.params[p]);
 }
 
 void Graph::finalize() {
@@ -244,55 +269,11 @@ void Graph::plan(int64_t max_batch) {
     a.in_grad.resize(n.inputs.size());
     a.in_tangent.resize(n.inputs.size());
     a.accumulate.resize(n.inputs.size());
-    for (int ref : n.params) {
-      a.params.push_back(param(ref));
-      a.param_grad.push_back(grad(ref));
-    }
+    for (int ref : n.params) a.params.push_back(param(ref));
+    bind_param_grads(id);
     a.param_tangent.resize(n.params.size());
     for (int ref : n.states) a.state.push_back(state_tensor(ref));
   }
-}
-
-// Activation gradients share memory where their lives in backward do not overlap. Backward
-// runs the nodes in descending id order; node s's gradient is first written by its last
-// reader r and last read by s's own backward, so it lives over the ids [s, r]. Inputs' and
-// outputs' gradients (and those of unread nodes) are read or written by the caller, so theirs
-// live over the whole pass. Returns the floats of the gradient buffer.
-int64_t Graph::place_activation_grads(int64_t max_batch) {
-  const int n = node_count();
-  std::vector<int> low(n), high(n, -1), order(n);
-  for (int id = 0; id < n; ++id)
-    for (int i : nodes_[id].inputs) high[i] = std::max(high[i], id);
-  for (int id = 0; id < n; ++id) {
-    low[id] = nodes_[id].is_input() ? -1 : id;
-    if (is_output(id) || high[id] < 0) high[id] = n;
-    order[id] = id;
-  }
-  // In order of birth; a slot is free when its last gradient died before this one is born.
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return high[a] > high[b]; });
-  struct Slot {
-    int64_t offset, size;
-    int holder;
-  };
-  std::vector<Slot> slots;
-  grad_offset_.assign(n, 0);
-  for (int id : order) {
-    const int64_t need = nodes_[id].shape.numel() * max_batch;
-    Slot* best = nullptr;
-    for (Slot& slot : slots)
-      if (low[slot.holder] > high[id] && slot.size >= need && (!best || slot.size < best->size)) best = &slot;
-    if (!best && !slots.empty() && low[slots.back().holder] > high[id]) {
-      best = &slots.back();  // the top slot is free: grow it
-      best->size = need;
-    }
-    if (!best) {
-      const int64_t top = slots.empty() ? 0 : slots.back().offset + slots.back().size;
-      best = &slots.emplace_back(Slot{top, need, id});
-    }
-    best->holder = id;
-    grad_offset_[id] = best->offset;
-  }
-  return slots.empty() ? 0 : slots.back().offset + slots.back().size;
 }
 
 Tensor Graph::rows(const Buffer& buf, int node, int64_t batch) const {
@@ -315,7 +296,7 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
   const Node& n = nodes_[id];
   OpArgs& a = args_[id];
   a.batch = batch;
-  a.run = &run;
+  a.run = &run_for(id, run);
   for (size_t i = 0; i < n.inputs.size(); ++i) a.in[i] = value(n.inputs[i], batch);
   a.out = value(writes_to_[id], batch);
   a.workspace = Tensor(workspace_.data() + ws_offset_[id], Shape{ws_offset_[id + 1] - ws_offset_[id]});
@@ -325,6 +306,8 @@ OpArgs& Graph::args_for(int id, int64_t batch, const RunInfo& run) {
 
 void Graph::forward(int64_t batch, const RunInfo& run) {
   TANDEM_ASSERT(max_batch_ > 0, "forward() before plan()");
+  frozen_run_ = run;
+  frozen_run_.training = false;
   for (int id = 0; id < node_count(); ++id) {
     if (nodes_[id].is_input() || folded_[id]) continue;
     nodes_[id].op->forward(args_for(id, batch, run));
@@ -337,6 +320,8 @@ void Graph::zero_grads() {
 
 void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void(int64_t)>& on_progress) {
   progress_ = on_progress ? &on_progress : nullptr;
+  frozen_run_ = run;
+  frozen_run_.training = false;
   // A node's gradient buffer is overwritten by its last consumer in forward order (the first
   // to run backward) and accumulated by the others; no buffer needs zeroing.
   std::vector<int>& seen = scratch_counts_;
@@ -363,6 +348,8 @@ void Graph::backward(int64_t batch, const RunInfo& run, const std::function<void
 void Graph::jvp(int64_t batch, const RunInfo& run, std::span<const float> param_tangent) {
   TANDEM_ASSERT(param_tangent.empty() || param_tangent.size() == params_.size(), "parameter tangent has ",
                 param_tangent.size(), " floats, the arena ", params_.size());
+  frozen_run_ = run;
+  frozen_run_.training = false;
   for (int id = 0; id < node_count(); ++id) {
     const Node& n = nodes_[id];
     if (n.is_input()) continue;

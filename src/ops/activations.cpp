@@ -188,7 +188,7 @@ void PRelu::backward(graph::OpArgs& a) {
   const float* x = a.in[0].data();
   const float* s = a.params[0].data();
   const float* dy = a.out_grad.data();
-  float* ds = a.param_grad[0].data();
+  float* ds = graph::grad_or_null(a.param_grad[0]);  // null: frozen
   float* dx = a.in_grad[0].empty() ? nullptr : a.in_grad[0].data();
   for (int64_t n = 0; n < a.batch; ++n)
     for (int64_t c = 0; c < channels_; ++c) {
@@ -199,7 +199,7 @@ void PRelu::backward(graph::OpArgs& a) {
         if (xi <= 0) acc += static_cast<double>(dy[off + i]) * xi;
         if (dx) store_grad(dx[off + i], xi > 0 ? dy[off + i] : s[c] * dy[off + i], a.accumulate[0]);
       }
-      ds[c] += static_cast<float>(acc);
+      if (ds) ds[c] += static_cast<float>(acc);
     }
 }
 

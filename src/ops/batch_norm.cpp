@@ -132,8 +132,8 @@ void BatchNorm::backward(graph::OpArgs& a) {
   const channels::Normalized xh = normalized(a);
   const float* istd = inv_std(a);
   const float* gamma = a.params[0].data();
-  float* dgamma = a.param_grad[0].data();
-  float* dbeta = a.param_grad[1].data();
+  float* dgamma = graph::grad_or_null(a.param_grad[0]);  // null: frozen
+  float* dbeta = graph::grad_or_null(a.param_grad[1]);
   // This rank's share of dgamma and dbeta (the gradient synchronization sums the shares): the
   // same sums as the global means of dy and dy xhat need.
   local_sums(dy, xh, a.batch, dbeta, dgamma);

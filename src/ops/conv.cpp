@@ -82,8 +82,9 @@ void Conv2d::forward(graph::OpArgs& a) {
 }
 
 void Conv2d::backward(graph::OpArgs& a) {
-  kernel().backward(a.batch, a.in[0].data(), a.out_grad.data(), a.params[0].data(), a.param_grad[0].data(),
-                    bias_ ? a.param_grad[1].data() : nullptr,
+  kernel().backward(a.batch, a.in[0].data(), a.out_grad.data(), a.params[0].data(),
+                    graph::grad_or_null(a.param_grad[0]),
+                    bias_ ? graph::grad_or_null(a.param_grad[1]) : nullptr,
                     a.in_grad[0].empty() ? nullptr : a.in_grad[0].data(), a.accumulate[0], a.workspace.data(),
                     a.scratch.data());
 }

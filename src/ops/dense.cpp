@@ -82,22 +82,23 @@ void Dense::forward(graph::OpArgs& a) {
 
 void Dense::backward(graph::OpArgs& a) {
   const float* dy = a.out_grad.data();
-  float* dw = a.param_grad[0].data();
+  float* dw = graph::grad_or_null(a.param_grad[0]);  // null: frozen
   if (auto* k = kernel()) {
-    k->backward(a.batch, a.in[0].data(), dy, a.params[0].data(), dw, bias_ ? a.param_grad[1].data() : nullptr,
+    k->backward(a.batch, a.in[0].data(), dy, a.params[0].data(), dw,
+                bias_ ? graph::grad_or_null(a.param_grad[1]) : nullptr,
                 a.in_grad[0].empty() ? nullptr : a.in_grad[0].data(), a.accumulate[0], a.workspace.data(),
                 a.scratch.data(), a.piece_done);
     return;
   }
   // dW += dy^T x   [units, batch] x [batch, in], in row blocks when pieces are awaited.
   const int64_t rows = a.piece_done ? std::max<int64_t>(1, kPieceFloats / in_) : units_;
-  for (int64_t u0 = 0; u0 < units_; u0 += rows) {
+  for (int64_t u0 = 0; dw && u0 < units_; u0 += rows) {
     const int64_t u = std::min(rows, units_ - u0);
     blas::gemm(Trans::kYes, Trans::kNo, u, in_, a.batch, 1.0f, dy + u0, units_, a.in[0].data(), in_, 1.0f,
                dw + u0 * in_, in_);
     if (a.piece_done && u0 + u < units_) (*a.piece_done)(dw + (u0 + u) * in_);
   }
-  if (bias_) kernels::sum_rows(dy, a.param_grad[1].data(), a.batch, units_);
+  if (bias_ && dw) kernels::sum_rows(dy, a.param_grad[1].data(), a.batch, units_);
   if (!a.in_grad[0].empty()) {
     // dx = dy W   [batch, units] x [units, in]
     blas::gemm(Trans::kNo, Trans::kNo, a.batch, in_, units_, 1.0f, dy, units_, a.params[0].data(), in_,

@@ -68,7 +68,7 @@ void Rbf::backward(graph::OpArgs& a) {
   float* coef = a.scratch.data();  // A [batch, units]
   float* row_sum = coef + a.batch * units_;
   float* col_sum = row_sum + a.batch;
-  float* dsigma = a.param_grad[1].data();
+  float* dsigma = graph::grad_or_null(a.param_grad[1]);  // null: frozen
   std::fill(row_sum, row_sum + a.batch + units_, 0.0f);
   for (int64_t b = 0; b < a.batch; ++b)
     for (int64_t m = 0; m < units_; ++m) {
@@ -78,11 +78,12 @@ void Rbf::backward(graph::OpArgs& a) {
       coef[i] = g / (2.0f * s2);
       row_sum[b] += coef[i];
       col_sum[m] += coef[i];
-      dsigma[m] += g * d2[i] / (s2 * sigma[m]);
+      if (dsigma) dsigma[m] += g * d2[i] / (s2 * sigma[m]);
     }
-  float* dc = a.param_grad[0].data();
-  blas::gemm(Trans::kYes, Trans::kNo, units_, in_, a.batch, 2.0f, coef, units_, x, in_, 1.0f, dc, in_);
-  for (int64_t m = 0; m < units_; ++m) blas::axpy(in_, -2.0f * col_sum[m], c + m * in_, dc + m * in_);
+  if (float* dc = graph::grad_or_null(a.param_grad[0])) {
+    blas::gemm(Trans::kYes, Trans::kNo, units_, in_, a.batch, 2.0f, coef, units_, x, in_, 1.0f, dc, in_);
+    for (int64_t m = 0; m < units_; ++m) blas::axpy(in_, -2.0f * col_sum[m], c + m * in_, dc + m * in_);
+  }
   if (a.in_grad[0].empty()) return;
   float* dx = a.in_grad[0].data();
   blas::gemm(Trans::kNo, Trans::kNo, a.batch, in_, units_, 2.0f, coef, units_, c, in_,

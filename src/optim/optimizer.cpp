@@ -52,7 +52,7 @@ void Optimizer::plan_slices(int64_t n) {
   int64_t done = 0;
   for (const auto& grp : groups_) {
     add(done, grp.begin, 1.0, 0.0, true);
-    add(grp.begin, grp.end, grp.lr_scale, grp.weight_decay, grp.adapt);
+    if (!grp.frozen) add(grp.begin, grp.end, grp.lr_scale, grp.weight_decay, grp.adapt);  // frozen: no slice
     done = grp.end;
   }
   add(done, n, 1.0, 0.0, true);
@@ -70,6 +70,7 @@ TANDEM_MULTIVERSION void Optimizer::apply_penalties(std::span<float> params, std
   const bool in_gradient = decay_rule() == DecayRule::kGradient;
   bool penalized = false;
   for (const auto& grp : groups_) {
+    if (grp.frozen) continue;
     const int64_t b = std::max(grp.begin, lo), e = std::min(grp.end, hi);
     if (decoupled && grp.weight_decay != 0.0) {  // AdamW: p <- p (1 - lr wd), outside the gradient
       const auto shrink = static_cast<float>(1.0 - lr * grp.lr_scale * grp.weight_decay);
@@ -85,7 +86,7 @@ TANDEM_MULTIVERSION void Optimizer::apply_penalties(std::span<float> params, std
   for (const auto& grp : groups_) {
     const float wd = in_gradient ? static_cast<float>(grp.weight_decay) : 0.0f,
                 l1 = static_cast<float>(grp.l1);
-    if (wd == 0.0f && l1 == 0.0f) continue;
+    if (grp.frozen || (wd == 0.0f && l1 == 0.0f)) continue;
     const int64_t b = std::max(grp.begin, lo), e = std::min(grp.end, hi);
     for (int64_t i = b; i < e; ++i)
       d[i] += wd * params[i] + l1 * static_cast<float>((params[i] > 0) - (params[i] < 0));

@@ -89,10 +89,12 @@ void ConvKernel::backward(int64_t batch, const float* x, const float* dy, const 
   bind(p.dx.user, dx), bind(p.dx.inner, c.take(p.dx.inner));
   bind(p.pad, c.take(p.pad_floats));
   if (p.dy_in) p.dy_in->run();  // dy staged once, for both passes where they share its layout
-  execute(p.weights, p.weights_args);
-  p.dw_out_add.run();
-  if (g_.bias && db)
-    for (int64_t f = 0; f < g_.filters; ++f) db[f] += diff_bias[f];
+  if (dw) {                     // null: a frozen convolution, the input gradient only
+    execute(p.weights, p.weights_args);
+    p.dw_out_add.run();
+    if (g_.bias && db)
+      for (int64_t f = 0; f < g_.filters; ++f) db[f] += diff_bias[f];
+  }
   if (!dx) return;
   if (p.dy_data_in) p.dy_data_in->run();
   if (p.w_data_in) p.w_data_in->run();

@@ -189,13 +189,13 @@ void MatmulKernel::backward(int64_t batch, const float* x, const float* dy, cons
   }
   bind(p.pad, c.take(p.pad_floats));
   const int64_t rows = piece_done && p.dw.size() > 1 ? g_.piece_rows : g_.out;
-  for (int64_t u0 = 0; u0 < g_.out; u0 += rows) {
+  for (int64_t u0 = 0; dw && u0 < g_.out; u0 += rows) {  // dw null: frozen
     const int64_t u = std::min(rows, g_.out - u0);
     Product& block = u == g_.out ? p.dw[0] : u == rows ? p.dw[1] : p.dw[2];
     block.run(static_cast<const char*>(dyc) + u0 * element, xc, dw + u0 * g_.in);
     if (piece_done && u0 + u < g_.out) (*piece_done)(dw + (u0 + u) * g_.in);
   }
-  if (db) kernels::sum_rows(dy, db, batch, g_.out);
+  if (dw && db) kernels::sum_rows(dy, db, batch, g_.out);
   if (dx) (accumulate ? p.dx_add : p.dx_set).run(dyc, wc, dx);
 }
 

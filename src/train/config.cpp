@@ -77,6 +77,13 @@ void check_lifecycle_options(const TrainConfig& c) {
   TANDEM_USAGE_CHECK(c.max_steps >= 0, "--max-steps must be >= 0 (0: no limit), got ", c.max_steps);
   TANDEM_USAGE_CHECK(c.log_every_steps >= 0, "--log-every-steps must be >= 0 (0: off), got ",
                      c.log_every_steps);
+  // --resume restores every parameter: --init-from would be silently overwritten.
+  TANDEM_USAGE_CHECK(
+      c.init_from.empty() || c.resume.empty(), "--init-from '", c.init_from,
+      "' and --resume cannot be combined (a resumed run continues from the checkpoint's parameters); "
+      "drop --init-from to continue the run, or --resume to start a new one from those parameters");
+  TANDEM_USAGE_CHECK(c.init_map.empty() || !c.init_from.empty(),
+                     "--init-map renames the nodes --init-from copies; give --init-from MODEL.h5 too");
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ void Trainer::check_full_batch_setup() const {
                        "' is ", n.op->type(), "; remove it from the model or use a stochastic optimizer");
   }
   TANDEM_USAGE_CHECK(!augmenter_->active(), "--optimizer lbfgs needs a fixed training set; drop --augment");
+  TANDEM_USAGE_CHECK(
+      config_.freeze.empty(),
+      "--optimizer lbfgs updates every parameter; drop --freeze or use a mini-batch optimizer");
   for (const auto& grp : optimizer_->groups())
     TANDEM_USAGE_CHECK(grp.l1 == 0,
                        "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");

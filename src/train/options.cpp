@@ -126,6 +126,17 @@ std::vector<OptionDef> make_table() {
            "none), 'PATTERN:key=value,...;...' with PATTERN a glob over NODE.PARAM names and keys weight_decay, "
            "l1, lr_scale, adapt (0 or 1: lars and lamb scale by the trust ratio; weights 1, others 0); e.g. "
            "'batchnorm*:weight_decay=1e-4;dense_3.*:lr_scale=0.1'"),
+    option("init-from", TANDEM_FIELD(init_from),
+           "start from the parameters and batch-norm statistics of this model file or checkpoint, copied node by "
+           "node by name where the shapes agree (each node's outcome reported); preprocessing is this run's own",
+           OnResume::kNotInherited),
+    option("init-map", TANDEM_FIELD(init_map),
+           "--init-from: source nodes copied into differently named nodes, 'OLD=NEW,...' (OLD in the source, "
+           "NEW in this model)", OnResume::kNotInherited),
+    option("freeze", TANDEM_FIELD(freeze),
+           "nodes left untrained, 'PATTERN,...' (globs over node names, e.g. 'conv2d_*'): no parameter "
+           "gradient, no update, no decay, and backward stops where no node before is trainable; frozen batch "
+           "norm normalizes with its running statistics and keeps them"),
     option("max-norm", TANDEM_FIELD(max_norm),
            "after each step, scale every weight row (unit, filter) longer than this back to it (0: off)"),
     option("clip-grad-norm", TANDEM_FIELD(clip_grad_norm),

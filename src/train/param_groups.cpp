@@ -15,6 +15,7 @@ std::vector<optim::ParamGroup> parameter_groups(const graph::Graph& graph, const
   for (const auto& ref : graph.param_refs()) {
     optim::ParamGroup g{ref.offset, ref.offset + ref.spec.shape.numel(),
                         ref.spec.decay ? c.weight_decay : 0.0, ref.spec.decay ? c.l1 : 0.0, 1.0};
+    g.frozen = graph.frozen(ref.node);
     bool changed = false;
     for (size_t r = 0; r < rules.size(); ++r) {
       if (!optim::glob_match(rules[r].pattern, ref.name)) continue;

@@ -35,6 +35,17 @@ void restore_rank_state(const std::string& checkpoint, const std::string& name, 
   }
 }
 
+void average_unfrozen_states(dist::Comm& comm, graph::Graph& graph) {
+  const auto& refs = graph.state_refs();
+  if (std::none_of(refs.begin(), refs.end(), [&](const auto& r) { return graph.frozen(r.node); })) {
+    average_rank_states(comm, graph.state());  // one collective
+    return;
+  }
+  for (const auto& ref : refs)
+    if (!graph.frozen(ref.node))
+      average_rank_states(comm, graph.state().subspan(ref.offset, ref.spec.shape.numel()));
+}
+
 void average_rank_states(dist::Comm& comm, std::span<float> state) {
   if (comm.size() == 1 || state.empty()) return;
   comm.allreduce_sum(state.data(), static_cast<int64_t>(state.size()));

@@ -45,7 +45,7 @@ StepRunner::StepRunner(model::Model& model, DataFeed& feed, data::Augmenter& aug
   TANDEM_ASSERT(!sync.sharded() || comm_, "StepRunner: a sharded step needs the communicator");
   if (noise_ && options.gns_micro_batches) previous_grads_.resize(model.graph.grads().size());
   for (const auto& ref : model.graph.param_refs())
-    if (ref.spec.decay) {
+    if (ref.spec.decay && !model.graph.frozen(ref.node)) {  // a frozen weight stays as it is
       const int64_t rows = ref.spec.shape[0];
       max_norm_rows_.push_back({ref.offset, rows, ref.spec.shape.numel() / rows});
     }

@@ -219,7 +219,7 @@ void Trainer::end_run(std::vector<EpochRecord>& history) {
 
 EpochRecord Trainer::finish_epoch(data::Sampler& sampler, int64_t epoch, const EpochRun& done) {
   comm_.mark(progress_.global_step, dist::Phase::kEpochEnd);
-  if (config_.bn_sync == BnSync::kLocal) average_rank_states(comm_, model_->graph.state());
+  if (config_.bn_sync == BnSync::kLocal) average_unfrozen_states(comm_, model_->graph);
   if (hard_examples_) hard_examples_->end_epoch(sampler, comm_);
   const auto totals = meter_.epoch_totals(comm_);
   EpochRecord r;

@@ -10,6 +10,8 @@
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
 #include "tandem/io/row_reader.hpp"
+#include "tandem/train/freeze.hpp"
+#include "tandem/train/init_from.hpp"
 #include "tandem/train/options.hpp"
 #include "tandem/train/param_groups.hpp"
 #include "tandem/train/rank_state.hpp"
@@ -52,7 +54,9 @@ void Trainer::set_up(const model::ModelSpec* spec) {
   load_data();
   agree_across_ranks();
   model::initialize(model_->graph, config_.seed);
+  transfer();
   dist::broadcast_floats(comm_, model_->graph.params());  // identical start, whatever the RNG did
+  dist::broadcast_floats(comm_, model_->graph.state());
   build_training_parts();
   progress_.ranks = comm_.size();
   if (!config_.resume.empty()) restore(config_.resume);
@@ -89,6 +93,27 @@ void Trainer::load_data() {
   if (config_.resume.empty())
     model_->preprocessing = data::fit_preprocessing(train_, config_.preprocess, config_.whiten_eps, comm_,
                                                     input_field(*model_, train_, 0));
+}
+
+// Every rank reads the same source (and rank 0's values are broadcast after), so all start
+// alike. The source's preprocessing is not taken: this run fits its own --preprocess.
+void Trainer::transfer() {
+  InitReport report;
+  if (!config_.init_from.empty()) {
+    report = init_from(model_->graph, config_.init_from, config_.init_map);
+    for (const auto& line : report.lines()) log::infof(line);
+    const std::string mine = enum_name(config_.preprocess);
+    if (report.source_preprocess != mine)
+      log::warnf("--init-from: the source was trained with --preprocess ", report.source_preprocess,
+                 ", this run uses ", mine, ": the copied layers see inputs scaled differently");
+  }
+  if (config_.freeze.empty()) return;
+  model_->graph.set_frozen(frozen_nodes(model_->graph, config_.freeze, comm_.is_root()));
+  for (const auto& o : report.nodes)  // frozen at random: most likely a naming slip
+    if (o.kind == InitOutcome::Kind::kSkipped && !o.node.empty() &&
+        model_->graph.frozen(model_->graph.find(o.node)))
+      log::warnf("--freeze: node ", o.node, " is frozen but was not taken from --init-from (", o.reason,
+                 "): it stays as initialized");
 }
 
 void Trainer::agree_across_ranks() {
@@ -182,6 +207,9 @@ void Trainer::share_optimizer_step() {
         "are exchanged after backward");
   optim::Partition partition;
   partition.bounds = sync_->pieces();
+  const auto params = static_cast<int64_t>(model_->graph.params().size());
+  if (partition.bounds.back() < params)
+    partition.bounds.push_back(params);  // the frozen rest: no one updates it
   if (sync_->sharded()) {
     TANDEM_USAGE_CHECK(!optim::optimizer_registry().get(config_.optimizer.name).full_batch,
                        "--shard-optimizer applies to mini-batch optimizers; ", config_.optimizer.name,
@@ -203,9 +231,10 @@ void Trainer::build_training_parts() {
 
   const auto cap = static_cast<int64_t>(config_.bucket_mb * 1024 * 1024);
   // A small first bucket starts communication early (as PyTorch DDP's 1 MiB first bucket).
+  // Frozen parameters at the end of the arena (the first layers) get no gradient: not exchanged.
   sync_ = std::make_unique<dist::GradientSync>(
-      comm_, model_->graph.grads(), config_.grad_sync, cap, std::min<int64_t>(cap, 256 * 1024),
-      dist::ExchangeOptions{config_.grad_dtype, config_.shard_optimizer});
+      comm_, model_->graph.grads().first(trainable_prefix(model_->graph)), config_.grad_sync, cap,
+      std::min<int64_t>(cap, 256 * 1024), dist::ExchangeOptions{config_.grad_dtype, config_.shard_optimizer});
   share_optimizer_step();
   if (config_.hard_examples > 0 && config_.overfit_batches == 0)  // overfitting keeps its fixed batches
     hard_examples_ = std::make_unique<HardExampleTable>(class_labels(*model_, train_), config_.hard_examples,
@@ -325,7 +354,9 @@ void Trainer::describe_layout() const {
   const auto params = model_->graph.param_count();
   log::infof(
       "gradient sync ", enum_name(sync_->mode()), " (", sync_->buckets().size(), " bucket(s) over ",
-      params * 4 / 1024, " KiB, ", enum_name(config_.grad_dtype), " exchange); optimizer ",
+      sync_->pieces().back() * 4 / 1024, " KiB",
+      sync_->pieces().back() < params ? " of " + std::to_string(params * 4 / 1024) + ", the rest frozen" : "",
+      ", ", enum_name(config_.grad_dtype), " exchange); optimizer ",
       sync_->sharded()
           ? "sharded: " + std::to_string(sync_->pieces()[comm_.rank() + 1] - sync_->pieces()[comm_.rank()]) +
                 " of " + std::to_string(params) + " parameters per rank"

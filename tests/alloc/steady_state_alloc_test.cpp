@@ -111,6 +111,7 @@ struct Exchange {
   bool shard = false;
   dist::GradDtype dtype = dist::GradDtype::kFp32;
   data::DataMode data = data::DataMode::kMemory;
+  std::string freeze;  // --freeze
 };
 
 void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm, Exchange exchange = {}) {
@@ -137,6 +138,7 @@ void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm,
   c.shard_optimizer = exchange.shard;
   c.grad_dtype = exchange.dtype;
   c.data_mode = exchange.data;
+  c.freeze = exchange.freeze;
   if (exchange.shard) c.optimizer.name = "lamb";  // group norms completed across the ranks
   c.clip_grad_norm = 1.0;                         // the global norm, from the pieces
   train::Trainer trainer(c, comm);
@@ -167,7 +169,15 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
 TEST(SteadyState, StreamedTrainingStepAllocatesNothing) {
   dist::LocalComm local;
   expect_steady_step_allocates_nothing(Precision::kFp32, local,
-                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream});
+                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream, ""});
+}
+
+// Frozen convolution and batch norm: the pruned backward and the shorter exchange.
+TEST(SteadyState, FrozenTrainingStepAllocatesNothing) {
+  dist::LocalComm local;
+  expect_steady_step_allocates_nothing(
+      Precision::kFp32, local,
+      {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "conv2d_1,batchnorm_1"});
 }
 
 TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
@@ -177,13 +187,16 @@ TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
 
 TEST(MpiSteadyState, ShardedOptimizerStepAllocatesNothing) {
   ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
-  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world, {true, dist::GradDtype::kFp32});
+  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world,
+                                       {true, dist::GradDtype::kFp32, data::DataMode::kMemory, ""});
 }
 
 TEST(MpiSteadyState, Bf16ExchangeStepAllocatesNothing) {
   ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
-  expect_steady_step_allocates_nothing(Precision::kBf16, *g_world, {false, dist::GradDtype::kBf16});
-  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world, {true, dist::GradDtype::kBf16});
+  expect_steady_step_allocates_nothing(Precision::kBf16, *g_world,
+                                       {false, dist::GradDtype::kBf16, data::DataMode::kMemory, ""});
+  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world,
+                                       {true, dist::GradDtype::kBf16, data::DataMode::kMemory, ""});
 }
 
 }  // namespace

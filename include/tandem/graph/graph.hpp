@@ -35,7 +35,8 @@ struct Node {
   Shape shape;              // per sample
   std::vector<int> params;  // indices into Graph::param_refs()
   std::vector<int> states;
-  bool requires_grad = false;  // some parameter or requested input lies upstream
+  bool requires_grad = false;  // some trainable parameter or requested input lies upstream
+  bool frozen = false;         // Graph::set_frozen: no parameter gradient, running statistics fixed
   bool is_input() const { return op == nullptr; }
 };
 
@@ -82,6 +83,13 @@ class Graph {
 
   // Ask for gradients with respect to the graph inputs too (gradient checks, saliency).
   void set_input_grads(bool enabled);
+  // Freeze these nodes (after finalize(); replaces the previous set): backward computes no
+  // gradient for their parameters (the op sees empty param_grad tensors) and skips every node
+  // with nothing trainable upstream, so a frozen feature extractor costs forward only. A frozen
+  // node runs as in evaluation (RunInfo::training false): batch norm normalizes with its running
+  // statistics and leaves them as they are, a fixed function like the rest of the node.
+  void set_frozen(const std::vector<int>& nodes);
+  bool frozen(int node) const { return nodes_[node].frozen; }
 
   // Allocates activation, gradient, tangent and workspace buffers for up to max_batch rows.
   void plan(int64_t max_batch);
@@ -112,6 +120,11 @@ class Graph {
   Tensor rows(const Buffer& buf, int node, int64_t batch) const;
   int64_t place_activation_grads(int64_t max_batch);
   void allocate_arenas(int64_t param_floats, int64_t state_floats);
+  void update_requires_grad();
+  void bind_param_grads(int node);  // args_[node].param_grad: the arena's, or empty when frozen
+  const RunInfo& run_for(int node, const RunInfo& run) const {
+    return nodes_[node].frozen ? frozen_run_ : run;
+  }
 
   std::vector<Node> nodes_;
   std::vector<int> inputs_, outputs_;
@@ -135,6 +148,7 @@ class Graph {
   Buffer acts_, act_grads_, tangents_, workspace_, scratch_;
   std::vector<OpArgs> args_;  // reused each pass: no allocation in steady state
   std::vector<int> scratch_counts_;
+  RunInfo frozen_run_;  // the pass's RunInfo in evaluation mode, for frozen nodes
   const std::function<void(int64_t)>* progress_ = nullptr;  // during backward
   std::function<void(const float*)> piece_done_;            // handed to ops, forwards to progress_
 };

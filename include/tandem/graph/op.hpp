@@ -55,7 +55,8 @@ struct OpArgs {
   Tensor workspace;  // kept from forward to backward, this node only
   Tensor scratch;    // shared by all nodes, valid within one call
   // backward: in_grad[i] is empty when input i needs no gradient. When accumulate[i] is
-  // false the op overwrites in_grad[i], otherwise adds to it. Param grads always accumulate.
+  // false the op overwrites in_grad[i], otherwise adds to it. Param grads always accumulate;
+  // param_grad[i] is empty when the node is frozen (Graph::set_frozen): compute none.
   Tensor out_grad;
   std::vector<Tensor> in_grad;
   std::vector<bool> accumulate;
@@ -115,6 +116,11 @@ class Op {
   virtual void backward(OpArgs& a) = 0;
   virtual void jvp(OpArgs& a) = 0;
 };
+
+// A gradient tensor's storage, or null when it is not wanted (an empty in_grad or param_grad).
+inline float* grad_or_null(const Tensor& t) {
+  return t.empty() ? nullptr : t.data();
+}
 
 // dst = v or dst += v, the op's side of OpArgs::accumulate.
 inline void store_grad(float& dst, float v, bool accumulate) {

@@ -37,7 +37,8 @@ struct ParamGroup {
   double weight_decay = 0;  // L2 (or AdamW's decoupled decay)
   double l1 = 0;
   double lr_scale = 1;
-  bool adapt = true;  // lars, lamb: scale the step by the group's trust ratio (weights: yes)
+  bool adapt = true;    // lars, lamb: scale the step by the group's trust ratio (weights: yes)
+  bool frozen = false;  // --freeze: never updated, no decay or L1 either (and no state kept moving)
 };
 
 // What one update call covers: a group's range of the arena (or the part of it in one piece

@@ -90,7 +90,10 @@ struct TrainConfig {
   BnSync bn_sync = BnSync::kGlobal;
   Precision precision = Precision::kFp32;
   optim::OptimizerConfig optimizer;
-  std::string param_groups;     // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
+  std::string param_groups;  // optim::parse_group_rules(): per-tensor decay, L1, lr multiplier
+  // Transfer (train/init_from.hpp, train/freeze.hpp): start from another model's parameters by
+  // node name, renamed by 'OLD=NEW,...'; freeze the nodes matching 'PATTERN,...'.
+  std::string init_from, init_map, freeze;
   double max_norm = 0;          // max-norm constraint on weight rows (0: off)
   double clip_grad_norm = 0;    // global gradient-norm clipping (0: off)
   NonfiniteOptions nonfinite;   // a step whose loss or gradient is not finite

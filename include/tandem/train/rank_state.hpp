@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tandem/dist/comm.hpp"
+#include "tandem/graph/graph.hpp"
 
 namespace tandem::train {
 
@@ -23,5 +24,8 @@ void restore_rank_state(const std::string& checkpoint, const std::string& name, 
                         std::span<float> state, const dist::Comm& comm, OnOtherRanks rule);
 // Collective: every rank's state replaced by the ranks' mean.
 void average_rank_states(dist::Comm& comm, std::span<float> state);
+// The same for the state of the graph's nodes that are not frozen: a frozen batch norm's
+// statistics are alike on every rank already, and averaging them could round them off.
+void average_unfrozen_states(dist::Comm& comm, graph::Graph& graph);
 
 }  // namespace tandem::train

@@ -77,6 +77,7 @@ class Trainer {
   // Setup (trainer_setup.cpp).
   void set_up(const model::ModelSpec* spec);
   void load_data();
+  void transfer();  // --init-from, then --freeze
   void agree_across_ranks();
   void build_training_parts();
   // The global batch of an epoch's steps, and how a rank runs its share.
