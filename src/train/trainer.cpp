@@ -111,7 +111,8 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
                      curriculum_ ? ", raise --curriculum-start" : "", " or drop --drop-last");
   if (curriculum_)
     log::infof("curriculum: epoch ", epoch + 1, " trains on the easiest ", samples, " of ", train_.size(),
-               " samples (", fixed(100.0 * config_.curriculum.fraction(epoch), 1), "% of each class)");
+               " samples (", fixed(100.0 * config_.curriculum.fraction(overfit ? 0 : epoch), 1),
+               "% of each class)");
   const int64_t first = epoch == progress_.epoch ? progress_.batch : 0;
   const int64_t micro_batches = batching(epoch).micro_batches;
   progress_.epoch = epoch;
