@@ -56,7 +56,7 @@ done
 
 # --- summary and plot ---------------------------------------------------------------------------
 {
-  echo "| sampling | final test accuracy per seed ($steps steps of $batch) | mean | after epoch 1 (mean) | samples in epoch 1 |"
+  echo "| sampling | final test accuracy per seed ($steps steps of $batch) | mean | after epoch 1 (mean) | steps in epoch 1 |"
   echo "|---|---|---|---|---|"
   for way in uniform linear step; do
     accs=() first=()
@@ -65,7 +65,7 @@ done
       first+=("$(jq -r -s '.[0].test_accuracy' "$out/$way-$seed/metrics.jsonl")")
     done
     s1=$(jq -r -s '.[0].step' "$out/$way-${seeds%% *}/metrics.jsonl")
-    printf '| %s | %s | %s | %s | %s steps |\n' "$way" "${accs[*]}" \
+    printf '| %s | %s | %s | %s | %s |\n' "$way" "${accs[*]}" \
       "$(printf '%s\n' "${accs[@]}" | awk '{ s += $1 } END { printf "%.4f", s / NR }')" \
       "$(printf '%s\n' "${first[@]}" | awk '{ s += $1 } END { printf "%.4f", s / NR }')" "$s1"
   done
