@@ -2,9 +2,10 @@
 # Curriculum learning end to end (README "Techniques", "Curriculum learning"): `predict
 # --per-sample-loss` of the fixture MLP writes /train/difficulty (each value -ln p(true class)
 # of its /probabilities); `train --curriculum` on 2 ranks ranks by it, with epochs of exactly
-# sum_c ceil(f(e) n_c) samples (which ones: tests/unit/data/curriculum_test.cpp); a run
-# stopped mid-curriculum and resumed is bitwise equal to the uninterrupted one; a missing,
-# short or non-finite difficulty array and --hard-examples with --curriculum are refused.
+# sum_c ceil(f(e) n_c) samples (which ones: tests/unit/data/curriculum_test.cpp); a streamed
+# run, and a run stopped mid-curriculum and resumed after the difficulty file changed (the
+# checkpoint's difficulties rule), are bitwise equal to the plain one; a missing, short or
+# non-finite difficulty array and --hard-examples with --curriculum are refused.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
 
@@ -64,8 +65,15 @@ mpi 2 "$tandem" train "${cur[@]}" --out "$work/cut" --checkpoint-every 7steps --
   > "$work/cut.log" 2>&1
 check --log "$work/cut.log" "run stopped at step 15 exits 0" test $? -eq 0
 cp "$work/cut/ckpt-00000014.h5" "$work/step14.h5"  # mid epoch 2, the curriculum growing
+# The file now ranks otherwise (another model's losses): the checkpoint's difficulties rule.
+mv "$diff" "$work/difficulty-used.h5"
+mpi 2 "$tandem" predict --checkpoint "$shared/life2/full/final.h5" --data "$data" --split train --limit 2000 \
+  --per-sample-loss --out "$diff" > "$work/predict-other.log" 2>&1
+check --log "$work/predict-other.log" "another model's losses written to the --difficulty file" test $? -eq 0
 mpi 2 "$tandem" train --resume "$work/step14.h5" --out "$work/cut" > "$work/resume.log" 2>&1
 check --log "$work/resume.log" "resume from step 14 exits 0" test $? -eq 0
+check --log "$work/resume.log" "resume: warns that the file differs and ranks by the checkpoint's difficulties" \
+  grep -q "ranking by the checkpoint's" "$work/resume.log"
 check "resumed: parameters bitwise equal to the uninterrupted run" h5_same "$work/full/final.h5" "$work/cut/final.h5" /params
 check "resumed: metrics equal (all but the timing keys)" same_metrics "$work/full/metrics.jsonl" "$work/cut/metrics.jsonl"
 check "resumed: steps.jsonl identical" cmp -s "$work/full/steps.jsonl" "$work/cut/steps.jsonl"
