@@ -35,6 +35,8 @@ TEST(Curriculum, TrainingMatchesOneRankEpochByEpoch) {
   c.curriculum = {data::CurriculumPace::kLinear, 0.3, 3};
   c.val_split = 0.2;  // the kept rows keep their difficulties
   c.epochs = 4;
+  c.schedule.name = "linear";  // decays over the run's steps: the shortened epochs' sum
+  c.schedule.final_fraction = 0.1;
   dist::LocalComm local;
   train::Trainer mine(c, *g_world), ref(c, local);
   const auto a = mine.run(), b = ref.run();
@@ -42,15 +44,20 @@ TEST(Curriculum, TrainingMatchesOneRankEpochByEpoch) {
   // Steps per epoch: ceil(available / 16), available the sum over classes of ceil(f n_c).
   std::vector<int64_t> sizes(5, 0);
   for (int32_t y : ref.train_data().labels()) ++sizes[y];
-  int64_t steps = 0;
-  for (size_t e = 0; e < a.size(); ++e) {
+  std::vector<int64_t> ends;  // the global step at each epoch's end
+  for (int64_t e = 0; e < 4; ++e) {
     const double f = std::min(1.0, 0.3 + 0.7 * static_cast<double>(e) / 3);
     int64_t available = 0;
     for (int64_t n : sizes)
       available += n > 0 ? static_cast<int64_t>(std::ceil(f * static_cast<double>(n) - 1e-9)) : 0;
-    steps += (available + 15) / 16;
-    EXPECT_EQ(a[e].step, steps) << "epoch " << e;
-    EXPECT_EQ(b[e].step, steps) << "epoch " << e;
+    ends.push_back((ends.empty() ? 0 : ends.back()) + (available + 15) / 16);
+  }
+  const double total = static_cast<double>(ends.back());
+  for (size_t e = 0; e < a.size(); ++e) {
+    EXPECT_EQ(a[e].step, ends[e]) << "epoch " << e;
+    EXPECT_EQ(b[e].step, ends[e]) << "epoch " << e;
+    const double t = static_cast<double>(ends[e]) / total;  // the rate after the epoch's last step
+    EXPECT_NEAR(a[e].lr, c.lr * ((1 - t) + t * 0.1), 1e-12) << "epoch " << e;
     EXPECT_NEAR(a[e].train_loss, b[e].train_loss, 1e-4) << "epoch " << e;
   }
   EXPECT_LE(max_rel_diff(mine.model().graph.params(), ref.model().graph.params()), 1e-4);
