@@ -3,10 +3,11 @@
 # A small scorer (logistic regression, 2 epochs) gives every training sample its loss
 # (`tandem predict --per-sample-loss`); the MLP of launch/models/mlp.model is then trained on
 # the same budget of optimizer steps (batch 128, momentum, constant rate) three ways: uniform
-# sampling, --curriculum linear and --curriculum step (F = 0.2, all samples from epoch 4), for
+# sampling, --curriculum linear and --curriculum step (F = 0.2, all samples from epoch 4 by default), for
 # each seed. Test accuracy is taken after every epoch (metrics.jsonl) and, for the equal budget,
 # of final.h5 at the last step (`tandem eval`). Writes OUT/summary.md and OUT/accuracy.png.
 #   launch/curriculum_experiment.sh [OUT] [SEEDS]     (default runs/curriculum, "1 2 3")
+# EPOCHS (default 6) sets the budget, CURRICULUM_EPOCHS (default 4) the curriculum's E.
 # Built tandem expected in $TANDEM_BUILD (default build/); runs on 2 ranks, 1 thread each.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -19,7 +20,7 @@ data=datasets/fashion-mnist.h5
 mkdir -p "$out"
 run() { mpirun -np 2 --oversubscribe "$tandem" "$@"; }
 
-epochs=6 batch=128
+epochs=${EPOCHS:-6} batch=128 grow=${CURRICULUM_EPOCHS:-4}
 steps=$((epochs * ((60000 + batch - 1) / batch)))  # the uniform run's steps: the budget of every run
 common=(--data "$data" --model launch/models/mlp.model --batch-size "$batch" --optimizer momentum --lr 0.02
         --threads 1 --test-limit 10000)
@@ -38,9 +39,9 @@ fi
 # (uniform: exactly its epochs; a curriculum run: epochs until --max-steps ends it mid-epoch.)
 declare -A extra=(
   [uniform]="--epochs $epochs"
-  [linear]="--epochs 20 --max-steps $steps --curriculum linear --curriculum-start 0.2 --curriculum-epochs 4
+  [linear]="--epochs 20 --max-steps $steps --curriculum linear --curriculum-start 0.2 --curriculum-epochs $grow
             --difficulty $out/difficulty.h5"
-  [step]="--epochs 20 --max-steps $steps --curriculum step --curriculum-start 0.2 --curriculum-epochs 4
+  [step]="--epochs 20 --max-steps $steps --curriculum step --curriculum-start 0.2 --curriculum-epochs $grow
           --difficulty $out/difficulty.h5"
 )
 for seed in $seeds; do
@@ -87,7 +88,7 @@ set ylabel "test accuracy"
 set key bottom right
 set grid
 plot "$out/uniform.txt" with linespoints title "uniform", \
-     "$out/linear.txt" with linespoints title "curriculum linear (F=0.2, E=4)", \
-     "$out/step.txt" with linespoints title "curriculum step (F=0.2, E=4)"
+     "$out/linear.txt" with linespoints title "curriculum linear (F=0.2, E=$grow)", \
+     "$out/step.txt" with linespoints title "curriculum step (F=0.2, E=$grow)"
 GP
 echo "wrote $out/summary.md and $out/accuracy.png"

@@ -6,7 +6,8 @@
 // ceil(f(e) n_c) samples of each class c of n_c, where f grows from --curriculum-start F at
 // epoch 0 to 1 at epoch --curriculum-epochs E:
 //   linear: f(e) = F + (1 - F) e / E                                  (1 from epoch E on)
-//   step:   f(e) = min(1, F 2^floor(e k / E)), k = ceil(log2(1 / F))   (doubles k times)
+//   step:   f(e) = min(1, F 2^floor(e k / E)), k = ceil(log2(1 / F))   (doubles k times,
+//           at epochs ceil(j E / k), j = 1..k; with E < k several at once)
 // The available sets grow (each holds the previous one) and depend on the labels, the
 // difficulties and the epoch only: not on the number of ranks.
 #include <cstdint>

@@ -44,6 +44,11 @@ TEST(Curriculum, StepPaceDoublesAtEvenlySpacedEpochs) {
   const CurriculumSchedule q{CurriculumPace::kStep, 0.25, 5};
   const double quarter[] = {0.25, 0.25, 0.25, 0.5, 0.5, 1.0};
   for (int e = 0; e < 6; ++e) EXPECT_NEAR(q.fraction(e), quarter[e], 1e-15) << "epoch " << e;
+  // F = 0.1 over 2 epochs: k = 4 doublings, two of them at epoch 1 (0.1 -> 0.4), then 1 at 2.
+  const CurriculumSchedule r{CurriculumPace::kStep, 0.1, 2};
+  EXPECT_NEAR(r.fraction(0), 0.1, 1e-15);
+  EXPECT_NEAR(r.fraction(1), 0.4, 1e-15);
+  EXPECT_EQ(r.fraction(2), 1.0);
   // F = 1: everything from the start; off: everything always.
   EXPECT_EQ((CurriculumSchedule{CurriculumPace::kStep, 1.0, 4}).fraction(0), 1.0);
   EXPECT_EQ((CurriculumSchedule{CurriculumPace::kOff, 0.1, 4}).fraction(0), 1.0);
