@@ -17,6 +17,7 @@ struct PredictArgs {
   std::string checkpoint, data, split, out;
   int64_t batch = 0, limit = 0;
   int threads = 0;
+  bool per_sample_loss = false;
 };
 
 // The option table, bound to the fields of `a` (which must outlive it).
@@ -37,7 +38,10 @@ po::options_description predict_description(PredictArgs& a) {
     ("out", po::value(&a.out)->required(), "HDF5 file to write (replaced atomically)")
     ("batch", po::value(&a.batch)->default_value(1000), "rows per forward pass")
     ("limit", po::value(&a.limit)->default_value(0), "use only the first N samples")
-    ("threads", po::value(&a.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)");
+    ("threads", po::value(&a.threads)->default_value(0), "BLAS threads per rank (0: the node's cores / its ranks)")
+    ("per-sample-loss", po::bool_switch(&a.per_sample_loss),
+     "also write /SPLIT/difficulty [N] float32, each sample's loss under the model: "
+     "tandem train --curriculum ranks by it (--difficulty OUT)");
   // clang-format on
   return desc;
 }
@@ -45,10 +49,16 @@ po::options_description predict_description(PredictArgs& a) {
 // Every head's outputs for all n rows, on every rank: each rank fills its rows of a zeroed
 // array, and the sum is the whole array.
 std::vector<std::vector<float>> predict_all(model::Model& m, const data::Dataset& d, int64_t batch,
-                                            dist::Comm& comm) {
+                                            dist::Comm& comm, std::vector<float>* sample_loss) {
   const int64_t n = d.size();
   const auto share = train::rank_share(n, comm);
-  auto heads = train::predict_heads(m, d, share, batch);
+  auto heads = train::predict_heads(m, d, share, batch, sample_loss);
+  if (sample_loss) {
+    std::vector<float> all(static_cast<size_t>(n), 0.0f);
+    std::copy(sample_loss->begin(), sample_loss->end(), all.begin() + share.begin);
+    comm.allreduce_sum(all.data(), n);
+    *sample_loss = std::move(all);
+  }
   for (size_t h = 0; h < heads.size(); ++h) {
     const int64_t k = m.graph.node(m.heads[h].node).shape.numel();
     std::vector<float> all(static_cast<size_t>(n * k), 0.0f);
@@ -99,7 +109,8 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
   auto d = data::Dataset::load(a.data, a.split, a.limit);
   train::check_compatible(*m, d, "'" + a.data + "' /" + a.split);
   m->graph.plan(a.batch);
-  const auto heads = predict_all(*m, d, a.batch, comm);
+  std::vector<float> sample_loss;
+  const auto heads = predict_all(*m, d, a.batch, comm, a.per_sample_loss ? &sample_loss : nullptr);
   if (!comm.is_root()) return 0;
   io::write_atomically(a.out, [&](io::H5File& f) {
     for (size_t h = 0; h < heads.size(); ++h) {
@@ -108,12 +119,17 @@ int predict_command(const std::vector<std::string>& args, dist::Comm& comm) {
       if (!at.empty()) f.create_group(at);
       write_head(f, at, *m, d, h, heads[h]);
     }
+    if (a.per_sample_loss) {  // where train --difficulty reads it
+      f.create_group("/" + a.split);
+      f.write("/" + a.split + "/difficulty", {d.size()}, sample_loss.data());
+    }
     f.set_attr("/", "checkpoint", a.checkpoint);
     f.set_attr("/", "data", a.data);
     f.set_attr("/", "split", a.split);
   });
-  std::printf("wrote %s: predictions of %lld samples for %zu output(s)\n", a.out.c_str(),
-              static_cast<long long>(d.size()), heads.size());
+  std::printf("wrote %s: predictions of %lld samples for %zu output(s)%s\n", a.out.c_str(),
+              static_cast<long long>(d.size()), heads.size(),
+              a.per_sample_loss ? (", per-sample losses in /" + a.split + "/difficulty").c_str() : "");
   return 0;
 }
 

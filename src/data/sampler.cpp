@@ -39,18 +39,48 @@ Sampler::Sampler(std::span<const int32_t> labels, int64_t global_batch, uint64_t
   by_class_.resize(class_sizes_.size());
   for (size_t c = 0; c < class_sizes_.size(); ++c) by_class_[c].reserve(class_sizes_[c]);
   for (int64_t i = 0; i < n; ++i) by_class_[labels[i]].push_back(i);
-  counts_ = batch_class_counts(class_sizes_, global_batch);
-  full_batches_ = n / global_batch;
-  const int64_t rows = classes() > 0 ? static_cast<int64_t>(counts_.size()) / classes() : 0;
-  batch_begin_.assign(rows + 1, 0);
-  for (int64_t b = 0; b < rows; ++b)
-    batch_begin_[b + 1] = batch_begin_[b] + std::min(global_batch, n - b * global_batch);
-  order_.resize(n);
-  epoch_counts_.resize(counts_.size());
+  lay_out();
   start_epoch(0);
 }
 
+void Sampler::lay_out() {
+  int64_t n = 0;
+  for (int64_t size : class_sizes_) n += size;
+  counts_ = batch_class_counts(class_sizes_, batch_);
+  full_batches_ = n / batch_;
+  const int64_t rows = classes() > 0 ? static_cast<int64_t>(counts_.size()) / classes() : 0;
+  batch_begin_.assign(rows + 1, 0);
+  for (int64_t b = 0; b < rows; ++b) batch_begin_[b + 1] = batch_begin_[b] + std::min(batch_, n - b * batch_);
+  order_.resize(n);
+  epoch_counts_.resize(counts_.size());
+  splitter_ = RankSplitter(class_sizes_);
+}
+
+void Sampler::set_curriculum(const Curriculum* curriculum) {
+  TANDEM_CHECK(curriculum && curriculum->classes() == classes(), "sampler: a curriculum of ",
+               curriculum ? curriculum->classes() : 0, " classes for labels of ", classes());
+  curriculum_ = curriculum;
+  epoch_ = -1;  // take its samples at the next start_epoch, whatever their counts
+}
+
+void Sampler::take_available(int64_t epoch) {
+  // Each class's easiest samples of the epoch, in id order; the layout of the batches only
+  // when the counts change (at most once per epoch).
+  auto sizes = curriculum_->class_sizes(epoch);
+  if (sizes == class_sizes_ && epoch_ >= 0) return;
+  for (int64_t c = 0; c < classes(); ++c) {
+    const auto& ranked = curriculum_->ranked(c);
+    by_class_[c].assign(ranked.begin(), ranked.begin() + sizes[c]);
+    std::sort(by_class_[c].begin(), by_class_[c].end());
+  }
+  class_sizes_ = std::move(sizes);
+  lay_out();
+}
+
 void Sampler::start_epoch(int64_t epoch) {
+  TANDEM_CHECK(!curriculum_ || emphasis_.empty(), "sampler: hard-example emphasis and a curriculum together");
+  if (curriculum_) take_available(epoch);
+  epoch_ = epoch;
   const int64_t classes = this->classes();
   const auto e = static_cast<uint32_t>(epoch);
   // Which full batch comes when: a permutation, so class extras land in random batches.

@@ -8,6 +8,16 @@
 namespace tandem::train {
 namespace {
 
+void check_curriculum_options(const TrainConfig& c) {
+  data::validate(c.curriculum);
+  const bool on = c.curriculum.pace != data::CurriculumPace::kOff;
+  TANDEM_USAGE_CHECK(on || c.difficulty.empty(), "--difficulty ", c.difficulty,
+                     " ranks samples for --curriculum: add --curriculum linear|step, or drop --difficulty");
+  TANDEM_USAGE_CHECK(!on || c.hard_examples == 0,
+                     "--curriculum and --hard-examples both decide which samples fill a batch (the easiest "
+                     "ones, or those drawn by loss); use one of them");
+}
+
 void check_data_options(const TrainConfig& c) {
   TANDEM_USAGE_CHECK(!c.data.empty(), "no dataset given; pass --data FILE.h5");
   TANDEM_USAGE_CHECK(c.train_limit >= 0, "--train-limit must be >= 0 (0: all), got ", c.train_limit);
@@ -23,6 +33,7 @@ void check_data_options(const TrainConfig& c) {
                      c.hard_examples);
   TANDEM_USAGE_CHECK(c.hard_cap >= 1, "--hard-cap must be >= 1, got ", c.hard_cap);
   data::parse_augment(c.augment);
+  check_curriculum_options(c);
 }
 
 void check_parallel_options(const TrainConfig& c, int ranks) {

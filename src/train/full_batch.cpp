@@ -34,9 +34,9 @@ void Trainer::check_full_batch_setup() const {
   for (const auto& grp : optimizer_->groups())
     TANDEM_USAGE_CHECK(grp.l1 == 0,
                        "--optimizer lbfgs needs a smooth objective; drop --l1 (and l1 in --param-groups)");
-  TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0,
-                     "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate and "
-                     "--overfit-batches");
+  TANDEM_USAGE_CHECK(config_.accumulate == 1 && config_.overfit_batches == 0 && !curriculum_,
+                     "--optimizer lbfgs uses the whole training split every iteration; drop --accumulate, "
+                     "--overfit-batches and --curriculum");
 }
 
 double Trainer::full_batch_objective() {

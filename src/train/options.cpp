@@ -221,6 +221,17 @@ std::vector<OptionDef> make_table() {
            "capped) / (class total): M in [0, 1] mixes loss-proportional with uniform sampling (0: off)"),
     option("hard-cap", TANDEM_FIELD(hard_cap),
            "--hard-examples: a sample's loss counts at most this many times its class's mean loss"),
+    option("curriculum", TANDEM_FIELD(curriculum.pace),
+           "curriculum learning: epoch e trains on the easiest fraction f(e) of each class only (ranked by "
+           "--difficulty), growing from --curriculum-start at epoch 0 to all samples at --curriculum-epochs: " +
+               enum_help(data::CurriculumPace{})),
+    option("curriculum-start", TANDEM_FIELD(curriculum.start),
+           "--curriculum: F, the fraction of each class available in the first epoch, in (0, 1]"),
+    option("curriculum-epochs", TANDEM_FIELD(curriculum.epochs),
+           "--curriculum: E, the epoch (0-based) from which every sample is available"),
+    option("difficulty", TANDEM_FIELD(difficulty),
+           "--curriculum: HDF5 file whose /train/difficulty holds one float per training sample, lower is "
+           "easier (tandem predict --per-sample-loss writes it; empty: --data's own /train/difficulty)"),
     option("augment", TANDEM_FIELD(augment),
            "training-only augmentation, a comma list: flip (horizontal), crop:P (pad P, random crop), "
            "brightness:B, contrast:C, tint:T (per channel); e.g. flip,crop:2"),

@@ -18,7 +18,7 @@ ops::Probabilities output_kind(const model::Model& m, size_t head) {
 }
 
 std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
-                                              int64_t chunk) {
+                                              int64_t chunk, std::vector<float>* sample_loss) {
   auto& g = m.graph;
   TANDEM_ASSERT(chunk > 0 && chunk <= g.max_batch(), "prediction chunk ", chunk,
                 " exceeds the planned batch");
@@ -27,10 +27,12 @@ std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Datas
   DataFeed feed(m, d, "'" + d.path() + "'");
   graph::RunInfo run;
   run.training = false;
+  if (sample_loss) sample_loss->assign(static_cast<size_t>(share.end - share.begin), 0.0f);
   for (int64_t pos = share.begin; pos < share.end; pos += chunk) {
     const int64_t b = std::min(chunk, share.end - pos);
     feed.load_rows(pos, b);
     g.forward(b, run);
+    if (sample_loss) feed.loss(b, 0.0f, false, sample_loss->data() + (pos - share.begin));
     for (size_t h = 0; h < m.heads.size(); ++h) {
       const int64_t k = g.node(m.heads[h].node).shape.numel();
       to_probabilities(g.value(m.heads[h].node, b).data(), b, k, output_kind(m, h),

@@ -94,9 +94,7 @@ data::Sampler& Trainer::sampler_for(int64_t epoch) {
   sampler_ =
       std::make_unique<data::Sampler>(class_labels(*model_, train_), global, config_.seed, config_.drop_last);
   sampler_global_ = global;
-  TANDEM_USAGE_CHECK(sampler_->batches() > 0, "--drop-last with a global batch of ", global,
-                     " leaves no batch of the ", train_.size(),
-                     " training samples; lower the batch or drop --drop-last");
+  if (curriculum_) sampler_->set_curriculum(&curriculum_->curriculum());
   if (hard_examples_) hard_examples_->resume(*sampler_, epoch);
   return *sampler_;
 }
@@ -106,6 +104,15 @@ Trainer::EpochRun Trainer::train_epoch(data::Sampler& sampler, int64_t epoch) {
   const bool overfit = config_.overfit_batches > 0;
   sampler.start_epoch(overfit ? 0 : epoch);
   const int64_t batches = overfit ? std::min(config_.overfit_batches, sampler.batches()) : sampler.batches();
+  const auto samples = static_cast<int64_t>(sampler.order().size());
+  TANDEM_USAGE_CHECK(batches > 0, "--drop-last with a global batch of ", sampler_global_,
+                     " leaves no batch of the ", samples, " training samples",
+                     curriculum_ ? " of this curriculum epoch" : "", "; lower the batch",
+                     curriculum_ ? ", raise --curriculum-start" : "", " or drop --drop-last");
+  if (curriculum_)
+    log::infof("curriculum: epoch ", epoch + 1, " trains on the easiest ", samples, " of ", train_.size(),
+               " samples (", fixed(100.0 * config_.curriculum.fraction(overfit ? 0 : epoch), 1),
+               "% of each class)");
   const int64_t first = epoch == progress_.epoch ? progress_.batch : 0;
   const int64_t micro_batches = batching(epoch).micro_batches;
   progress_.epoch = epoch;
@@ -314,6 +321,7 @@ void Trainer::write_checkpoint() {
   std::vector<io::RunArray> arrays;
   callbacks_->save(progress_, arrays);
   if (hard_examples_) hard_examples_->save(comm_, arrays);
+  if (curriculum_) curriculum_->save(arrays);
   if (noise_) noise_->save(progress_);
   guard_->save(progress_);
   std::vector<float> rank_states;

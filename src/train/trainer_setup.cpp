@@ -72,11 +72,25 @@ void Trainer::load_data() {
   TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
   check_compatible(*model_, train_, "'" + config_.data + "' /train");
   check_compatible(*model_, test_, "'" + config_.data + "' /test");
+  // --curriculum: each training sample's difficulty (streamed or not, a float per sample in memory).
+  std::vector<float> difficulty;
+  const bool curriculum = config_.curriculum.pace != data::CurriculumPace::kOff;
+  if (curriculum)
+    difficulty = data::read_difficulty(config_.difficulty.empty() ? config_.data : config_.difficulty,
+                                       "train", train_.size(), config_.train_limit == 0);
   if (config_.val_split > 0) {
     const auto ids = data::stratified_split(class_labels(*model_, train_), config_.val_split, config_.seed);
     val_ = train_.subset(ids.val);
     train_ = train_.subset(ids.train);
+    if (curriculum) {  // the rows kept for training keep their difficulties
+      std::vector<float> kept(ids.train.size());
+      for (size_t i = 0; i < kept.size(); ++i) kept[i] = difficulty[ids.train[i]];
+      difficulty = std::move(kept);
+    }
   }
+  if (curriculum)
+    curriculum_ = std::make_unique<CurriculumTable>(class_labels(*model_, train_), std::move(difficulty),
+                                                    config_.curriculum);
   if (!config_.class_weights.empty()) {
     TANDEM_USAGE_CHECK(train_.targets()[target_field(*model_, train_, 0)].is_labels(),
                        "--class-weights weighs class indices, but the targets of '", model_->heads[0].name,
@@ -126,6 +140,7 @@ void Trainer::agree_across_ranks() {
   auto options = stored_options_;
   options.erase("threads");  // may differ between nodes
   dist::require_same_options(comm_, options);
+  if (curriculum_) dist::require_same(comm_, curriculum_->checksum(), "the --difficulty values");
 }
 
 Trainer::Batching Trainer::batching(int64_t epoch) const {
@@ -142,8 +157,10 @@ Trainer::Batching Trainer::batching(int64_t epoch) const {
 }
 
 int64_t Trainer::steps_in_epoch(int64_t epoch) const {
-  const int64_t b = config_.step_batch(epoch);
-  return config_.drop_last ? train_.size() / b : (train_.size() + b - 1) / b;
+  // A curriculum epoch has the steps of its available samples.
+  const int64_t b = config_.step_batch(epoch),
+                n = curriculum_ ? curriculum_->curriculum().available(epoch) : train_.size();
+  return config_.drop_last ? n / b : (n + b - 1) / b;
 }
 
 void Trainer::plan_batches() {
@@ -311,6 +328,7 @@ void Trainer::restore(const std::string& path) {
   callbacks_->restore(progress_, path, model_->graph);
   meter_.restore(progress_, comm_);
   if (hard_examples_) hard_examples_->restore(path);
+  if (curriculum_) curriculum_->restore(path);
   if (noise_) noise_->restore(progress_);
   guard_->restore(progress_);
   if (config_.bn_sync == BnSync::kLocal)

@@ -7,11 +7,16 @@
 // the floor or the ceiling of its proportional share; every sample appears once per epoch
 // (the smaller last batch included, unless drop_last). Within a batch the samples are grouped
 // by class; a rank's share is a contiguous run of each class group (see RankSplitter).
+//
+// With a curriculum (curriculum.hpp), an epoch uses only the samples available in it: the
+// batches, their class counts and their number are those of the available samples, each
+// seen once per epoch.
 #include <cstdint>
 #include <span>
 #include <vector>
 
 #include "tandem/data/balance.hpp"
+#include "tandem/data/curriculum.hpp"
 
 namespace tandem::data {
 
@@ -28,6 +33,10 @@ class Sampler {
   // hard_examples.hpp) instead of a permutation. The class counts of every batch, and hence
   // the balance across classes and ranks, stay as they are. Empty: back to permutations.
   void set_emphasis(std::vector<double> weights) { emphasis_ = std::move(weights); }
+
+  // Curriculum learning: from the next start_epoch on, each epoch takes only the samples
+  // `curriculum` makes available in it. Not with emphasis. Kept, not owned.
+  void set_curriculum(const Curriculum* curriculum);
 
   int64_t batches() const {
     return drop_last_ ? full_batches_ : static_cast<int64_t>(batch_begin_.size()) - 1;
@@ -52,7 +61,7 @@ class Sampler {
                                         std::vector<int64_t>& bounds);
 
  private:
-  std::vector<int64_t> class_sizes_;
+  std::vector<int64_t> class_sizes_;            // of the samples in use (the curriculum's)
   std::vector<std::vector<int64_t>> by_class_;  // sample ids of each class, in file order
   std::vector<int32_t> counts_;                 // [batches x classes], unshuffled
   std::vector<int32_t> epoch_counts_;           // the same rows in this epoch's batch order
@@ -61,6 +70,10 @@ class Sampler {
   bool drop_last_ = false;
   std::vector<int64_t> order_, batch_begin_;
   std::vector<double> emphasis_;  // per-sample draw weights, empty: permutations
+  const Curriculum* curriculum_ = nullptr;
+  int64_t epoch_ = -1;  // the epoch started last
+  void lay_out();       // the batches' class counts and bounds for class_sizes_
+  void take_available(int64_t epoch);
   std::vector<double> cumulative_;
   // shard() scratch
   RankSplitter splitter_;

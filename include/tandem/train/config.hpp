@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tandem/core/enum_names.hpp"
+#include "tandem/data/curriculum.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/dist/grad_sync.hpp"
 #include "tandem/model/preprocessing.hpp"
@@ -76,11 +77,13 @@ struct TrainConfig {
   bool drop_last = false;        // skip the smaller last batch of an epoch
   double val_split = 0;          // fraction of the training split held out (stratified) for validation
   model::PreprocessMode preprocess = model::PreprocessMode::kNone;  // fitted on the training split
-  double whiten_eps = 0.01;      // added to the covariance eigenvalues when whitening
-  std::string class_weights;     // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
-  double hard_examples = 0;      // mix of loss-proportional sampling (data/hard_examples.hpp), 0: off
-  double hard_cap = 5;           // no sample's loss counts more than this x its class mean
-  std::string augment = "none";  // data::parse_augment(): training batches only
+  double whiten_eps = 0.01;             // added to the covariance eigenvalues when whitening
+  std::string class_weights;            // "" (none), "W0,W1,..." or "balanced": scales each sample's loss
+  double hard_examples = 0;             // mix of loss-proportional sampling (data/hard_examples.hpp), 0: off
+  double hard_cap = 5;                  // no sample's loss counts more than this x its class mean
+  data::CurriculumSchedule curriculum;  // easiest samples first (data/curriculum.hpp), off by default
+  std::string difficulty;               // file holding /train/difficulty ("": --data)
+  std::string augment = "none";         // data::parse_augment(): training batches only
   // Data parallelism.
   int64_t accumulate = 1;  // micro-batches per rank per optimizer step
   dist::GradSyncMode grad_sync = dist::GradSyncMode::kAuto;

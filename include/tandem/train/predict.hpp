@@ -27,9 +27,10 @@ ops::Probabilities output_kind(const model::Model& m, size_t head);
 void to_probabilities(const float* out, int64_t rows, int64_t k, ops::Probabilities kind, float* dst);
 
 // Every head's probabilities [share rows x K_h] (see output_kind). The graph must be planned for
-// `chunk` rows.
+// `chunk` rows. sample_loss (optional) receives each row's training loss [share rows] (the
+// weighted sum over the heads, evaluation mode): `predict --per-sample-loss`, curriculum difficulty.
 std::vector<std::vector<float>> predict_heads(model::Model& m, const data::Dataset& d, Share share,
-                                              int64_t chunk);
+                                              int64_t chunk, std::vector<float>* sample_loss = nullptr);
 // The first head's.
 std::vector<float> predict_share(model::Model& m, const data::Dataset& d, Share share, int64_t chunk);
 

@@ -23,6 +23,7 @@
 #include "tandem/optim/schedule.hpp"
 #include "tandem/train/callbacks.hpp"
 #include "tandem/train/config.hpp"
+#include "tandem/train/curriculum_table.hpp"
 #include "tandem/train/data_feed.hpp"
 #include "tandem/train/epoch_meter.hpp"
 #include "tandem/train/epoch_record.hpp"
@@ -149,6 +150,7 @@ class Trainer {
   std::unique_ptr<optim::Schedule> schedule_;
   std::unique_ptr<dist::GradientSync> sync_;
   std::unique_ptr<HardExampleTable> hard_examples_;  // --hard-examples
+  std::unique_ptr<CurriculumTable> curriculum_;      // --curriculum
   std::unique_ptr<NoiseScale> noise_;                // --gns-every, when ranks or micro-batches allow it
   std::unique_ptr<NonfiniteGuard> guard_;            // --on-nonfinite
   std::unique_ptr<StepRunner> runner_;
