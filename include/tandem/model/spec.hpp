@@ -28,6 +28,8 @@ struct LossSpec {
   std::string node;    // the node the loss reads
   double weight = 1;   // its weight in the training loss
   std::string target;  // the dataset's target field (/SPLIT/y/TARGET when y is a group)
+  // The loss's own KEY=VALUE options (ops::LossInfo::head: `tree=huffman`), for its op.
+  std::map<std::string, std::string> options;
   int line = 0;
 };
 

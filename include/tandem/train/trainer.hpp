@@ -76,6 +76,7 @@ class Trainer {
  private:
   // Setup (trainer_setup.cpp).
   void set_up(const model::ModelSpec* spec);
+  void load_splits();
   void load_data();
   void agree_across_ranks();
   void build_training_parts();
