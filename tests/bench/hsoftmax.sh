@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training throughput of the hierarchical softmax against the full softmax at 1,000, 10,000
 # and 100,000 classes (README "Hierarchical softmax"), on synthetic data made by
-#   build/make_synthetic OUT.h5 ROWS 1 16 16 CLASSES
+#   build/tests/make_synthetic OUT.h5 ROWS 1 16 16 CLASSES
 # (16x16 images whose class sets the mean of a band of pixels; labels spread over all classes).
 # Model: flatten, dense 256, relu, then either dense C (softmax cross-entropy) or
 # loss hierarchical_softmax (tree=balanced and tree=huffman). One rank, one thread each, so
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -x "$TANDEM_BUILD/tandem" ] && [ -x "$TANDEM_BUILD/make_synthetic" ] || { echo "build tandem with tests first" >&2; exit 1; }
+[ -x "$TANDEM_BUILD/tandem" ] && [ -x "$TANDEM_BUILD/tests/make_synthetic" ] || { echo "build tandem with tests first" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -41,7 +41,7 @@ for classes in $classes_list; do
   # Fewer rows where the full softmax is slow: each epoch takes seconds, not minutes.
   rows=$((classes >= 100000 ? 2048 : 8192))
   data="$tmp/data_$classes.h5"
-  "$TANDEM_BUILD/make_synthetic" "$data" "$rows" 1 16 16 "$classes"
+  "$TANDEM_BUILD/tests/make_synthetic" "$data" "$rows" 1 16 16 "$classes"
   printf 'input 1 16 16\nflatten\ndense 256\nrelu\ndense %d\n' "$classes" > "$tmp/softmax.model"
   for tree in balanced huffman; do
     printf 'input 1 16 16\nflatten\ndense 256\nrelu\nloss hierarchical_softmax tree=%s\n' "$tree" > "$tmp/$tree.model"
