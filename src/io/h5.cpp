@@ -78,12 +78,7 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
     id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id_ < 0) explain_open_failure(path, error_stack());
   } else {
-    // The 1.8 file format stores attributes over 64 KiB (a model spec that carries the class
-    // counts of a many-class hierarchical softmax); h5py and HDF5 >= 1.8 read it.
-    const hid_t access = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_libver_bounds(access, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
-    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access);
-    H5Pclose(access);
+    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     TANDEM_CHECK(id_ >= 0, "cannot create HDF5 file '", path, "'; check the path and permissions");
   }
 }
