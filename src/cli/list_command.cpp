@@ -43,7 +43,8 @@ Table ops_table() {
 Table losses_table() {
   Table t{{"loss", "targets", "per-sample loss"}, {}};
   for (const auto& e : ops::loss_registry().entries())
-    t.rows.push_back({with_aliases(e.name, e.aliases), ops::describe(e.make()->targets()), e.summary});
+    t.rows.push_back({with_aliases(e.name, e.aliases), ops::describe(e.make()->targets()),
+                      e.options.empty() ? e.summary : e.summary + "; options " + e.options});
   return t;
 }
 

@@ -100,6 +100,34 @@ void check_every_node_used(const ModelSpec& spec, const Model& m) {
   }
 }
 
+// The op of a loss that owns parameters (LossInfo::head), on the loss's node: "NODE.LOSS".
+int add_loss_head(Model& m, const LossSpec& l, const ops::LossInfo& info, const ops::OpContext& context,
+                  const std::string& where) {
+  const std::string name = l.node + "." + info.name;
+  TANDEM_USAGE_CHECK(m.graph.find(name) < 0, where, "a node is already called '", name,
+                     "'; rename it (the loss ", info.name, " adds a node of that name)");
+  ops::SpecArgs args("loss " + info.name, {}, l.options, where);
+  std::unique_ptr<graph::Op> op;
+  try {
+    op = info.head(args, context);
+  } catch (const Error& e) {
+    throw UsageError(with_where(e, where));
+  }
+  args.done();
+  check_initializers(*op, where);
+  int id = -1;
+  try {
+    id = m.graph.add_node(name, std::move(op), {m.graph.find(l.node)});
+  } catch (const Error& e) {
+    throw UsageError(with_where(e, where));
+  }
+  NodeSpec n;
+  n.name = name;
+  n.op = "loss " + info.name;
+  check_node_fits(n, *m.graph.node(id).op, where);
+  return id;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions& options) {
@@ -133,8 +161,10 @@ std::unique_ptr<Model> build_model(const ModelSpec& spec_in, const BuildOptions&
     h.target = l.target;
     h.node = m->graph.find(l.node);
     const std::string where = where_of(spec, l.line);
-    h.loss = ops::loss_registry().get(l.name, where).make();
+    const auto& info = ops::loss_registry().get(l.name, where);
+    h.loss = info.make();
     h.weight = l.weight;
+    if (info.head) h.node = add_loss_head(*m, l, info, context, where);
     TANDEM_USAGE_CHECK(m->graph.node(h.node).shape.rank() == 1, where, "the loss on '", l.node,
                        "' needs a vector per sample, got ", m->graph.node(h.node).shape.str(),
                        "; add 'flatten' and 'dense K'");

@@ -8,6 +8,7 @@
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
+#include "tandem/ops/losses.hpp"
 #include "tandem/ops/registry.hpp"
 
 namespace tandem::model {
@@ -45,7 +46,11 @@ LossSpec parse_loss(const NodeSpec& node, const std::string& where) {
       TANDEM_USAGE_CHECK(end && *end == '\0' && std::isfinite(l.weight) && l.weight >= 0, where,
                          "loss weight must be a number >= 0, got '", value, "'");
     } else {
-      throw UsageError(where + "unknown loss option '" + key + "'; a loss takes in=, weight= and target=");
+      const auto* info = ops::loss_registry().find(l.name);
+      TANDEM_USAGE_CHECK(info && info->head, where, "unknown loss option '", key,
+                         "'; a loss takes in=, weight= and target=",
+                         info ? "" : " (and hierarchical_softmax its tree options)");
+      l.options[key] = value;
     }
   }
   return l;
@@ -210,13 +215,14 @@ std::string ModelSpec::to_text() const {
   }
   // A single loss on the last node is written as in the original format: "loss NAME".
   const bool plain = losses.size() == 1 && losses[0].node == nodes.back().name &&
-                     losses[0].target == losses[0].node && losses[0].weight == 1;
+                     losses[0].target == losses[0].node && losses[0].weight == 1 && losses[0].options.empty();
   for (const auto& l : losses) {
     out << "loss " << l.name;
     if (plain) continue;
     out << " in=" << l.node;
     if (l.weight != 1) out << " weight=" << format_number(l.weight);
     if (l.target != l.node) out << " target=" << l.target;
+    for (const auto& [k, v] : l.options) out << ' ' << k << '=' << v;
     out << '\n';
   }
   if (plain) out << '\n';

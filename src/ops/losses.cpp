@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "tandem/core/error.hpp"
+#include "tandem/ops/hierarchical_softmax.hpp"
 
 namespace tandem::ops {
 
@@ -198,6 +199,7 @@ double ClassWeighted::forward_backward(const Tensor& pred, const Targets& t, flo
     Targets row;
     row.labels = t.labels + r;
     row.per_sample = t.per_sample ? t.per_sample + r : nullptr;
+    row.own_class_only = t.own_class_only;
     const Tensor g = grad.empty() ? Tensor() : Tensor(grad.data() + r * k, Shape{1, k});
     total += w * inner_->forward_backward(Tensor(pred.data() + r * k, Shape{1, k}), row, scale * w, g);
   }
@@ -266,6 +268,12 @@ const Registry<LossInfo>& loss_registry() {
        []() -> std::unique_ptr<Loss> { return std::make_unique<MulticlassHinge>(false); }},
       {"squared_hinge", {}, "the hinge's terms squared",
        []() -> std::unique_ptr<Loss> { return std::make_unique<MulticlassHinge>(true); }},
+      {"hierarchical_softmax", {"hsoftmax"},
+       "−log p(y|x), p a product of σ(±(w_n·x + b_n)) down a class tree: O(D log C) per sample in training, "
+       "all C probabilities in evaluation",
+       []() -> std::unique_ptr<Loss> { return std::make_unique<HierarchicalSoftmaxLoss>(); },
+       make_hierarchical_softmax, "`tree=balanced|huffman init=zeros` (`classes=`, `counts=` filled in by train)",
+       true},
   });
   // clang-format on
   return registry;

@@ -1,6 +1,7 @@
 #include "tandem/train/data_feed.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
@@ -114,6 +115,9 @@ DataFeed::DataFeed(model::Model& m, const data::Dataset& d, const std::string& w
       t.values.resize(rows * d.targets()[t.field].width());
     heads_.push_back(std::move(t));
   }
+  node_labels_.assign(static_cast<size_t>(m.graph.node_count()), nullptr);
+  for (size_t h = 0; h < m.heads.size(); ++h)
+    if (!heads_[h].labels.empty()) node_labels_[m.heads[h].node] = heads_[h].labels.data();
   input_values_.resize(m.inputs.size());
   head_loss_.resize(rows);
   head_sums_.resize(heads_.size());
@@ -168,7 +172,8 @@ void DataFeed::gather(const int64_t* ids, int64_t n, data::Augmenter& augment, u
   m_.preprocessing.apply(x, n);
 }
 
-double DataFeed::loss(int64_t n, float scale, bool grads, float* per_sample, ops::Loss* first) {
+double DataFeed::loss(int64_t n, float scale, bool grads, float* per_sample, ops::Loss* first,
+                      bool own_class_only) {
   auto& g = m_.graph;
   double total = 0;
   if (per_sample) std::fill(per_sample, per_sample + n, 0.0f);
@@ -176,7 +181,8 @@ double DataFeed::loss(int64_t n, float scale, bool grads, float* per_sample, ops
     const auto& head = m_.heads[h];
     ops::Loss& loss = h == 0 && first ? *first : *head.loss;
     const float w = static_cast<float>(head.weight);
-    const ops::Targets t = heads_[h].targets(per_sample ? head_loss_.data() : nullptr);
+    ops::Targets t = heads_[h].targets(per_sample ? head_loss_.data() : nullptr);
+    t.own_class_only = own_class_only;
     const double sum = loss.forward_backward(g.value(head.node, n), t, scale * w,
                                              grads ? g.value_grad(head.node, n) : Tensor());
     head_sums_[h] += sum;
@@ -187,13 +193,16 @@ double DataFeed::loss(int64_t n, float scale, bool grads, float* per_sample, ops
   return total;
 }
 
-double DataFeed::correct(int64_t n) {
+double DataFeed::correct(int64_t n, bool own_class_only) {
   const auto& head = m_.heads[0];
   const auto& t = heads_[0];
   const float* out = m_.graph.value(head.node, n).data();
   const int64_t k = m_.graph.node(head.node).shape.numel();
   double right = 0;
-  if (!t.labels.empty()) {
+  if (own_class_only && !t.labels.empty() && head.loss->own_class_only_in_training()) {
+    const float log_half = std::log(0.5f);  // out holds log p(y) there, nothing else
+    for (int64_t i = 0; i < n; ++i) right += out[i * k + t.labels[i]] > log_half ? 1 : 0;
+  } else if (!t.labels.empty()) {
     kernels::argmax_rows(out, n, k, predicted_.data());
     for (int64_t i = 0; i < n; ++i) right += predicted_[i] == t.labels[i] ? 1 : 0;
   } else if (t.multi_label) {

@@ -65,12 +65,13 @@ StepRunner::Result StepRunner::micro_step(std::span<const int64_t> ids, int64_t 
   run.epoch = static_cast<uint32_t>(epoch);
   run.sample_ids = ids.data();
   run.dropout = options_.dropout;
+  run.labels = feed_.node_labels();  // ops may compute each sample's own class only
   g.forward(count, run);
   // Seeding with 1 / global makes the rank-summed gradients those of the global mean loss.
   Result r;
   r.loss = feed_.loss(count, 1.0f / static_cast<float>(global), true, hard_ ? sample_loss_.data() : nullptr,
-                      weighted_first_);
-  r.correct = feed_.correct(count);
+                      weighted_first_, true);
+  r.correct = feed_.correct(count, true);
   if (hard_) hard_->record(ids, std::span<const float>(sample_loss_.data(), ids.size()));
   // Only the last micro-batch's backward completes gradients that can be sent.
   g.backward(count, run, last ? on_grads_final_ : no_progress_);

@@ -10,6 +10,7 @@
 #include "tandem/data/split.hpp"
 #include "tandem/dist/sync.hpp"
 #include "tandem/io/row_reader.hpp"
+#include "tandem/train/class_counts.hpp"
 #include "tandem/train/freeze.hpp"
 #include "tandem/train/init_from.hpp"
 #include "tandem/train/options.hpp"
@@ -50,6 +51,8 @@ void Trainer::set_up(const model::ModelSpec* spec) {
   model::BuildOptions build;
   build.bn_comm = config_.bn_sync == BnSync::kGlobal ? &comm_ : nullptr;
   build.precision = config_.precision;
+  load_splits();
+  fill_class_counts(spec_, train_);  // before building: a Huffman tree needs them
   model_ = model::build_model(spec_, build);
   load_data();
   agree_across_ranks();
@@ -62,7 +65,7 @@ void Trainer::set_up(const model::ModelSpec* spec) {
   if (!config_.resume.empty()) restore(config_.resume);
 }
 
-void Trainer::load_data() {
+void Trainer::load_splits() {
   dist::Comm* node = config_.data_cache == data::DataCache::kNode ? &comm_ : nullptr;
   const bool check = !config_.no_check_finite;
   train_ = data::Dataset::load(config_.data, "train", config_.train_limit, config_.data_mode,
@@ -70,6 +73,9 @@ void Trainer::load_data() {
   test_ = data::Dataset::load(config_.data, "test", config_.test_limit, config_.data_mode,
                               config_.data_memory_mb, node, check);
   TANDEM_USAGE_CHECK(train_.size() > 0, "the training split of '", config_.data, "' is empty");
+}
+
+void Trainer::load_data() {
   check_compatible(*model_, train_, "'" + config_.data + "' /train");
   check_compatible(*model_, test_, "'" + config_.data + "' /test");
   // --curriculum: each training sample's difficulty (streamed or not, a float per sample in memory).

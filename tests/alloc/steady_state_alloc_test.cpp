@@ -105,12 +105,15 @@ void write_inputs(const std::filesystem::path& dir) {
   std::ofstream((dir / "m.model").string())
       << "input 1 12 12\nconv2d 4 kernel=3\nbatchnorm\nrelu\nmaxpool 2\nflatten\ndense 16\n"
          "dropout 0.2\nrelu\ndense 5\n";
+  std::ofstream((dir / "hs.model").string())
+      << "input 1 12 12\nflatten\ndense 16\nrelu\nloss hierarchical_softmax tree=huffman\n";
 }
 
 struct Exchange {
   bool shard = false;
   dist::GradDtype dtype = dist::GradDtype::kFp32;
   data::DataMode data = data::DataMode::kMemory;
+  const char* model = "m.model";
   std::string freeze;  // --freeze
 };
 
@@ -122,7 +125,7 @@ void expect_steady_step_allocates_nothing(Precision precision, dist::Comm& comm,
   comm.barrier();
   train::TrainConfig c;
   c.data = (dir / "d.h5").string();
-  c.model = (dir / "m.model").string();
+  c.model = (dir / exchange.model).string();
   c.batch_size = 6;  // 40 = 6 full batches and one of 4
   c.accumulate = 2;
   c.threads = 1;
@@ -169,7 +172,7 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
 TEST(SteadyState, StreamedTrainingStepAllocatesNothing) {
   dist::LocalComm local;
   expect_steady_step_allocates_nothing(Precision::kFp32, local,
-                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream, ""});
+                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream});
 }
 
 // Frozen convolution and batch norm: the pruned backward and the shorter exchange.
@@ -177,7 +180,14 @@ TEST(SteadyState, FrozenTrainingStepAllocatesNothing) {
   dist::LocalComm local;
   expect_steady_step_allocates_nothing(
       Precision::kFp32, local,
-      {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "conv2d_1,batchnorm_1"});
+      {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "m.model", "conv2d_1,batchnorm_1"});
+}
+
+// Each sample's path of the class tree, its labels handed to the op through RunInfo.
+TEST(SteadyState, HierarchicalSoftmaxTrainingStepAllocatesNothing) {
+  dist::LocalComm local;
+  expect_steady_step_allocates_nothing(Precision::kFp32, local,
+                                       {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "hs.model"});
 }
 
 TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {

@@ -2,7 +2,8 @@
 # Techniques end to end (README "Techniques"): ZCA whitening fitted in training, stored in
 # final.h5 and applied again by eval, with augmentation in training only; --param-groups
 # lr_scale=0 freezing the model and a pattern matching nothing refused; `tandem hessian` on 2
-# ranks; 15 L-BFGS iterations of logistic regression, and L-BFGS resumed bitwise.
+# ranks; 15 L-BFGS iterations of logistic regression, and L-BFGS resumed bitwise; the
+# hierarchical softmax (Huffman tree) trained on 2 ranks, evaluated exactly, resumed bitwise.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
 
@@ -65,4 +66,21 @@ same_line() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 check "lbfgs iteration 6 reports the same after 3 + 3 as after 6: '$a'" same_line "$a" "$b"
 check "lbfgs resumed after 3 iterations ends bitwise where 6 uninterrupted iterations do" \
   h5_same "$work/lb6/final.h5" "$work/lb3/final.h5" /params
+
+# --- loss hierarchical_softmax tree=huffman: the tree travels in final.h5 and checkpoints ----
+hs=(--data "$data" --model "$src/launch/models/mlp-hsoftmax-huffman.model" --batch-size 64 --train-limit 1000
+    --test-limit 500 --threads 1 --lr 0.05)
+mpi 2 "$tandem" train "${hs[@]}" --epochs 3 --out "$work/hs3" > "$work/hs3.log" 2>&1
+check --log "$work/hs3.log" "hierarchical softmax: train exits 0" test $? -eq 0
+check "hierarchical softmax: test accuracy > 0.6" json_true '.[-1].test_accuracy > 0.6' "$work/hs3/metrics.jsonl"
+mpi 2 "$tandem" eval --checkpoint "$work/hs3/final.h5" --data "$data" --limit 500 --json > "$work/hs-eval.json" \
+  2> "$work/hs-eval.err"
+check --log "$work/hs-eval.err" "hierarchical softmax: eval of final.h5 reproduces the test accuracy exactly" \
+  jq -e -n --slurpfile m "$work/hs3/metrics.jsonl" --slurpfile e "$work/hs-eval.json" '$e[0].accuracy == $m[-1].test_accuracy'
+mpi 2 "$tandem" train "${hs[@]}" --epochs 2 --out "$work/hs2" > "$work/hs2-first.log" 2>&1
+ckpt=$(ls "$work"/hs2/ckpt-*.h5 2> /dev/null | tail -1)
+mpi 2 "$tandem" train --resume "$ckpt" --epochs 3 --out "$work/hs2" > "$work/hs2.log" 2>&1
+check --log "$work/hs2.log" "hierarchical softmax resumed from '$ckpt': exit 0" test $? -eq 0
+check "hierarchical softmax resumed after 2 epochs ends bitwise where 3 uninterrupted epochs do" \
+  h5_same "$work/hs3/final.h5" "$work/hs2/final.h5" /params
 finish

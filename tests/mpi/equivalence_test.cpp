@@ -106,6 +106,25 @@ TEST(Equivalence, TwoInputsAndTwoLossesMatchOneRank) {
   EXPECT_EQ(a.accuracy, b.accuracy);
 }
 
+TEST(Equivalence, HierarchicalSoftmaxMatchesOneRank) {
+  // Training takes each sample's path only (its outputs hold log p(y) alone, so they are not
+  // compared); the Huffman tree comes from the class counts of the training split.
+  Fixture fx(
+      "input 1 8 8\nflatten\ndense 12\ntanh\nloss hierarchical_softmax tree=huffman init=xavier_uniform\n");
+  expect_equivalent(fx.config(16), fx.config(16), 5, {}, false);
+  // Evaluation: all classes' probabilities, every sample once, whatever the ranks.
+  dist::LocalComm local;
+  train::Trainer dist_trainer(fx.config(16), *g_world), reference(fx.config(16), local);
+  const auto test = data::Dataset::load(fx.data(), "test");
+  dist_trainer.model().graph.plan(23);
+  reference.model().graph.plan(23);
+  const auto a = train::evaluate(dist_trainer.model(), test, *g_world, 7);
+  const auto b = train::evaluate(reference.model(), test, local, 23);
+  EXPECT_EQ(a.samples, 23);
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * b.loss);
+  EXPECT_EQ(a.accuracy, b.accuracy);
+}
+
 TEST(Equivalence, UnevenLastBatchMatchesOneRank) {
   // 70 samples in batches of 16: the fifth batch holds 6, so ranks hold unequal slices.
   Fixture fx(kMlp);

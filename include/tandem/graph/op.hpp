@@ -42,6 +42,10 @@ struct RunInfo {
   uint32_t epoch = 0;
   // Global dataset index of each sample of the batch, [batch]; keys per-sample randomness.
   const int64_t* sample_ids = nullptr;
+  // By node id: the class of each sample [batch] for the output nodes of losses on class
+  // indices, or null (training passes set it; ops that can use it, such as the hierarchical
+  // softmax, then compute each sample's own class only).
+  const int32_t* const* labels = nullptr;
 };
 
 struct OpArgs {

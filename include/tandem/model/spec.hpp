@@ -4,9 +4,10 @@
 //     [NAME =] OP [ARG ...] [KEY=VALUE ...]     # comment
 //
 // A node reads the previous node unless it names its input with in=NAME (add and concat take
-// their inputs as arguments). `loss NAME [in=NODE] [weight=W] [target=FIELD]` puts a loss on a
-// node (default: the last one); several loss lines make a multi-output model whose training
-// loss is their weighted sum. See README "Model specs".
+// their inputs as arguments). `loss NAME [in=NODE] [weight=W] [target=FIELD] [KEY=VALUE ...]`
+// puts a loss on a node (default: the last one; other options go to losses that own an op,
+// ops::LossInfo::head); several loss lines make a multi-output model whose training loss is
+// their weighted sum. See README "Model specs".
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ struct LossSpec {
   std::string node;    // the node the loss reads
   double weight = 1;   // its weight in the training loss
   std::string target;  // the dataset's target field (/SPLIT/y/TARGET when y is a group)
+  // The loss's own KEY=VALUE options (ops::LossInfo::head: `tree=huffman`), for its op.
+  std::map<std::string, std::string> options;
   int line = 0;
 };
 

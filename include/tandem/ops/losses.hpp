@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tandem/core/registry.hpp"
+#include "tandem/ops/registry.hpp"
 #include "tandem/tensor/tensor.hpp"
 
 namespace tandem::ops {
@@ -19,6 +20,10 @@ struct Targets {
   Tensor values;
   // When set, forward_backward also writes each sample's own (unweighted) loss here [batch].
   float* per_sample = nullptr;
+  // The head's op was given the labels (a training pass with graph::RunInfo::labels): for a
+  // loss whose op then computes each sample's own class only (own_class_only_in_training),
+  // only those entries of pred are valid and only those of grad are read.
+  bool own_class_only = false;
 };
 
 // How the outputs a loss trains read as probabilities (predict, ensembles, accuracy).
@@ -44,6 +49,9 @@ class Loss {
   // The mean loss of an untrained model with small random outputs over `classes` classes,
   // when the loss has one (ln C for softmax cross-entropy): the first step is checked against it.
   virtual std::optional<double> untrained_loss(int64_t /*classes*/) const { return std::nullopt; }
+  // In training its op computes only each sample's own class (hierarchical softmax), so the
+  // training accuracy counts a sample right when p(y) > 1/2 (then y is surely the argmax).
+  virtual bool own_class_only_in_training() const { return false; }
 };
 
 // Softmax cross-entropy on logits, fused: loss = logsumexp(z) - z_y, grad = softmax(z) - e_y.
@@ -103,6 +111,20 @@ class L1 final : public Loss {
   Kind targets() const override { return Kind::kEither; }
 };
 
+// Negative log-likelihood of log-probabilities: −out_y, gradient −e_y. The loss of
+// `loss hierarchical_softmax`, whose op (ops::HierarchicalSoftmax) gives log p(c | x); with
+// Targets::own_class_only it reads and writes out_y alone, O(1) per sample.
+class HierarchicalSoftmaxLoss final : public Loss {
+ public:
+  std::string name() const override { return "hierarchical_softmax"; }
+  double forward_backward(const Tensor& pred, const Targets& t, float scale, Tensor grad) override;
+  double jvp(const Tensor& pred, const Targets& t, const Tensor& pred_tangent) override;
+  Kind targets() const override { return Kind::kLabels; }
+  // Softmax of log-probabilities is the distribution itself.
+  Probabilities probabilities() const override { return Probabilities::kSoftmax; }
+  bool own_class_only_in_training() const override { return true; }
+};
+
 // Per-class weights for a classification loss: sample i's loss and gradient are multiplied by
 // weights[y_i]. The sum stays over samples (the trainer divides by the batch size, not by the
 // summed weights as PyTorch's weighted 'mean' does), so a weight of 1 everywhere changes nothing.
@@ -134,6 +156,13 @@ struct LossInfo {
   std::vector<std::string> aliases;
   std::string summary;  // the per-sample loss, one line
   std::unique_ptr<Loss> (*make)() = nullptr;
+  // When set, the model builder puts this op between the loss's node and the loss (it owns the
+  // loss's parameters), made from the loss line's other options (`loss NAME KEY=VALUE ...`).
+  OpFactory head = nullptr;
+  std::string options = "";  // those options, for the docs: "`tree=balanced|huffman` ..."
+  // The trainer writes classes=C and counts=N0,N1,... (the training split's class counts) into
+  // the loss line before building the model, so model files and checkpoints keep them.
+  bool class_counts = false;
 };
 const Registry<LossInfo>& loss_registry();
 

@@ -52,14 +52,20 @@ class DataFeed {
   // With `grads`, writes each output's gradient, scale * weight_h * dloss_h/dout. per_sample
   // (optional, [n]) receives each row's loss; `first` (optional) replaces the first head's
   // loss (class weights).
-  double loss(int64_t n, float scale, bool grads, float* per_sample = nullptr, ops::Loss* first = nullptr);
+  // own_class_only: the forward pass had labels() in its RunInfo (ops::Targets::own_class_only).
+  double loss(int64_t n, float scale, bool grads, float* per_sample = nullptr, ops::Loss* first = nullptr,
+              bool own_class_only = false);
   // Each head's own summed loss (unweighted) over the loss() calls since the last reset.
   const std::vector<double>& head_sums() const { return head_sums_; }
   void reset_head_sums() { std::fill(head_sums_.begin(), head_sums_.end(), 0.0); }
   // How many of the n rows the first head gets right: argmax against a class index; for
   // float targets each row scores the fraction of its K outputs on the right side (bce_logits:
   // z > 0 against t > 0.5) or 1 when argmax(pred) = argmax(target) (mse, l1).
-  double correct(int64_t n);
+  // own_class_only: as in loss(); a head whose op then computed each sample's own class only
+  // counts a row right when p(y) > 1/2.
+  double correct(int64_t n, bool own_class_only = false);
+  // For graph::RunInfo::labels: by node id, the loaded class indices of each head's node.
+  const int32_t* const* node_labels() const { return node_labels_.data(); }
   // The targets of head h as loaded: class indices, or [rows, K] floats.
   bool has_labels(size_t h) const { return !heads_[h].labels.empty(); }
   const int32_t* labels(size_t h) const { return heads_[h].labels.data(); }
@@ -83,6 +89,7 @@ class DataFeed {
   std::vector<float> head_loss_;  // [max_batch] per-row losses of one head
   std::vector<double> head_sums_;
   std::vector<int32_t> predicted_;
+  std::vector<const int32_t*> node_labels_;  // [graph nodes]
   Prefetcher* prefetcher_ = nullptr;
   std::vector<float*> input_values_;  // one gather's destinations, sized once
 };

@@ -77,6 +77,7 @@ class Trainer {
  private:
   // Setup (trainer_setup.cpp).
   void set_up(const model::ModelSpec* spec);
+  void load_splits();
   void load_data();
   void transfer();  // --init-from, then --freeze
   void agree_across_ranks();
