@@ -171,8 +171,8 @@ TEST(SteadyState, TrainingStepAllocatesNothing) {
 // Rows streamed from the file: sorted, coalesced and read into buffers sized by the first steps.
 TEST(SteadyState, StreamedTrainingStepAllocatesNothing) {
   dist::LocalComm local;
-  expect_steady_step_allocates_nothing(Precision::kFp32, local,
-                                       {false, dist::GradDtype::kFp32, data::DataMode::kStream});
+  expect_steady_step_allocates_nothing(
+      Precision::kFp32, local, {false, dist::GradDtype::kFp32, data::DataMode::kStream, "m.model", ""});
 }
 
 // Frozen convolution and batch norm: the pruned backward and the shorter exchange.
@@ -186,8 +186,8 @@ TEST(SteadyState, FrozenTrainingStepAllocatesNothing) {
 // Each sample's path of the class tree, its labels handed to the op through RunInfo.
 TEST(SteadyState, HierarchicalSoftmaxTrainingStepAllocatesNothing) {
   dist::LocalComm local;
-  expect_steady_step_allocates_nothing(Precision::kFp32, local,
-                                       {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "hs.model"});
+  expect_steady_step_allocates_nothing(
+      Precision::kFp32, local, {false, dist::GradDtype::kFp32, data::DataMode::kMemory, "hs.model", ""});
 }
 
 TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
@@ -197,16 +197,16 @@ TEST(SteadyState, Bf16TrainingStepAllocatesNothing) {
 
 TEST(MpiSteadyState, ShardedOptimizerStepAllocatesNothing) {
   ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
-  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world,
-                                       {true, dist::GradDtype::kFp32, data::DataMode::kMemory, ""});
+  expect_steady_step_allocates_nothing(
+      Precision::kFp32, *g_world, {true, dist::GradDtype::kFp32, data::DataMode::kMemory, "m.model", ""});
 }
 
 TEST(MpiSteadyState, Bf16ExchangeStepAllocatesNothing) {
   ASSERT_TRUE(g_world && g_world->size() > 1) << "run under mpirun with 2 or more ranks";
-  expect_steady_step_allocates_nothing(Precision::kBf16, *g_world,
-                                       {false, dist::GradDtype::kBf16, data::DataMode::kMemory, ""});
-  expect_steady_step_allocates_nothing(Precision::kFp32, *g_world,
-                                       {true, dist::GradDtype::kBf16, data::DataMode::kMemory, ""});
+  expect_steady_step_allocates_nothing(
+      Precision::kBf16, *g_world, {false, dist::GradDtype::kBf16, data::DataMode::kMemory, "m.model", ""});
+  expect_steady_step_allocates_nothing(
+      Precision::kFp32, *g_world, {true, dist::GradDtype::kBf16, data::DataMode::kMemory, "m.model", ""});
 }
 
 }  // namespace
