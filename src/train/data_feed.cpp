@@ -55,10 +55,11 @@ void check_target(const model::Model& m, const model::Head& h, const data::Datas
   if (f.is_labels()) {
     TANDEM_USAGE_CHECK(kind != Kind::kValues, where, " holds class indices but loss ", h.loss->name(),
                        " on '", h.name, "' needs ", ops::describe(kind));
-    TANDEM_USAGE_CHECK(d.max_label(field) < k, what, " has label ", d.max_label(field),
-                       " but the model has only ", k, " outputs",
-                       m.heads.size() > 1 ? " on '" + h.name + "'" : std::string(), " (classes 0..", k - 1,
-                       "); make the last dense layer wider or fix the labels");
+    TANDEM_USAGE_CHECK(
+        d.max_label(field) < k, what, " has label ", d.max_label(field), " but the model has only ", k,
+        " outputs", m.heads.size() > 1 ? " on '" + h.name + "'" : std::string(), " (classes 0..", k - 1,
+        "); make the output wider (the last dense layer, or classes= on a hierarchical_softmax loss "
+        "line) or fix the labels");
   } else {
     TANDEM_USAGE_CHECK(kind != Kind::kLabels, where, " holds float targets ", f.shape.str(), " but loss ",
                        h.loss->name(), " on '", h.name, "' needs ", ops::describe(kind),
