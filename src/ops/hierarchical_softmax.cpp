@@ -45,7 +45,9 @@ int64_t HierarchicalSoftmax::scratch_floats(int64_t batch) const {
 }
 
 const int32_t* HierarchicalSoftmax::path_labels(const graph::OpArgs& a) const {
-  if (!a.run || !a.run->training || !a.run->labels) return nullptr;
+  // Labels are given in training steps only; a frozen head (run as in evaluation) gets them too,
+  // since the loss above it still reads and seeds its own class alone.
+  if (!a.run || !a.run->labels) return nullptr;
   return a.run->labels[a.node_id];
 }
 
@@ -96,7 +98,8 @@ void HierarchicalSoftmax::forward_paths(graph::OpArgs& a, const int32_t* labels)
 void HierarchicalSoftmax::backward_paths(graph::OpArgs& a, const int32_t* labels) {
   const int64_t classes = tree_.classes(), d = features_, depth = tree_.max_depth();
   const float *x = a.in[0].data(), *w = a.params[0].data(), *z = a.workspace.data();
-  float *dw = a.param_grad[0].data(), *db = a.param_grad[1].data();
+  float* dw = graph::grad_or_null(a.param_grad[0]);  // null: frozen
+  float* db = graph::grad_or_null(a.param_grad[1]);
   float* dx = a.in_grad[0].empty() ? nullptr : a.in_grad[0].data();
   if (dx && !a.accumulate[0]) kernels::fill(dx, a.batch * d, 0.0f);
   for (int64_t r = 0; r < a.batch; ++r) {
@@ -108,8 +111,8 @@ void HierarchicalSoftmax::backward_paths(graph::OpArgs& a, const int32_t* labels
       const int64_t n = nodes[j];
       const float s = signs[j];
       const float dz = g * s * sigmoid(-s * z[r * depth + static_cast<int64_t>(j)]);
-      blas::axpy(d, dz, x + r * d, dw + n * d);
-      db[n] += dz;
+      if (dw) blas::axpy(d, dz, x + r * d, dw + n * d);
+      if (db) db[n] += dz;
       if (dx) blas::axpy(d, dz, w + n * d, dx + r * d);
     }
   }

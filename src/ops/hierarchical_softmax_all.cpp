@@ -57,9 +57,9 @@ void HierarchicalSoftmax::backward_all(graph::OpArgs& a) {
       zr[n] = sums[0] * (1.0f - s) - sums[1] * s;
     }
   }
-  blas::gemm(Trans::kYes, Trans::kNo, nodes, d, a.batch, 1.0f, dz, nodes, a.in[0].data(), d, 1.0f,
-             a.param_grad[0].data(), d);
-  kernels::sum_rows(dz, a.param_grad[1].data(), a.batch, nodes);
+  if (float* dw = graph::grad_or_null(a.param_grad[0]))  // null: frozen
+    blas::gemm(Trans::kYes, Trans::kNo, nodes, d, a.batch, 1.0f, dz, nodes, a.in[0].data(), d, 1.0f, dw, d);
+  if (float* db = graph::grad_or_null(a.param_grad[1])) kernels::sum_rows(dz, db, a.batch, nodes);
   if (!a.in_grad[0].empty())
     blas::gemm(Trans::kNo, Trans::kNo, a.batch, d, nodes, 1.0f, dz, nodes, a.params[0].data(), d,
                a.accumulate[0] ? 1.0f : 0.0f, a.in_grad[0].data(), d);

@@ -115,5 +115,49 @@ TEST_F(HierarchicalSoftmaxTraining, AStepOnPathsHasTheGradientOfAllClasses) {
   for (size_t i = 0; i < grads.size(); ++i) EXPECT_NEAR(grads[i], reference[i], 1e-5 * scale) << i;
 }
 
+// A frozen head still sends each sample's path gradient down (it runs as in evaluation but
+// keeps the labels, since the loss seeds only the sample's own class) and computes none of
+// its own: the trainable layers get the all-classes gradient, the tree's weights stay put.
+TEST_F(HierarchicalSoftmaxTraining, AFrozenHeadPassesItsPathGradientsDown) {
+  train::TrainConfig c;
+  c.data = data_;
+  c.batch_size = 10;
+  c.lr = 0.1;
+  c.seed = 2;
+  c.threads = 1;
+  c.optimizer.name = "sgd";
+  c.freeze = "*.hierarchical_softmax";
+  const auto spec = model::parse_spec(
+      "input 4\nbody = dense 5\ntanh\nloss hierarchical_softmax tree=huffman init=xavier_uniform\n",
+      "net.model");
+  dist::LocalComm comm;
+  train::Trainer trainer(c, comm, spec);
+  auto& m = trainer.model();
+  const auto& head = m.graph.node(m.output());
+  const auto& body = m.graph.node(m.graph.find("body"));
+  auto copy = [&](const std::vector<int>& refs, bool grads) {
+    std::vector<float> out;
+    for (int ref : refs) {
+      const auto t = grads ? m.graph.grad(ref) : m.graph.param(ref);
+      out.insert(out.end(), t.data(), t.data() + t.numel());
+    }
+    return out;
+  };
+  train::DataFeed feed(m, trainer.train_data(), "train");
+  train::full_pass(m, feed, 10, 10, comm, true);
+  const auto reference = copy(body.params, true);
+  const auto head_before = copy(head.params, false);
+  std::vector<int64_t> ids(10);
+  std::iota(ids.begin(), ids.end(), 0);
+  trainer.step(ids, 10, 0);
+  const auto grads = copy(body.params, true);
+  ASSERT_EQ(grads.size(), reference.size());
+  double scale = 1e-12;
+  for (float g : reference) scale = std::max(scale, double{std::abs(g)});
+  ASSERT_GT(scale, 1e-6);
+  for (size_t i = 0; i < grads.size(); ++i) EXPECT_NEAR(grads[i], reference[i], 1e-5 * scale) << i;
+  EXPECT_EQ(copy(head.params, false), head_before);
+}
+
 }  // namespace
 }  // namespace tandem
