@@ -53,16 +53,19 @@ tandem_check_format() {
   echo "== ${#files[@]} C++ files formatted as .clang-format says"
 }
 
-# `--progress bar` when this script's stderr is a terminal and the arguments "$@" choose no
-# --progress: under mpirun a rank's stderr is a pipe, so the rank cannot see the terminal
-# itself. Exports COLUMNS, the width the bar fits into. Prints the arguments to add, if any.
+# TANDEM_PROGRESS=(--progress bar) when this script's stderr is a terminal and the arguments
+# "$@" choose no --progress, else empty: under mpirun a rank's stderr is a pipe, so the rank
+# cannot see the terminal itself. Exports COLUMNS, the terminal's width, which the ranks fit
+# the bar into. Call it directly, not in $(...), or the export is lost.
 tandem_progress_args() {
-  local a
+  TANDEM_PROGRESS=()
+  local a rows cols
   for a in "$@"; do case $a in --progress | --progress=*) return 0 ;; esac; done
   [ -t 2 ] || return 0
-  COLUMNS=$(tput cols 2> /dev/null || echo 100)
+  read -r rows cols < <(stty size <&2 2> /dev/null) || true
+  COLUMNS=${cols:-100}
   export COLUMNS
-  echo "--progress bar"
+  TANDEM_PROGRESS=(--progress bar)
 }
 
 # Open MPI on one machine (root allowed, loopback, shared memory without CMA): the settings

@@ -12,5 +12,5 @@ shift 2
 [ -x "$TANDEM_BUILD/tandem" ] || { tandem_install_packages; tandem_build OFF; }
 bind=(--map-by "slot:PE=$threads" --bind-to core)
 if [ $((ranks * threads)) -gt "$(nproc)" ]; then bind=(--oversubscribe --bind-to none); fi
-read -r -a progress <<< "$(tandem_progress_args "$@")"
-exec mpirun -np "$ranks" "${bind[@]}" "$TANDEM_BUILD/tandem" train --threads "$threads" "${progress[@]}" "$@"
+tandem_progress_args "$@"
+exec mpirun -np "$ranks" "${bind[@]}" "$TANDEM_BUILD/tandem" train --threads "$threads" "${TANDEM_PROGRESS[@]}" "$@"

@@ -20,7 +20,7 @@ fi
 
 ranks=$(nproc)
 echo "== training launch/configs/fashion-mlp.ini on $ranks rank(s)"
-read -r -a progress <<< "$(tandem_progress_args "$@")"
+tandem_progress_args "$@"
 mpirun -np "$ranks" --bind-to core "$TANDEM_BUILD/tandem" train --config launch/configs/fashion-mlp.ini \
-  "${progress[@]}" "$@"
+  "${TANDEM_PROGRESS[@]}" "$@"
 "$TANDEM_BUILD/tandem" plot --metrics runs/fashion-mlp/metrics.jsonl --out runs/fashion-mlp/curves.png

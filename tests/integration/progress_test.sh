@@ -12,7 +12,7 @@ command -v tmux > /dev/null || { echo "FAIL: tmux not installed (launch/test.sh 
 export TANDEM_BUILD=$(dirname "$tandem")
 run=(--data "$data" --model "$src/launch/models/cnn.model" --epochs 1 --batch-size 32 --test-limit 500 --seed 3)
 
-# --- in a terminal: a 100x30 tmux pane --------------------------------------------------------
+# --- in a terminal: an 80x30 tmux pane, narrower than the 100 columns a rank assumes alone ---
 session=tandem_progress_$$
 trap 'tmux kill-session -t "$session" 2> /dev/null' EXIT
 cat > "$work/in_terminal.sh" << SCRIPT
@@ -20,7 +20,7 @@ cat > "$work/in_terminal.sh" << SCRIPT
 echo "EXIT=\$?"
 sleep 600
 SCRIPT
-tmux new-session -d -s "$session" -x 100 -y 30 "bash $work/in_terminal.sh"
+tmux new-session -d -s "$session" -x 80 -y 30 "bash $work/in_terminal.sh"
 : > "$work/captures.txt"
 for _ in $(seq 1 600); do  # up to 120 s
   screen=$(tmux capture-pane -p -t "$session")
@@ -37,8 +37,8 @@ echo "step counts seen on the bar: $(tr '\n' ' ' <<< "$counts")"
 check --log "$work/captures.txt" "the bar is on screen while training" test -n "$bars"
 check --log "$work/captures.txt" "the bar moves: at least 3 step counts seen" test "$(wc -l <<< "$counts")" -ge 3
 check "the step counts only grow" sort -n -C <<< "$counts"
-check "the bar fits the 100-column pane (at most 99 characters)" \
-  test "$(awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' <<< "$bars")" -le 99
+check "the bar fits the 80-column pane (at most 79 characters)" \
+  test "$(awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }' <<< "$bars")" -le 79
 check --log "$work/captures.txt" "one bar line per screen: redrawn in place, not printed again" \
   awk '/^----$/ { if (n > 1) bad = 1; n = 0; next } /ETA/ { n++ } END { exit bad }' "$work/captures.txt"
 
