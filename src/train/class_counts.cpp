@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tandem/core/error.hpp"
+#include "tandem/core/strings.hpp"
 #include "tandem/ops/losses.hpp"
 
 namespace tandem::train {
@@ -30,7 +31,11 @@ void fill_class_counts(model::ModelSpec& spec, const data::Dataset& train) {
     if (l.options.count("classes") && (!huffman || l.options.count("counts"))) continue;
     const auto& labels = train.labels(field);
     int64_t classes = std::max<int64_t>(train.classes_in_file(), int64_t{train.max_label(field)} + 1);
-    if (l.options.count("classes")) classes = std::stoll(l.options.at("classes"));
+    if (l.options.count("classes"))
+      classes = parse_int(l.options.at("classes"), "loss " + l.name + " option 'classes'");
+    TANDEM_USAGE_CHECK(!l.options.count("counts") || l.options.count("classes"), "the loss on '", l.node,
+                       "' gives counts= without classes=; give both, or neither (train then counts the "
+                       "classes of the training split)");
     TANDEM_USAGE_CHECK(train.max_label(field) < classes, "'", train.path(), "' /train has label ",
                        train.max_label(field), " but the loss on '", l.node, "' has classes=", classes,
                        "; raise classes= or drop it (train then counts the classes)");

@@ -81,6 +81,10 @@ void Trainer::load_data() {
   // --curriculum: each training sample's difficulty (streamed or not, a float per sample in memory).
   std::vector<float> difficulty;
   const bool curriculum = config_.curriculum.pace != data::CurriculumPace::kOff;
+  TANDEM_USAGE_CHECK(
+      !curriculum || !config_.difficulty.empty() || config_.data.find_first_of(",*?[") == std::string::npos,
+      "--curriculum with --data '", config_.data,
+      "' (several files): give the difficulties in one file with --difficulty FILE (/train/difficulty)");
   if (curriculum)
     difficulty = data::read_difficulty(config_.difficulty.empty() ? config_.data : config_.difficulty,
                                        "train", train_.size(), config_.train_limit == 0);

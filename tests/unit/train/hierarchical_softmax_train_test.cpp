@@ -81,6 +81,18 @@ TEST_F(HierarchicalSoftmaxTraining, TheTrainerWritesTheTrainingSplitsClassCounts
   train::fill_class_counts(spec, train);
   EXPECT_EQ(spec.losses[0].options.at("classes"), "3");
   EXPECT_EQ(spec.losses[0].options.at("counts"), "4,3,3");
+  // The user's counts are never replaced silently; classes= must be a number.
+  auto counts_only =
+      model::parse_spec("input 4\nloss hierarchical_softmax tree=huffman counts=1,1,8\n", "net.model");
+  EXPECT_THROW(train::fill_class_counts(counts_only, train), UsageError);
+  auto words =
+      model::parse_spec("input 4\nloss hierarchical_softmax tree=huffman classes=abc\n", "net.model");
+  try {
+    train::fill_class_counts(words, train);
+    ADD_FAILURE() << "no UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("option 'classes'"), std::string::npos) << e.what();
+  }
   auto balanced = model::parse_spec("input 4\nloss hierarchical_softmax\n", "net.model");
   train::fill_class_counts(balanced, train);
   EXPECT_EQ(balanced.losses[0].options.at("classes"), "3");
