@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "sigmoid_math.hpp"
 #include "tandem/core/error.hpp"
@@ -31,6 +32,20 @@ std::vector<graph::ParamSpec> HierarchicalSoftmax::params() const {
   graph::InitSpec zeros{"zeros", 0.0, features_, 1};
   return {{"weight", Shape{tree_.internal_nodes(), features_}, w, true},
           {"bias", Shape{tree_.internal_nodes()}, zeros, false}};
+}
+
+// Row n of the weight is internal node n's decision: the tree, not C, says which. Named by a
+// hash of its shape (FNV-1a over the child lists), so two trees over C classes tell apart.
+std::string HierarchicalSoftmax::param_layout() const {
+  uint64_t h = 1469598103934665603ull;
+  for (int64_t n = 0; n < tree_.internal_nodes(); ++n)
+    for (int side = 0; side < 2; ++side) {
+      h ^= static_cast<uint32_t>(tree_.child(n, side));
+      h *= 1099511628211ull;
+    }
+  char text[64];
+  std::snprintf(text, sizeof text, "class tree %016llx", static_cast<unsigned long long>(h));
+  return text;
 }
 
 // The path mode keeps its node logits [batch, max depth] from forward to backward and jvp.

@@ -5,6 +5,8 @@
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
 #include "tandem/io/h5.hpp"
+#include "tandem/model/model.hpp"
+#include "tandem/model/spec.hpp"
 
 namespace tandem::train {
 namespace {
@@ -58,6 +60,19 @@ std::string mismatch(const std::vector<Stored>& from, const std::vector<std::pai
         return "shape mismatch: " + name + " " + s.shape.str() + " in the source, " + t.shape().str() +
                " here";
   return "";
+}
+
+// The source's parameter layouts by node (graph::Op::param_layout), from the model its spec
+// builds; only nodes with one are listed.
+std::map<std::string, std::string> source_layouts(const io::H5File& f) {
+  std::map<std::string, std::string> out;
+  if (!f.has_attr("/model", "spec")) return out;
+  const auto m =
+      model::build_model(model::parse_spec(f.attr_string("/model", "spec"), f.path() + ":/model/spec"));
+  for (int id = 0; id < m->graph.node_count(); ++id)
+    if (const auto& n = m->graph.node(id); n.op)
+      if (auto layout = n.op->param_layout(); !layout.empty()) out[n.name] = std::move(layout);
+  return out;
 }
 
 std::string file_format(const io::H5File& f) {
@@ -117,6 +132,10 @@ InitReport init_from(graph::Graph& g, const std::string& path, const std::string
   report.format = file_format(f);
   report.source_preprocess = f.exists("/preprocessing") ? f.attr_string("/preprocessing", "mode") : "none";
   const SourceNodes source = read_source_nodes(f);
+  bool any_layout = false;  // build the source's model only when some node here needs its layouts
+  for (int id = 0; id < g.node_count(); ++id)
+    any_layout = any_layout || (g.node(id).op && !g.node(id).op->param_layout().empty());
+  const auto layouts = any_layout ? source_layouts(f) : std::map<std::string, std::string>();
   const auto to_from = parse_init_map(map_text);
   std::vector<std::string> source_names, own_names;
   for (const auto& [name, tensors] : source) source_names.push_back(name);
@@ -138,6 +157,12 @@ InitReport init_from(graph::Graph& g, const std::string& path, const std::string
     const auto it = source.find(o.source);
     const auto tensors = node_tensors(g, id);
     o.reason = it == source.end() ? "absent in the source" : mismatch(it->second, tensors);
+    if (o.reason.empty() && n.op && !n.op->param_layout().empty()) {
+      const auto l = layouts.find(o.source);
+      const std::string theirs = l == layouts.end() ? "none" : l->second, ours = n.op->param_layout();
+      if (theirs != ours)
+        o.reason = "different parameter layout: " + theirs + " in the source, " + ours + " here";
+    }
     if (o.reason.empty()) {
       for (const auto& [name, t] : tensors)
         for (const auto& s : it->second)

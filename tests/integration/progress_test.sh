@@ -16,7 +16,7 @@ run=(--data "$data" --model "$src/launch/models/cnn.model" --epochs 1 --batch-si
 session=tandem_progress_$$
 trap 'tmux kill-session -t "$session" 2> /dev/null' EXIT
 cat > "$work/in_terminal.sh" << SCRIPT
-"$src/launch/mpirun.sh" 2 1 ${run[*]} --train-limit 8000 --out "$work/tty"
+"$src/launch/mpirun.sh" 2 1 ${run[*]} --train-limit 24000 --out "$work/tty"
 echo "EXIT=\$?"
 sleep 600
 SCRIPT

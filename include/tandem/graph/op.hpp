@@ -113,6 +113,9 @@ class Op {
   virtual Shape infer(const std::vector<Shape>& in) = 0;
   // Valid after infer().
   virtual std::vector<ParamSpec> params() const { return {}; }
+  // What gives the parameters' rows their meaning beyond their shapes (a class tree's node
+  // order), as text; "" when the shapes say it all. --init-from copies only between equals.
+  virtual std::string param_layout() const { return ""; }
   virtual std::vector<StateSpec> state() const { return {}; }
   virtual int64_t workspace_floats(int64_t /*batch*/) const { return 0; }
   virtual int64_t scratch_floats(int64_t /*batch*/) const { return 0; }

@@ -27,6 +27,7 @@ class HierarchicalSoftmax final : public graph::Op {
   std::string type() const override { return "hierarchical_softmax"; }
   Shape infer(const std::vector<Shape>& in) override;
   std::vector<graph::ParamSpec> params() const override;
+  std::string param_layout() const override;
   int64_t workspace_floats(int64_t batch) const override;
   int64_t scratch_floats(int64_t batch) const override;
   void forward(graph::OpArgs& a) override;

@@ -48,7 +48,8 @@ HangWatch::HangWatch(MPI_Comm world) {
   answer_requests_.assign(n, MPI_REQUEST_NULL);
   answer_in_.resize(n);
   answered_.assign(n, 0);
-  last_heartbeat_ = Clock::now();
+  heard_.assign(n, 0);
+  last_heartbeat_ = Clock::now() - std::chrono::hours(1);  // the first mark sends one
 }
 
 HangWatch::~HangWatch() {
@@ -66,7 +67,9 @@ void HangWatch::mark(int64_t step, Phase phase) {
   here_.phase = static_cast<int64_t>(phase);
   if (timeout_ <= 0 || size_ == 1) return;
   serve();
-  if (rank_ == 0 || seconds_since(last_heartbeat_) < kHeartbeatSeconds) return;
+  // The first training step is always sent, so a rank stopped early is still placed.
+  const bool first_step = heartbeat_.step == 0 && step > 0;
+  if (rank_ == 0 || (seconds_since(last_heartbeat_) < kHeartbeatSeconds && !first_step)) return;
   int done = 0;
   MPI_Test(&heartbeat_request_, &done, MPI_STATUS_IGNORE);
   if (!done) return;  // rank 0 has not taken the last one yet
@@ -96,6 +99,7 @@ void HangWatch::serve() {
     } else if (status.MPI_TAG == kHeartbeatTag) {
       seen_[from] = in;
       seen_at_[from] = Clock::now();
+      heard_[from] = 1;
     }
   }
 }
@@ -125,7 +129,7 @@ std::string HangWatch::describe_rank(int r) const {
     return "waiting here for " + one_decimal(static_cast<double>(p.waited_ms) / 1000) + " s (" + at + ")";
   if (answered_[r] && p.op == 0) return "busy outside any collective, at " + at;
   if (answered_[r]) return "waiting in collective #" + std::to_string(p.op) + " (" + at + ")";
-  if (rank_ == 0 && r != 0 && seen_[r].step > 0)
+  if (rank_ == 0 && r != 0 && heard_[r])
     return "NOT ARRIVED: no answer (stopped, dead, or stuck outside MPI); last seen " +
            one_decimal(seconds_since(seen_at_[r])) + " s ago at global step " +
            std::to_string(seen_[r].step) + ", " + phase_name(static_cast<Phase>(seen_[r].phase));

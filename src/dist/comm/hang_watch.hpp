@@ -57,6 +57,7 @@ class HangWatch {
   Clock::time_point last_heartbeat_;
   std::vector<Position> seen_;
   std::vector<Clock::time_point> seen_at_;
+  std::vector<char> heard_;  // a heartbeat came from this rank
   // Answers: sent to each asker (one in flight per asker), and received while asking.
   std::vector<Position> answer_out_;
   std::vector<MPI_Request> answer_requests_;

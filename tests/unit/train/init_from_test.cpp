@@ -141,6 +141,34 @@ TEST_F(InitFrom, BadMapsAndFilesAreRefusedNamingTheProblem) {
   EXPECT_THROW(train::init_from(m->graph, path("missing.h5"), ""), Error);
 }
 
+// A hierarchical softmax's weight rows are its tree's internal nodes: two trees over the same
+// classes have equal shapes but rows that mean different things, so only an equal tree copies.
+TEST_F(InitFrom, AClassTreeCopiesOnlyOntoTheSameTree) {
+  const std::string body = "input 8\nf = dense 6\nloss hierarchical_softmax classes=4 ";
+  const auto balanced = build(body + "tree=balanced\n", 3);
+  io::save_model(path("balanced.h5"), *balanced, {});
+  const std::string head = "f.hierarchical_softmax";
+  auto outcome = [&](const train::InitReport& r) {
+    for (const auto& o : r.nodes)
+      if (o.node == head) return o;
+    ADD_FAILURE() << "no outcome for " << head;
+    return train::InitOutcome{};
+  };
+  auto same = build(body + "tree=balanced\n", 4);
+  EXPECT_EQ(outcome(train::init_from(same->graph, path("balanced.h5"), "")).kind, Kind::kCopied);
+  EXPECT_EQ(tensor(same->graph, head + ".weight"), tensor(balanced->graph, head + ".weight"));
+
+  // Huffman over counts 8,4,2,1 is a chain; the balanced tree over 4 classes is not.
+  auto chain = build(body + "tree=huffman counts=8,4,2,1\n", 4);
+  const auto own = tensor(chain->graph, head + ".weight");
+  ASSERT_EQ(own.size(), tensor(balanced->graph, head + ".weight").size()) << "shapes agree";
+  const auto o = outcome(train::init_from(chain->graph, path("balanced.h5"), ""));
+  EXPECT_EQ(o.kind, Kind::kSkipped);
+  EXPECT_EQ(o.reason.rfind("different parameter layout: class tree ", 0), 0u) << o.reason;
+  EXPECT_EQ(tensor(chain->graph, head + ".weight"), own) << "skipped: as initialized";
+  EXPECT_EQ(tensor(chain->graph, "f.weight"), tensor(balanced->graph, "f.weight")) << "the trunk copies";
+}
+
 TEST(FreezePatterns, MatchNodesWithParametersAndRefuseWhatMatchesNothing) {
   auto m = build("input 8\ndense 6\nbatchnorm\nrelu\ndense 4\nrelu\nout = dense 3\n", 1);
   const auto& g = m->graph;
