@@ -15,7 +15,7 @@ const Registry<CommandInfo>& command_registry() {
       {"plot", {}, "draw learning curves from metrics.jsonl (gnuplot)", plot_command},
       {"gradcheck", {}, "compare backprop with finite differences on a real model and data", gradcheck_command},
       {"hessian", {}, "top Hessian eigenvalues of the loss of a saved model (Lanczos)", hessian_command},
-      {"convert", {}, "convert IDX, CSV or NumPy files to the tandem HDF5 dataset layout; make the image-pairs example",
+      {"convert", {}, "convert IDX, CSV or NumPy files to the tandem HDF5 dataset layout; make the image-pairs example or a synthetic many-class dataset",
        convert_command},
       {"sweep", {}, "train a grid of batch sizes, rates and optimizers to a target; report the scaling curve",
        sweep_command},

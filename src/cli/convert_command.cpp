@@ -12,6 +12,7 @@
 #include "tandem/data/npy.hpp"
 #include "tandem/data/pairs.hpp"
 #include "tandem/data/shards.hpp"
+#include "tandem/data/synthetic.hpp"
 
 namespace tandem::cli {
 namespace {
@@ -24,6 +25,7 @@ struct ConvertArgs {
   data::IdxSources src;
   data::CsvOptions csv;
   data::NpyOptions npy;
+  data::SyntheticOptions synthetic;
   double test_fraction = 0;
 };
 
@@ -45,17 +47,21 @@ po::options_description convert_description(ConvertArgs& a) {
       "train "
       "on them with --data 'PREFIX-*.h5'.\ntandem convert classes --from D.h5 --keep 0,1,2 --out SUB.h5\n  "
       "keeps "
-      "the rows of some classes (indices or names), relabelled 0..K-1 in the order given.\n\nOptions");
+      "the rows of some classes (indices or names), relabelled 0..K-1 in the order given.\ntandem convert "
+      "synthetic --classes C --features D --train-per-class N --test-per-class M [--noise S] [--zipf S] "
+      "--out "
+      "D.h5\n  a learnable many-class dataset: class prototypes plus Gaussian noise (datasets/README.md)."
+      "\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy | shards | classes")
+    ("format", po::value(&a.format)->default_value("idx"), "what to convert: idx | pairs | csv | npy | shards | classes | synthetic")
     ("dir", po::value(&a.dir), "directory with the four standard IDX files (.gz or not)")
     ("train-images", po::value(&a.src.train_images), "training images (instead of --dir)")
     ("train-labels", po::value(&a.src.train_labels), "training labels")
     ("test-images", po::value(&a.src.test_images), "test images")
     ("test-labels", po::value(&a.src.test_labels), "test labels")
-    ("classes", po::value(&a.classes), "comma-separated class names")
+    ("classes", po::value(&a.classes), "comma-separated class names; synthetic: the number of classes")
     ("from", po::value(&a.from), "pairs: the tandem image dataset to pair; shards: the dataset to split; "
      "classes: the dataset to take classes from")
     ("keep", po::value(&a.keep), "classes: the classes kept, indices or names, comma-separated, in their new order")
@@ -70,8 +76,17 @@ po::options_description convert_description(ConvertArgs& a) {
     ("y", po::value(&a.npy.y), "npy: training targets: class indices [N] or floats [N, K]")
     ("test-x", po::value(&a.npy.test_x), "npy: test samples")
     ("test-y", po::value(&a.npy.test_y), "npy: test targets")
+    ("features", po::value(&a.synthetic.features)->default_value(0), "synthetic: the length of a sample")
+    ("train-per-class", po::value(&a.synthetic.train_per_class)->default_value(0),
+     "synthetic: training samples per class (with --zipf, on average)")
+    ("test-per-class", po::value(&a.synthetic.test_per_class)->default_value(0), "synthetic: test samples per class")
+    ("noise", po::value(&a.synthetic.noise)->default_value(1.0),
+     "synthetic: standard deviation of the noise around each class prototype (standard normal)")
+    ("zipf", po::value(&a.synthetic.zipf)->default_value(0),
+     "synthetic: training class counts proportional to 1/(c+1)^S (0: the same for every class)")
     ("seed", po::value(&a.seed)->default_value(1),
-     "pairs: which partner each image gets; csv, npy: which rows --test-fraction holds out")
+     "pairs: which partner each image gets; csv, npy: which rows --test-fraction holds out; synthetic: "
+     "the prototypes, noise and row order")
     ("limit", po::value(&a.limit)->default_value(0), "pairs: the first N samples of each split (0: all)")
     ("out", po::value(&a.out)->required(), "output HDF5 file (shards: the files' prefix)");
   // clang-format on
@@ -167,11 +182,26 @@ int convert_classes(ConvertArgs& a, dist::Comm& comm) {
   return 0;
 }
 
+// tandem convert synthetic: rank 0 generates and writes.
+int convert_synthetic(ConvertArgs& a, dist::Comm& comm) {
+  TANDEM_USAGE_CHECK(!a.classes.empty(), "convert synthetic needs --classes C (the number of classes)");
+  a.synthetic.classes = parse_int(a.classes, "--classes");
+  a.synthetic.seed = a.seed;
+  data::check_synthetic(a.synthetic);  // on every rank, so that a bad value is a usage error everywhere
+  data::Table t;
+  if (comm.is_root()) t = data::synthetic_table(a.synthetic);
+  return write_converted(t, a.out, comm);
+}
+
 // The input formats, by name: one line each.
 using ConvertFn = int (*)(ConvertArgs&, dist::Comm&);
-const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx},       {"pairs", convert_pairs},
-                                                   {"csv", convert_csv},       {"npy", convert_npy},
-                                                   {"shards", convert_shards}, {"classes", convert_classes}};
+const std::map<std::string, ConvertFn> kFormats = {{"idx", convert_idx},
+                                                   {"pairs", convert_pairs},
+                                                   {"csv", convert_csv},
+                                                   {"npy", convert_npy},
+                                                   {"shards", convert_shards},
+                                                   {"classes", convert_classes},
+                                                   {"synthetic", convert_synthetic}};
 
 }  // namespace
 

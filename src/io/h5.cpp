@@ -78,7 +78,13 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
     id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id_ < 0) explain_open_failure(path, error_stack());
   } else {
-    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    // The 1.8 file format (readable by every HDF5 since 2008) keeps attributes over 64 KiB, such
+    // as the names of 100,000 classes, in dense storage; the default 1.6 format cannot hold them.
+    hdf5::Plist access{H5Pcreate(H5P_FILE_ACCESS)};
+    H5Pset_libver_bounds(access.id, H5F_LIBVER_V18, H5F_LIBVER_LATEST);
+    hdf5::Plist create{H5Pcreate(H5P_FILE_CREATE)};
+    H5Pset_obj_track_times(create.id, 0);  // the root group's too (see create_group)
+    id_ = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, create.id, access.id);
     TANDEM_CHECK(id_ >= 0, "cannot create HDF5 file '", path, "'; check the path and permissions");
   }
 }
@@ -107,7 +113,9 @@ void H5File::create_group(const std::string& group) {
   for (const auto& part : split(group, "/")) {
     prefix += "/" + part;
     if (H5Lexists(id_, prefix.c_str(), H5P_DEFAULT) > 0) continue;
-    hid_t g = H5Gcreate2(id_, prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hdf5::Plist gcpl{H5Pcreate(H5P_GROUP_CREATE)};
+    H5Pset_obj_track_times(gcpl.id, 0);  // no timestamps: the same contents give the same bytes
+    hid_t g = H5Gcreate2(id_, prefix.c_str(), H5P_DEFAULT, gcpl.id, H5P_DEFAULT);
     TANDEM_CHECK(g >= 0, "cannot create group '", prefix, "' in '", path_, "'");
     H5Gclose(g);
   }

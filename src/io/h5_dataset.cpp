@@ -60,6 +60,7 @@ void write_impl(hid_t file, const std::string& path, const std::string& name,
   std::vector<hsize_t> d(dims.begin(), dims.end());
   Space space{H5Screate_simple(static_cast<int>(d.size()), d.data(), nullptr)};
   Plist dcpl{H5Pcreate(H5P_DATASET_CREATE)};
+  H5Pset_obj_track_times(dcpl.id, 0);  // no timestamps: the same contents give the same bytes
   if (chunk_rows > 0 && !d.empty() && d[0] > 0) {
     std::vector<hsize_t> chunk = d;
     chunk[0] = std::min<hsize_t>(d[0], static_cast<hsize_t>(chunk_rows));

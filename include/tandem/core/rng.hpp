@@ -16,6 +16,7 @@ enum class RngPurpose : uint32_t {
   kDropout = 3,
   kAugment = 4,
   kSplit = 5,
+  kSynthetic = 6,
 };
 
 class Philox {
