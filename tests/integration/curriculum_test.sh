@@ -9,16 +9,6 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 topic_start "$@"
 
-# h5_floats FILE DATASET: the float32 values of DATASET, one per line (read as binary).
-h5_floats() {
-  local bin
-  bin=$(mktemp)
-  h5dump -d "$2" -b LE -o "$bin" "$1" > /dev/null 2>&1 && od -An -v -t f4 -w4 "$bin" | tr -d ' '
-  local rc=$?
-  rm -f "$bin"
-  return $rc
-}
-
 # --- predict --per-sample-loss ----------------------------------------------------------------
 diff=$work/difficulty.h5
 mpi 2 "$tandem" predict --checkpoint "$shared/mlp/final.h5" --data "$data" --split train --limit 2000 \

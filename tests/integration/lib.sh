@@ -182,16 +182,18 @@ same_metrics() {
 h5_within() {
   h5diff -q --delta="$1" "$2" "$3" "$4" > /dev/null 2>&1
 }
-# h5_ints FILE DATASET: the int32 values of DATASET, one per line (read as binary, not by
-# parsing h5dump's text).
-h5_ints() {
+# h5_values FILE DATASET OD_TYPE: the values of DATASET, one per line, read as binary (not by
+# parsing h5dump's text) and printed by od -t OD_TYPE (d4: int32, f4: float32).
+h5_values() {
   local bin
   bin=$(mktemp)
-  h5dump -d "$2" -b LE -o "$bin" "$1" > /dev/null 2>&1 && od -An -v -t d4 -w4 "$bin" | tr -d ' '
+  h5dump -d "$2" -b LE -o "$bin" "$1" > /dev/null 2>&1 && od -An -v -t "$3" -w4 "$bin" | tr -d ' '
   local rc=$?
   rm -f "$bin"
   return $rc
 }
+h5_ints() { h5_values "$1" "$2" d4; }
+h5_floats() { h5_values "$1" "$2" f4; }
 # h5_has FILE PATH DIMS: FILE holds dataset PATH with the dimensions DIMS as h5ls prints
 # them, e.g. h5_has pred.h5 /probabilities "{1000, 10}".
 h5_has() {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "../support/least_squares.hpp"
 #include "fixture.hpp"
@@ -87,23 +88,31 @@ TEST(Equivalence, OneSgdStepMatchesOneRank) {
   expect_equivalent(fx.config(16), fx.config(16), 1, {});
 }
 
+// The test split of `data` evaluated on every rank (7 per rank and batch) and on one rank
+// alone (23 at once): every sample once, the same loss and accuracy. Returns both.
+std::pair<train::Evaluation, train::Evaluation> evaluate_both(const train::TrainConfig& c,
+                                                              const std::string& data) {
+  dist::LocalComm local;
+  train::Trainer dist_trainer(c, *g_world), reference(c, local);
+  const auto test = data::Dataset::load(data, "test");
+  dist_trainer.model().graph.plan(23);
+  reference.model().graph.plan(23);
+  auto a = train::evaluate(dist_trainer.model(), test, *g_world, 7);
+  auto b = train::evaluate(reference.model(), test, local, 23);
+  EXPECT_EQ(a.samples, 23);
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * b.loss);
+  EXPECT_EQ(a.accuracy, b.accuracy);
+  return {a, b};
+}
+
 TEST(Equivalence, TwoInputsAndTwoLossesMatchOneRank) {
   Fixture fx(kTwoInTwoOut);
   auto c = fx.config(16);
   c.data = fx.multi_data();
   expect_equivalent(c, c, 5, {});
   // Evaluation over a multi-input split: every sample once, whatever the ranks.
-  dist::LocalComm local;
-  train::Trainer dist_trainer(c, *g_world), reference(c, local);
-  const auto test = data::Dataset::load(fx.multi_data(), "test");
-  dist_trainer.model().graph.plan(23);
-  reference.model().graph.plan(23);
-  const auto a = train::evaluate(dist_trainer.model(), test, *g_world, 7);
-  const auto b = train::evaluate(reference.model(), test, local, 23);
-  EXPECT_EQ(a.samples, 23);
-  EXPECT_NEAR(a.loss, b.loss, 1e-6 * b.loss);
+  const auto [a, b] = evaluate_both(c, fx.multi_data());
   EXPECT_NEAR(a.head_loss[1], b.head_loss[1], 1e-6 * b.head_loss[1]);
-  EXPECT_EQ(a.accuracy, b.accuracy);
 }
 
 TEST(Equivalence, HierarchicalSoftmaxMatchesOneRank) {
@@ -113,16 +122,7 @@ TEST(Equivalence, HierarchicalSoftmaxMatchesOneRank) {
       "input 1 8 8\nflatten\ndense 12\ntanh\nloss hierarchical_softmax tree=huffman init=xavier_uniform\n");
   expect_equivalent(fx.config(16), fx.config(16), 5, {}, false);
   // Evaluation: all classes' probabilities, every sample once, whatever the ranks.
-  dist::LocalComm local;
-  train::Trainer dist_trainer(fx.config(16), *g_world), reference(fx.config(16), local);
-  const auto test = data::Dataset::load(fx.data(), "test");
-  dist_trainer.model().graph.plan(23);
-  reference.model().graph.plan(23);
-  const auto a = train::evaluate(dist_trainer.model(), test, *g_world, 7);
-  const auto b = train::evaluate(reference.model(), test, local, 23);
-  EXPECT_EQ(a.samples, 23);
-  EXPECT_NEAR(a.loss, b.loss, 1e-6 * b.loss);
-  EXPECT_EQ(a.accuracy, b.accuracy);
+  evaluate_both(fx.config(16), fx.data());
 }
 
 TEST(Equivalence, UnevenLastBatchMatchesOneRank) {

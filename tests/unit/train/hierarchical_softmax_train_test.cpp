@@ -71,6 +71,17 @@ class HierarchicalSoftmaxTraining : public ::testing::Test {
     testing::write_tiny_dataset(data_, 10, 4, 3, 9);  // labels i % 3: counts 4, 3, 3
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Plain SGD over the whole 10-sample split in one batch, on one thread.
+  train::TrainConfig sgd_config() const {
+    train::TrainConfig c;
+    c.data = data_;
+    c.batch_size = 10;
+    c.lr = 0.1;
+    c.seed = 2;
+    c.threads = 1;
+    c.optimizer.name = "sgd";
+    return c;
+  }
   std::filesystem::path dir_;
   std::string data_;
 };
@@ -100,13 +111,7 @@ TEST_F(HierarchicalSoftmaxTraining, TheTrainerWritesTheTrainingSplitsClassCounts
 }
 
 TEST_F(HierarchicalSoftmaxTraining, AStepOnPathsHasTheGradientOfAllClasses) {
-  train::TrainConfig c;
-  c.data = data_;
-  c.batch_size = 10;
-  c.lr = 0.1;
-  c.seed = 2;
-  c.threads = 1;
-  c.optimizer.name = "sgd";
+  auto c = sgd_config();
   const auto spec = model::parse_spec(
       "input 4\ndense 5\ntanh\nloss hierarchical_softmax tree=huffman init=xavier_uniform\n", "net.model");
   dist::LocalComm comm;
@@ -131,13 +136,7 @@ TEST_F(HierarchicalSoftmaxTraining, AStepOnPathsHasTheGradientOfAllClasses) {
 // keeps the labels, since the loss seeds only the sample's own class) and computes none of
 // its own: the trainable layers get the all-classes gradient, the tree's weights stay put.
 TEST_F(HierarchicalSoftmaxTraining, AFrozenHeadPassesItsPathGradientsDown) {
-  train::TrainConfig c;
-  c.data = data_;
-  c.batch_size = 10;
-  c.lr = 0.1;
-  c.seed = 2;
-  c.threads = 1;
-  c.optimizer.name = "sgd";
+  auto c = sgd_config();
   c.freeze = "*.hierarchical_softmax";
   const auto spec = model::parse_spec(
       "input 4\nbody = dense 5\ntanh\nloss hierarchical_softmax tree=huffman init=xavier_uniform\n",
