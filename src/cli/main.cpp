@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/float_mode.hpp"
 #include "tandem/core/log.hpp"
 
 namespace {
@@ -24,6 +25,8 @@ std::string usage() {
 
 int main(int argc, char** argv) {
   using namespace tandem;
+  // Before MPI and the math libraries start threads, so that theirs inherit it.
+  core::flush_subnormals_to_zero();
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << usage();

@@ -7,6 +7,7 @@
 
 #include "finite.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/memory.hpp"
 #include "tandem/data/dataset.hpp"
 #include "tandem/dist/comm.hpp"
 #include "tandem/io/h5.hpp"
@@ -53,7 +54,13 @@ template <class T>
 void read_rows(const Files& files, const std::string& object, int64_t n, int64_t width, std::vector<T>& out,
                bool check_finite) {
   constexpr int64_t kSlabBytes = int64_t{2} << 20;
-  out.resize(static_cast<size_t>(n * width));
+  // A damaged file can claim any shape: the size is checked before it is multiplied out.
+  const int64_t bytes = checked_product({n, width, static_cast<int64_t>(sizeof(T))});
+  allocate_or_explain(bytes,
+                      "the " + std::to_string(n) + " rows of '" + object + "' in '" + files[0]->path() + "'",
+                      "load fewer rows (--train-limit, --test-limit) or stream them (--data-mode stream); a "
+                      "file that should not be this large is damaged: convert it again",
+                      [&] { out.resize(static_cast<size_t>(n * width)); });
   const bool check = std::is_same_v<T, float> && check_finite;
   const int64_t slab = check ? std::max<int64_t>(1, kSlabBytes / std::max<int64_t>(1, width * 4)) : INT64_MAX;
   int64_t at = 0;

@@ -3,11 +3,13 @@
 #include "tandem/io/h5.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "h5_handles.hpp"
 #include "tandem/core/error.hpp"
+#include "tandem/core/memory.hpp"
 
 namespace tandem::io {
 
@@ -87,32 +89,48 @@ bool H5File::has_attr(const std::string& object, const std::string& name) const 
 
 namespace {
 
-// Reads a string attribute stored as variable- or fixed-length, scalar or 1-D.
-std::vector<std::string> read_strings(hid_t attr) {
+// Reads a string attribute stored as variable- or fixed-length, scalar or 1-D. `file` and
+// `where` name it in errors; a count or length beyond the file's size is a damaged file (it
+// would size the buffers below).
+std::vector<std::string> read_strings(hid_t attr, const std::string& file, const std::string& where) {
   Type ft{H5Aget_type(attr)};
-  TANDEM_CHECK(H5Tget_class(ft.id) == H5T_STRING, "attribute is not a string");
+  TANDEM_CHECK(H5Tget_class(ft.id) == H5T_STRING, where, " in '", file, "' is not a string");
   Space s{H5Aget_space(attr)};
   std::vector<std::string> out;
   if (H5Sget_simple_extent_type(s.id) == H5S_NULL) return out;
   const hssize_t n = std::max<hssize_t>(H5Sget_simple_extent_npoints(s.id), 1);
-  if (H5Tis_variable_str(ft.id) > 0) {
+  const bool variable = H5Tis_variable_str(ft.id) > 0;
+  const auto len = static_cast<int64_t>(variable ? 1 : H5Tget_size(ft.id));
+  std::error_code ec;
+  const auto file_bytes = static_cast<int64_t>(std::filesystem::file_size(file, ec));
+  const int64_t bytes = checked_product({static_cast<int64_t>(n), std::max<int64_t>(len, 1)});
+  TANDEM_CHECK(ec || (bytes >= 0 && bytes <= file_bytes), where, " in '", file, "' claims ", n,
+               " string(s) of ", len, " byte(s), more than the file's ", file_bytes,
+               " bytes: the file is damaged; copy or convert it again");
+  auto unreadable = [&] {
+    return detail::concat("cannot read ", where, " in '", file, "' (a damaged file?)");
+  };
+  if (variable) {
     Type mt{H5Tcopy(H5T_C_S1)};
     H5Tset_size(mt.id, H5T_VARIABLE);
     H5Tset_cset(mt.id, H5Tget_cset(ft.id));
     std::vector<char*> ptrs(n, nullptr);
-    TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, "cannot read string attribute");
+    TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, unreadable());
     for (auto* p : ptrs) out.emplace_back(p ? p : "");
     H5Dvlen_reclaim(mt.id, s.id, H5P_DEFAULT, ptrs.data());
   } else {
-    const size_t len = H5Tget_size(ft.id);
-    std::vector<char> buf(len * n + 1, '\0');
-    TANDEM_CHECK(H5Aread(attr, ft.id, buf.data()) >= 0, "cannot read string attribute");
+    std::vector<char> buf(static_cast<size_t>(bytes) + 1, '\0');
+    TANDEM_CHECK(H5Aread(attr, ft.id, buf.data()) >= 0, unreadable());
     for (hssize_t i = 0; i < n; ++i) {
-      std::string v(buf.data() + i * len, len);
+      std::string v(buf.data() + i * len, static_cast<size_t>(len));
       out.push_back(v.substr(0, v.find('\0')));
     }
   }
   return out;
+}
+
+std::string attribute_name(const std::string& object, const std::string& name) {
+  return "attribute '" + name + "' on '" + object + "'";
 }
 
 }  // namespace
@@ -121,7 +139,7 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
-  auto v = read_strings(a.id);
+  auto v = read_strings(a.id, path_, attribute_name(object, name));
   return v.empty() ? std::string() : v[0];
 }
 
@@ -129,7 +147,7 @@ std::vector<std::string> H5File::attr_strings(const std::string& object, const s
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
-  return read_strings(a.id);
+  return read_strings(a.id, path_, attribute_name(object, name));
 }
 
 double H5File::attr_double(const std::string& object, const std::string& name) const {

@@ -15,6 +15,11 @@
 # a machine loaded by other jobs a descheduled process can pass 10 s on an input that runs in
 # 0.1 s). TANDEM_FUZZ_CONTINUE=1 starts from the scratch corpus the previous run grew instead of
 # the seeds alone, to continue a run that was stopped.
+# TANDEM_FUZZ_FORK=1 fuzzes in libFuzzer's fork mode: a crash, hang or out-of-memory is saved
+# and fuzzing goes on (for SECONDS; TANDEM_FUZZ_RUNS does not apply). Afterwards triage.sh
+# replays every saved input and tells tandem's findings (which fail the run) from libhdf5's.
+# This is how dataset_raw reaches a million executions although libhdf5 crashes on some of
+# its inputs within seconds.
 set -euo pipefail
 seconds=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET ...]}
 shift
@@ -57,17 +62,41 @@ for t in "${targets[@]}"; do
   mkdir -p "$scratch"
   extra=()
   [ -f "$fuzz_dir/$t.dict" ] && extra=(-dict="$fuzz_dir/$t.dict")
-  [ -n "${TANDEM_FUZZ_RUNS:-}" ] && extra+=(-runs="$TANDEM_FUZZ_RUNS")
+  fork=${TANDEM_FUZZ_FORK:-0}
+  if [ "$fork" = 1 ]; then
+    extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  elif [ -n "${TANDEM_FUZZ_RUNS:-}" ]; then
+    extra+=(-runs="$TANDEM_FUZZ_RUNS")
+  fi
   start=$(date +%s%N)
   rc=0
   "$bin" -max_total_time="$seconds" -timeout="${TANDEM_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$runs/$t-" "${extra[@]}" "$scratch" "$fuzz_dir/corpus/$t" > "$runs/$t.log" 2>&1 || rc=$?
   elapsed=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
-  units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$runs/$t.log" | tail -1)
+  if [ "$fork" = 1 ]; then  # the fork-mode parent counts executions on its status lines (#N: ...)
+    units=$(sed -nE 's/^#([0-9]+): cov:.*/\1/p' "$runs/$t.log" | tail -1)
+  else
+    units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$runs/$t.log" | tail -1)
+  fi
   units=${units:-0}
   rate=$(awk -v u="$units" -v s="$elapsed" 'BEGIN { printf "%d", (s > 0 ? u / s : 0) }')
   result=ok
-  if [ "$rc" -ne 0 ]; then
+  if [ "$fork" = 1 ]; then
+    artifacts=("$runs/$t"-{crash,timeout,leak,oom,slow-unit}-*)
+    [ -e "${artifacts[0]}" ] || artifacts=()
+    result="ok, nothing saved"
+    if [ "$units" -eq 0 ]; then
+      failed=1
+      result="FAILED (exit $rc): no executions counted; log $runs/$t.log"
+    elif [ "${#artifacts[@]}" -gt 0 ]; then
+      if "$fuzz_dir/triage.sh" "$bin" "${TANDEM_FUZZ_TIMEOUT:-10}" "${artifacts[@]}" > "$runs/$t-triage.txt" 2>&1; then
+        result="ok: ${#artifacts[@]} input(s) saved, none tandem's (libhdf5's or load; $runs/$t-triage.txt)"
+      else
+        failed=1
+        result="FAILED: tandem's findings among ${#artifacts[@]} saved input(s): $runs/$t-triage.txt"
+      fi
+    fi
+  elif [ "$rc" -ne 0 ]; then
     failed=1
     artifact=$(ls "$runs/$t"-{crash,timeout,leak,oom,slow-unit}-* 2> /dev/null | head -1 || true)
     result="FAILED (exit $rc): reproducer ${artifact:-none written}; log $runs/$t.log"

@@ -196,5 +196,15 @@ TEST(FuzzRegressionsH5, GroupMemberNameUnreadable) {
       << load_error("regression-member-name-length.h5");
 }
 
+TEST(FuzzRegressionsH5, RowsWhoseSizeOverflows) {
+  // images-chunked.h5 with bytes changed: /train/x claims [4, 1, 3458764513820540930, 2]
+  // (a damaged dimension). Loading into memory multiplied rows by width unchecked (signed
+  // overflow, UBSan) before sizing the buffer; now the size is checked and refused.
+  const std::string e = load_error("regression-rows-overflow.h5");
+  EXPECT_NE(e.find("the 4 rows of '/train/x' in '"), std::string::npos) << e;
+  EXPECT_NE(e.find("need more than 8 EiB"), std::string::npos) << e;
+  EXPECT_NE(e.find("is damaged"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace tandem

@@ -74,6 +74,7 @@ TEST(Hdf5, MissingPiecesGiveClearErrors) {
     io::H5File f(path, io::H5File::Mode::kCreate);
     f.write("/train/x", {3, 2}, x.data());
     f.write("/train/y", {2}, y.data());
+    f.set_attr("/train", "rate", 0.5);
   }
   try {
     data::Dataset::load(path, "train");
@@ -88,6 +89,15 @@ TEST(Hdf5, MissingPiecesGiveClearErrors) {
     EXPECT_NE(std::string(e.what()).find("has no '/test/x'"), std::string::npos) << e.what();
   }
   EXPECT_THROW(data::Dataset::load(path + ".missing", "train"), Error);
+  // An attribute read as text that is not: the error names the attribute, object and file.
+  try {
+    io::H5File(path, io::H5File::Mode::kRead).attr_string("/train", "rate");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("attribute 'rate' on '/train' in '" + path + "' is not a string"),
+              std::string::npos)
+        << e.what();
+  }
   std::filesystem::remove(path);
 }
 
