@@ -153,6 +153,26 @@ std::vector<Field> read_fields(const Files& files, const std::vector<std::string
   return out;
 }
 
+// The samples in all files. Every array of the split must have one row per sample, in every
+// file: checked before anything is read, which a damaged shape would otherwise size.
+int64_t count_rows(const Files& files, const std::string& xs, const std::string& ys) {
+  const auto inputs = files[0]->arrays(xs), targets = files[0]->arrays(ys);
+  int64_t rows = 0;
+  if (inputs.empty()) return rows;  // read_fields names what is missing
+  for (const auto& f : files) {
+    const auto first = f->info(inputs[0]).dims;
+    if (first.empty()) continue;  // describe() explains
+    for (const auto* objects : {&inputs, &targets})
+      for (const auto& object : *objects) {
+        const auto dims = f->info(object).dims;
+        TANDEM_CHECK(dims.empty() || dims[0] == first[0], "'", f->path(), "': ", inputs[0], " has ", first[0],
+                     " rows but ", object, " has ", dims[0], "; every sample needs exactly one target");
+      }
+    rows += first[0];
+  }
+  return rows;
+}
+
 Files open_all(const std::vector<std::string>& paths) {
   Files files;
   for (const auto& p : paths) files.push_back(std::make_unique<io::H5File>(p, io::H5File::Mode::kRead));
@@ -199,21 +219,9 @@ Dataset Dataset::load(const std::string& path, const std::string& split, int64_t
   const int64_t keep = limit > 0 ? limit : INT64_MAX;
   const bool stream = mode == DataMode::kStream;
   d.check_finite_ = check_finite;  // streamed rows: as they are read
+  const int64_t rows = count_rows(files, xs, ys);
   d.x_ = read_fields(files, paths, xs, true, keep, stream, stream ? nullptr : node_cache, check_finite);
   d.y_ = read_fields(files, paths, ys, false, keep, false, nullptr, check_finite);
-  // In every file, every array must have the same number of rows.
-  int64_t rows = 0;
-  for (const auto& f : files) {
-    const int64_t r0 = f->info(d.where(d.x_[0], true)).dims[0];
-    for (const auto* fields : {&d.x_, &d.y_})
-      for (const auto& field : *fields) {
-        const std::string object = d.where(field, fields == &d.x_);
-        const int64_t r = f->info(object).dims[0];
-        TANDEM_CHECK(r == r0, "'", f->path(), "': ", d.where(d.x_[0], true), " has ", r0, " rows but ",
-                     object, " has ", r, "; every sample needs exactly one target");
-      }
-    rows += r0;
-  }
   d.n_ = std::min(keep, rows);
   if (!d.has_labels()) d.no_labels_.assign(d.n_, 0);
   if (files[0]->has_attr("/", "classes")) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "h5_handles.hpp"
+#include "tandem/core/deadline.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/memory.hpp"
 
@@ -115,7 +116,16 @@ std::vector<std::string> read_strings(hid_t attr, const std::string& file, const
     H5Tset_size(mt.id, H5T_VARIABLE);
     H5Tset_cset(mt.id, H5Tget_cset(ft.id));
     std::vector<char*> ptrs(n, nullptr);
-    TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, unreadable());
+    {
+      // The strings live on the file's global heap, on which libhdf5 1.10.8 can loop forever
+      // when it is damaged.
+      const double seconds = metadata_deadline_seconds();
+      const Deadline deadline(seconds, detail::concat("libhdf5 has not returned after ", seconds,
+                                                      " s from reading ", where, " in '", file,
+                                                      "': the file is damaged (libhdf5 loops forever on some "
+                                                      "damaged files); copy or convert it again"));
+      TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, unreadable());
+    }
     for (auto* p : ptrs) out.emplace_back(p ? p : "");
     H5Dvlen_reclaim(mt.id, s.id, H5P_DEFAULT, ptrs.data());
   } else {

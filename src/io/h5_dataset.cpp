@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "h5_handles.hpp"
+#include "h5_layout_check.hpp"
 #include "tandem/core/error.hpp"
 
 namespace tandem::io {
@@ -33,6 +34,7 @@ DatasetInfo H5File::info(const std::string& dataset) const {
   TANDEM_CHECK(exists(dataset), "'", path_, "' has no dataset '", dataset, "'");
   Handle d(H5Oopen(id_, dataset.c_str(), H5P_DEFAULT));
   TANDEM_CHECK(d.ok(), "'", dataset, "' in '", path_, "' is not a dataset");
+  if (H5Iget_type(d.get()) == H5I_DATASET) hdf5::check_stored_layout(d.get(), path_, dataset);
   Space s{H5Dget_space(d.get())};
   const int rank = H5Sget_simple_extent_ndims(s.id);
   std::vector<hsize_t> dims(std::max(rank, 0));

@@ -82,8 +82,8 @@ for t in "${targets[@]}"; do
   rate=$(awk -v u="$units" -v s="$elapsed" 'BEGIN { printf "%d", (s > 0 ? u / s : 0) }')
   result=ok
   if [ "$fork" = 1 ]; then
-    artifacts=("$runs/$t"-{crash,timeout,leak,oom,slow-unit}-*)
-    [ -e "${artifacts[0]}" ] || artifacts=()
+    artifacts=()
+    for a in "$runs/$t"-{crash,timeout,leak,oom,slow-unit}-*; do [ -e "$a" ] && artifacts+=("$a"); done
     result="ok, nothing saved"
     if [ "$units" -eq 0 ]; then
       failed=1

@@ -9,7 +9,10 @@
 # (past the sanitizer runtime, the allocator and libFuzzer) lies in libhdf5 is libhdf5's: a
 # damaged file that libhdf5 itself reads out of bounds, or asks absurd memory for. Anything
 # else is tandem's: a report in tandem's code, a UBSan error in tandem's sources, or an input
-# that still runs past TIMEOUT seconds. An input that no longer fails (a timeout caused by
+# that still runs past TIMEOUT seconds. Two more are libhdf5's: an input on which a libhdf5 call
+# never returns, which tandem's deadline on that call ends with an error (replayed with a
+# deadline shorter than TIMEOUT), and an out-of-memory whose report has no frame of the target
+# (memory libhdf5 took and gave back). An input that no longer fails (a timeout caused by
 # load on the machine) is counted as such. Prints one line per input and one per kind
 # (libhdf5's grouped by function); exits 1 if any input is tandem's.
 set -uo pipefail
@@ -21,7 +24,7 @@ shift 2
 # intercepted libc call, the allocator nor libFuzzer.
 first_code_frame() {
   grep -E '^ +#[0-9]+ ' "$1" |
-    grep -vE 'in (__interceptor_|__asan|__sanitizer|__lsan|__ubsan|malloc|calloc|realloc|free|operator new|mem(cpy|move|set)|str(len|cmp|ncmp|dup))|fuzzer::|libc\.so|in raise|in abort' |
+    grep -vE 'in (__interceptor_|__mem(cpy|move|set)|__asan|__sanitizer|__lsan|__ubsan|malloc|calloc|realloc|free|operator new|mem(cpy|move|set)|str(len|cmp|ncmp|dup))|fuzzer::|libc\.so|in raise|in abort' |
     head -1
 }
 
@@ -31,20 +34,25 @@ for artifact in "$@"; do
   report=$(mktemp)
   # The group's stderr discarded: the shell's own "Aborted" line is noise here.
   {
-    timeout -s KILL $((timeout_s * 3 + 30)) "$bin" -timeout="$timeout_s" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+    TANDEM_METADATA_DEADLINE=$(((timeout_s + 1) / 2)) timeout -s KILL $((timeout_s * 3 + 30)) "$bin" -timeout="$timeout_s" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
       "$artifact" > "$report" 2>&1
     rc=$?
   } 2> /dev/null
   error=$(sed -nE '/ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)/ {
-    s/.*ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): /\1: /; s/ (on address|on unknown address|trying|size|after|\().*//; p; q }' "$report")
+    s/.*ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): /\1: /; s/ (on address|on unknown address|trying|size|after|\().*//; s/: memory ranges.*//; p; q }' "$report")
   frame=$(first_code_frame "$report")
   ubsan=$(grep -m1 'runtime error:' "$report" || true)
   if [ "$rc" -eq 0 ]; then
-    kind="passes on replay (a timeout or out-of-memory caused by load)"
+    kind="passes on replay (fixed since it was saved, or a timeout or out-of-memory caused by load)"
   elif [ -n "$ubsan" ]; then
     kind="tandem: ${ubsan%%: runtime error*}: runtime error${ubsan#*runtime error}"
+  elif hung=$(grep -m1 -o "libhdf5 has not returned after .* from reading [^:]*" "$report"); then
+    what=${hung#* from reading }
+    kind="libhdf5: never returns from reading ${what% in \'*} (tandem's deadline ends it with an error)"
   elif grep -q 'libFuzzer: timeout' "$report"; then
     kind="tandem: still runs past ${timeout_s} s"
+  elif [[ "$error" == *out-of-memory* ]] && ! grep -q 'LLVMFuzzerTestOneInput\|tandem::' "$report"; then
+    kind="libhdf5: $error with no frame of the target (memory libhdf5 took and gave back)"
   elif [[ "$frame" == *libhdf5* ]]; then
     function=$(sed -nE 's/.* in ([A-Za-z0-9_]+) .*/\1/p' <<< "$frame")
     kind="libhdf5: $error in ${function:-libhdf5 (no symbol)}"
