@@ -29,6 +29,14 @@ expect_error_bg "NaN in the data, node cache" 1 "'/train/x' in '$bad/nan_x.h5' h
   --data "$bad/nan_x.h5" --model "$mlp" --data-cache node
 expect_error_bg "NaN in the data, --no-check-finite: the step names the row" 1 "; training row 37 (rank" \
   --data "$bad/nan_x.h5" --model "$mlp" --no-check-finite
+# Found by tests/fuzz/dataset_raw_fuzz (its damaged files): a shape beyond its maximum shape was
+# allocated and read until the OOM killer came; libhdf5 1.10.8 loops forever on a damaged heap.
+fuzzed=$src/tests/fuzz
+expect_error_bg "damaged dataset layout" 1 "is damaged: its shape [805306372, 1, 2, 2] is larger than its maximum shape" \
+  --data "$fuzzed/corpus/dataset_raw/regression-shape-beyond-maximum.h5" --model "$mlp"
+TANDEM_METADATA_DEADLINE=3 expect_error_bg "a read libhdf5 never returns from" 1 \
+  "libhdf5 has not returned after 3 s from reading attribute 'classes' on '/' in '$fuzzed/libhdf5-crashes/" \
+  --data "$fuzzed/libhdf5-crashes/dataset_raw-hang-in-H5HG_read.h5" --model "$mlp"
 expect_error_bg "input shape" 2 "samples have shape [1, 14, 14] but the model's input is [1, 28, 28]" \
   --data "$bad/small_images.h5" --model "$mlp"
 
