@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "h5_guard.hpp"
 #include "h5_handles.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/strings.hpp"
@@ -75,6 +76,7 @@ int64_t number_after(const std::string& text, const std::string& key) {
 H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   if (mode == Mode::kRead) {
     TANDEM_CHECK(std::filesystem::exists(path), "file '", path, "' does not exist; check the path");
+    const hdf5::MetadataGuard guard(path, "opening the root group");
     id_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
     if (id_ < 0) explain_open_failure(path, error_stack());
   } else {
@@ -99,6 +101,7 @@ void H5File::flush() {
 
 bool H5File::exists(const std::string& object) const {
   if (object == "/") return true;
+  const hdf5::MetadataGuard guard(path_, "looking up '" + object + "'");
   // Check each prefix, since H5Lexists fails on a missing intermediate group.
   std::string prefix;
   for (const auto& part : split(object, "/")) {
@@ -124,6 +127,7 @@ void H5File::create_group(const std::string& group) {
 std::vector<std::string> H5File::members(const std::string& group) const {
   std::vector<std::string> out;
   if (!exists(group)) return out;
+  const hdf5::MetadataGuard guard(path_, "listing the members of '" + group + "'");
   hid_t g = H5Gopen2(id_, group.c_str(), H5P_DEFAULT);
   TANDEM_CHECK(g >= 0, "'", group, "' in '", path_, "' is not a group");
   // A damaged file makes these calls fail (a negative length): an error, not a huge string.
@@ -145,6 +149,7 @@ std::vector<std::string> H5File::members(const std::string& group) const {
 
 bool H5File::is_group(const std::string& object) const {
   if (!exists(object)) return false;
+  const hdf5::MetadataGuard guard(path_, "inspecting '" + object + "'");
   H5O_info_t oinfo;  // HDF5 1.10 API (Debian 12)
   TANDEM_CHECK(H5Oget_info_by_name2(id_, object.c_str(), &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) >= 0,
                "cannot inspect '", object, "' in '", path_, "'");

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "h5_guard.hpp"
 #include "h5_handles.hpp"
-#include "tandem/core/deadline.hpp"
 #include "tandem/core/error.hpp"
 #include "tandem/core/memory.hpp"
 
@@ -84,6 +84,7 @@ void H5File::set_attr(const std::string& object, const std::string& name,
 
 bool H5File::has_attr(const std::string& object, const std::string& name) const {
   if (!exists(object)) return false;
+  const hdf5::MetadataGuard guard(path_, "looking up attribute '" + name + "' on '" + object + "'");
   Handle o(open_object(id_, path_, object));
   return H5Aexists(o.get(), name.c_str()) > 0;
 }
@@ -116,16 +117,7 @@ std::vector<std::string> read_strings(hid_t attr, const std::string& file, const
     H5Tset_size(mt.id, H5T_VARIABLE);
     H5Tset_cset(mt.id, H5Tget_cset(ft.id));
     std::vector<char*> ptrs(n, nullptr);
-    {
-      // The strings live on the file's global heap, on which libhdf5 1.10.8 can loop forever
-      // when it is damaged.
-      const double seconds = metadata_deadline_seconds();
-      const Deadline deadline(seconds, detail::concat("libhdf5 has not returned after ", seconds,
-                                                      " s from reading ", where, " in '", file,
-                                                      "': the file is damaged (libhdf5 loops forever on some "
-                                                      "damaged files); copy or convert it again"));
-      TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, unreadable());
-    }
+    TANDEM_CHECK(H5Aread(attr, mt.id, ptrs.data()) >= 0, unreadable());
     for (auto* p : ptrs) out.emplace_back(p ? p : "");
     H5Dvlen_reclaim(mt.id, s.id, H5P_DEFAULT, ptrs.data());
   } else {
@@ -147,6 +139,7 @@ std::string attribute_name(const std::string& object, const std::string& name) {
 
 std::string H5File::attr_string(const std::string& object, const std::string& name) const {
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
+  const hdf5::MetadataGuard guard(path_, "reading " + attribute_name(object, name));
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
   auto v = read_strings(a.id, path_, attribute_name(object, name));
@@ -155,6 +148,7 @@ std::string H5File::attr_string(const std::string& object, const std::string& na
 
 std::vector<std::string> H5File::attr_strings(const std::string& object, const std::string& name) const {
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
+  const hdf5::MetadataGuard guard(path_, "reading " + attribute_name(object, name));
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
   return read_strings(a.id, path_, attribute_name(object, name));
@@ -162,6 +156,7 @@ std::vector<std::string> H5File::attr_strings(const std::string& object, const s
 
 double H5File::attr_double(const std::string& object, const std::string& name) const {
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
+  const hdf5::MetadataGuard guard(path_, "reading " + attribute_name(object, name));
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
   double v = 0;
@@ -172,6 +167,7 @@ double H5File::attr_double(const std::string& object, const std::string& name) c
 
 int64_t H5File::attr_int(const std::string& object, const std::string& name) const {
   TANDEM_CHECK(has_attr(object, name), "'", path_, "' has no attribute '", name, "' on '", object, "'");
+  const hdf5::MetadataGuard guard(path_, "reading " + attribute_name(object, name));
   Handle o(open_object(id_, path_, object));
   Attr a{H5Aopen(o.get(), name.c_str(), H5P_DEFAULT)};
   int64_t v = 0;
@@ -183,6 +179,7 @@ int64_t H5File::attr_int(const std::string& object, const std::string& name) con
 std::vector<std::string> H5File::attr_names(const std::string& object) const {
   std::vector<std::string> out;
   if (!exists(object)) return out;
+  const hdf5::MetadataGuard guard(path_, "listing the attributes of '" + object + "'");
   Handle o(open_object(id_, path_, object));
   H5O_info_t oinfo;  // HDF5 1.10 API (Debian 12)
   TANDEM_CHECK(H5Oget_info2(o.get(), &oinfo, H5O_INFO_NUM_ATTRS) >= 0, "cannot inspect '", object, "' in '",

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "h5_guard.hpp"
 #include "h5_handles.hpp"
 #include "h5_layout_check.hpp"
 #include "tandem/core/error.hpp"
@@ -32,6 +33,7 @@ hid_t mem_type(DType t) {
 
 DatasetInfo H5File::info(const std::string& dataset) const {
   TANDEM_CHECK(exists(dataset), "'", path_, "' has no dataset '", dataset, "'");
+  const hdf5::MetadataGuard guard(path_, "reading the shape and layout of '" + dataset + "'");
   Handle d(H5Oopen(id_, dataset.c_str(), H5P_DEFAULT));
   TANDEM_CHECK(d.ok(), "'", dataset, "' in '", path_, "' is not a dataset");
   if (H5Iget_type(d.get()) == H5I_DATASET) hdf5::check_stored_layout(d.get(), path_, dataset);

@@ -10,10 +10,11 @@
 # damaged file that libhdf5 itself reads out of bounds, or asks absurd memory for. Anything
 # else is tandem's: a report in tandem's code, a UBSan error in tandem's sources, or an input
 # that still runs past TIMEOUT seconds. Two more are libhdf5's: an input on which a libhdf5 call
-# never returns, which tandem's deadline on that call ends with an error (replayed with a
-# deadline shorter than TIMEOUT), and an out-of-memory whose report has no frame of the target
-# (memory libhdf5 took and gave back). An input that no longer fails (a timeout caused by
-# load on the machine) is counted as such. Prints one line per input and one per kind
+# reading a file's structure never returns or allocates without end, which tandem's guard on
+# that call ends with an error (io::hdf5::MetadataGuard; replayed with limits below TIMEOUT and
+# the 2 GB memory limit), and an out-of-memory whose report has no frame of the target (memory
+# libhdf5 took and gave back). An input that no longer fails is counted as such: fixed since it
+# was saved, or a timeout caused by load on the machine. Prints one line per input and one per kind
 # (libhdf5's grouped by function); exits 1 if any input is tandem's.
 set -uo pipefail
 bin=${1:?usage: triage.sh TARGET_BINARY TIMEOUT ARTIFACT...}
@@ -34,7 +35,7 @@ for artifact in "$@"; do
   report=$(mktemp)
   # The group's stderr discarded: the shell's own "Aborted" line is noise here.
   {
-    TANDEM_METADATA_DEADLINE=$(((timeout_s + 1) / 2)) timeout -s KILL $((timeout_s * 3 + 30)) "$bin" -timeout="$timeout_s" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+    TANDEM_METADATA_DEADLINE=$(((timeout_s + 1) / 2)) TANDEM_METADATA_MEMORY_MB=512 timeout -s KILL $((timeout_s * 3 + 30)) "$bin" -timeout="$timeout_s" -rss_limit_mb=2048 -malloc_limit_mb=2048 \
       "$artifact" > "$report" 2>&1
     rc=$?
   } 2> /dev/null
@@ -46,9 +47,9 @@ for artifact in "$@"; do
     kind="passes on replay (fixed since it was saved, or a timeout or out-of-memory caused by load)"
   elif [ -n "$ubsan" ]; then
     kind="tandem: ${ubsan%%: runtime error*}: runtime error${ubsan#*runtime error}"
-  elif hung=$(grep -m1 -o "libhdf5 has not returned after .* from reading [^:]*" "$report"); then
-    what=${hung#* from reading }
-    kind="libhdf5: never returns from reading ${what% in \'*} (tandem's deadline ends it with an error)"
+  elif runaway=$(grep -m1 -oE "tandem: error: .* in '[^']*': libhdf5 (has not returned after [0-9.]+ s|took more than [0-9]+ MiB of memory)" "$report"); then
+    what=${runaway#tandem: error: }
+    kind="libhdf5: ${what##*: libhdf5 } while ${what%% in \'*} (tandem's guard ends it with an error)"
   elif grep -q 'libFuzzer: timeout' "$report"; then
     kind="tandem: still runs past ${timeout_s} s"
   elif [[ "$error" == *out-of-memory* ]] && ! grep -q 'LLVMFuzzerTestOneInput\|tandem::' "$report"; then

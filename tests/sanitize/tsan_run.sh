@@ -3,8 +3,10 @@
 # --sanitize=thread, BUILD built with TANDEM_SANITIZE=thread). It checks that a planted data
 # race is caught (armed_test.sh), then runs what starts threads of tandem's own (every
 # std::thread in src/ and tests/):
-#  1. the prefetcher (src/train/prefetch.cpp) and streaming unit tests, repeated, and the
-#     rank-agreement unit tests of dist/sync, whose ranks are threads (ThreadComm);
+#  1. the prefetcher (src/train/prefetch.cpp) and streaming unit tests, repeated, the
+#     rank-agreement unit tests of dist/sync, whose ranks are threads (ThreadComm), and the
+#     watcher thread of the guards on libhdf5 calls (src/core/call_guard.cpp) with the tests
+#     that arm those guards on damaged files;
 #  2. the MPI test harness (tests/mpi/mpi_main.cpp, its watchdog thread armed in every test):
 #     the MPI suite on 2 ranks, and its self-test of a stuck rank, which the watchdog ends;
 #  3. `tandem train --data-mode stream --prefetch 2` on 2 ranks (the trainer's prefetch
@@ -33,8 +35,8 @@ step() {
 
 step "a planted data race is caught (tests/sanitize/armed_test.sh)" \
   bash "$src/tests/sanitize/armed_test.sh" "$build/tests/sanitize_planted" mpirun thread
-step "prefetcher, streaming and ThreadComm unit tests (x20)" "$build/tests/unit_tests" \
-  --gtest_filter='Prefetch*:Stream*:RequireSame*' --gtest_repeat=20 --gtest_brief=1 "$@"
+step "prefetcher, streaming, ThreadComm and call guard unit tests (x20)" "$build/tests/unit_tests" \
+  --gtest_filter='Prefetch*:Stream*:RequireSame*:CallGuard*:FuzzRegressionsH5*' --gtest_repeat=20 --gtest_brief=1 "$@"
 step "MPI suite on 2 ranks (the harness and its watchdog)" \
   mpirun -np 2 --oversubscribe "$build/tests/mpi_tests" --gtest_brief=1 "$@"
 step "MPI harness self-test: the watchdog ends a stuck rank" \

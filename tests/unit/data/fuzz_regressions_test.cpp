@@ -231,16 +231,32 @@ TEST(FuzzRegressionsH5, ChunksBeyondTheShape) {
       << e;
 }
 
+std::string libhdf5_crash(const std::string& name) {
+  return std::string(TANDEM_FUZZ_CORPUS) + "/../libhdf5-crashes/" + name;
+}
+
 TEST(FuzzRegressionsH5, AHeapLibhdf5NeverReturnsFromEndsWithAnError) {
   // A damaged global heap under the class names: libhdf5 1.10.8 loops forever in H5HG_read
-  // (h5dump -a /classes hangs too). tandem's deadline on the read ends the process with exit 1.
-  const std::string path =
-      std::string(TANDEM_FUZZ_CORPUS) + "/../libhdf5-crashes/dataset_raw-hang-in-H5HG_read.h5";
+  // (h5dump -a /classes hangs too). tandem's guard on the read ends the process with exit 1.
   ::setenv("TANDEM_METADATA_DEADLINE", "1", 1);
-  EXPECT_EXIT(data::Dataset::load(path, "train"), ::testing::ExitedWithCode(1),
-              "tandem: error: libhdf5 has not returned after 1 s from reading attribute 'classes' on '/' in "
-              "'.*dataset_raw-hang-in-H5HG_read.h5': the file is damaged");
+  EXPECT_EXIT(
+      data::Dataset::load(libhdf5_crash("dataset_raw-hang-in-H5HG_read.h5"), "train"),
+      ::testing::ExitedWithCode(1),
+      "tandem: error: reading attribute 'classes' on '/' in '.*dataset_raw-hang-in-H5HG_read.h5': libhdf5 "
+      "has not returned after 1 s; the file is damaged");
   ::unsetenv("TANDEM_METADATA_DEADLINE");
+}
+
+TEST(FuzzRegressionsH5, AHeapLibhdf5AllocatesWithoutEndForEndsWithAnError) {
+  // A damaged local heap of a group: libhdf5 1.10.8 extends its free list without end while
+  // looking up '/train/x' (about 1 GiB/s here) until the OOM killer ended tandem at 24 GiB.
+  ::setenv("TANDEM_METADATA_MEMORY_MB", "64", 1);
+  EXPECT_EXIT(
+      data::Dataset::load(libhdf5_crash("dataset_raw-endless-allocation-in-H5HL.h5"), "train"),
+      ::testing::ExitedWithCode(1),
+      "tandem: error: looking up '/train/x' in '.*dataset_raw-endless-allocation-in-H5HL.h5': libhdf5 took "
+      "more than 64 MiB of memory; the file is damaged");
+  ::unsetenv("TANDEM_METADATA_MEMORY_MB");
 }
 
 }  // namespace

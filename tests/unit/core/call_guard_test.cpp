@@ -1,0 +1,69 @@
+// CallGuard ends the process with a message when the call it guards has not returned in time or
+// has grown the process's memory past its limit, prints it when the call crashes, and does
+// nothing (and does not wait) otherwise.
+#include "tandem/core/call_guard.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace tandem {
+namespace {
+
+std::string say(const std::string& why) {
+  return "the call " + why;
+}
+
+TEST(CallGuard, ACallThatDoesNotReturnEndsTheProcessWithTheMessage) {
+  EXPECT_EXIT(
+      {
+        const CallGuard guard({0.2, int64_t{1} << 40}, say);
+        ::sleep(30);
+      },
+      ::testing::ExitedWithCode(1), "tandem: error: the call has not returned after 0.2 s");
+}
+
+TEST(CallGuard, ACallThatKeepsAllocatingEndsTheProcessWithTheMessage) {
+  EXPECT_EXIT(
+      {
+        const CallGuard guard({60, int64_t{64} << 20}, say);
+        std::vector<std::vector<char>> blocks;
+        for (int i = 0; i < 2000; ++i) {  // 2 GiB at most, touched, 1 MiB at a time
+          blocks.emplace_back(1 << 20);
+          std::memset(blocks.back().data(), 1, blocks.back().size());
+          ::usleep(1000);
+        }
+        std::_Exit(0);  // the guard did not fire
+      },
+      ::testing::ExitedWithCode(1), "tandem: error: the call took more than 64 MiB of memory");
+}
+
+TEST(CallGuard, ACallThatCrashesPrintsTheMessageFirst) {
+  // A real memory fault (a null pointer the compiler cannot see), not raise(): the handler hands
+  // it on to the default action (or a sanitizer's report) when the write runs again.
+  static volatile uintptr_t null_address = 0;
+  EXPECT_DEATH(
+      {
+        const CallGuard guard({60, int64_t{1} << 30}, say);
+        *reinterpret_cast<volatile int*>(null_address) = 1;
+      },
+      "tandem: error: the call crashed \\(a memory fault\\)");
+}
+
+TEST(CallGuard, ACallThatReturnsInTimeGoesOnAtOnce) {
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    const CallGuard guard({30, int64_t{1} << 30}, say);
+    const CallGuard nested({30, int64_t{1} << 30}, say);
+  }
+  // Disarming does not wait for the watcher: 200 guards take far less than its 50 ms poll.
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  EXPECT_GT(resident_bytes(), 0);
+}
+
+}  // namespace
+}  // namespace tandem
