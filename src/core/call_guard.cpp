@@ -111,15 +111,21 @@ void on_crash(int signal, siginfo_t* info, void* context) {
   ::sigaction(signal, &default_action, nullptr);
 }
 
-// Installed with the first guard: by then MPI_Init has installed Open MPI's handler, which
-// on_crash calls after its message.
-void install_crash_handler() {
-  struct sigaction action = {};
-  action.sa_sigaction = on_crash;
-  action.sa_flags = SA_SIGINFO | SA_ONSTACK;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGSEGV, &action, &previous_segv);
-  ::sigaction(SIGBUS, &action, &previous_bus);
+// Checked at every guard, since whoever installs a handler later (MPI_Init, a test) replaces
+// this one: on_crash then goes first again, and hands on to that handler.
+void ensure_crash_handler() {
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  for (const int signal : {SIGSEGV, SIGBUS}) {
+    struct sigaction current = {};
+    ::sigaction(signal, nullptr, &current);
+    if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_crash) continue;
+    struct sigaction action = {};
+    action.sa_sigaction = on_crash;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(signal, &action, signal == SIGSEGV ? &previous_segv : &previous_bus);
+  }
 }
 
 // Never destroyed: the detached thread may be waiting on it when the process exits. A forked
@@ -134,7 +140,6 @@ Watcher* watcher() {
   std::call_once(once, [] {
     pthread_atfork(nullptr, nullptr, [] { current_watcher() = new Watcher; });
     current_watcher() = new Watcher;
-    install_crash_handler();
   });
   return current_watcher();
 }
@@ -163,6 +168,7 @@ CallGuard::CallGuard(Limits limits, std::function<std::string(const std::string&
           rss >= 0 ? rss + limits.memory_growth_bytes : -1, limits.seconds, limits.memory_growth_bytes,
           std::move(message)};
   id_ = watcher()->arm(std::move(a));
+  ensure_crash_handler();
   innermost_crash_text = &crash_text_;
 }
 
