@@ -167,6 +167,13 @@ set +a
 export OMPI_MCA_oob_tcp_if_include=10.77.0.0/24 OMPI_MCA_btl_tcp_if_include=10.77.0.0/24
 export OMPI_MCA_plm_rsh_agent=ssh OMPI_MCA_plm_rsh_args="-F $tmp/ssh_config"
 printf 'node-a slots=2\nnode-b slots=2\n' > "$tmp/hostfile"
+# Ranks started over ssh get only the environment named with -x: a sanitizer build's options
+# (tests/sanitize/env.sh) must reach node-b's ranks too, or LeakSanitizer runs there with none
+# of its suppressions.
+remote_env=()
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+  [ -z "${!v:-}" ] || remote_env+=(-x "$v")
+done
 data=$work/fm.h5
 "$tandem" convert idx --dir /usr/share/datasets/fashion-mnist --out "$data" > "$work/convert.log" 2>&1 ||
   die "tandem convert idx (see $work/convert.log)"
@@ -177,7 +184,7 @@ opts=(--data "$data" --model "$src/launch/models/mlp-bn.model" --batch-size 100 
 tx_bytes() { ip -n "$nsa" -j -s link show dev "v$nsa" | jq '.[0].stats64.tx.bytes'; }
 tx_before=$(tx_bytes)
 # hostfile.example's command, 2 ranks a node x 1 thread each, from node-a.
-on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
+on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core "${remote_env[@]}" \
   -x OMP_WAIT_POLICY=passive "$tandem" train --threads 1 "${opts[@]}" --epochs 2 --grad-sync auto --data-cache node \
   --out "$work/two" > "$work/two.log" 2>&1
 rc=$?
@@ -195,7 +202,7 @@ check "2 nodes: node-a sent $sent_mib MiB to node-b over the veth (at least 24 s
 
 # Where the ranks ran: each node's hostname, in its own network (2 ranks on each). Open MPI's
 # messages (e.g. a benign "plm:rsh: Warning: setpgid ... failed" race) go to placement.err.
-on "$nsa" node-a timeout 60 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
+on "$nsa" node-a timeout 60 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core "${remote_env[@]}" \
   sh -c 'echo "$OMPI_COMM_WORLD_RANK $(hostname)" $(hostname -I)' \
   2> "$work/placement.err" | sort > "$work/placement.txt"
 check "2 nodes: ranks 0,1 on node-a (10.77.0.1), 2,3 on node-b (10.77.0.2): $(paste -sd';' "$work/placement.txt")" \
@@ -225,7 +232,7 @@ same_metrics() {
 check "metrics.jsonl equal on 2 nodes and on 1 node (timings aside)" same_metrics
 
 # --- the hang detector across nodes: rank 2 (on node-b) stopped mid-run --------------------------
-on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core \
+on "$nsa" node-a timeout 150 mpirun --hostfile "$tmp/hostfile" -np 4 --map-by ppr:2:node:PE=1 --bind-to core "${remote_env[@]}" \
   "$tandem" train --threads 1 "${opts[@]}" --epochs 1000 --hang-timeout 5 --out "$work/hang" > "$work/hang.log" 2>&1 &
 job=$!
 deadline=$((SECONDS + 120))

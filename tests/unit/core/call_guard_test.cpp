@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -44,19 +45,22 @@ TEST(CallGuard, ACallThatKeepsAllocatingEndsTheProcessWithTheMessage) {
 }
 
 TEST(CallGuard, ACallThatCrashesPrintsTheMessageFirst) {
-  // A real memory fault (a null pointer the compiler cannot see), not raise(). The child first
-  // puts back the default action, which a sanitizer's handler would replace with its report:
-  // the guard's handler is installed again over it, prints, and hands the fault on to it.
-  static volatile uintptr_t null_address = 0;
+  // A real memory fault, not raise(): a store to a page mapped without access, which neither the
+  // compiler nor UBSan's null-pointer check can see coming. The child first puts back the default
+  // action, which a sanitizer's handler would replace with its report: the guard's handler is
+  // installed again over it, prints, and hands the fault on to it.
+  void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED);
   EXPECT_EXIT(
       {
         struct sigaction default_action = {};
         default_action.sa_handler = SIG_DFL;
         ::sigaction(SIGSEGV, &default_action, nullptr);
         const CallGuard guard({60, int64_t{1} << 30}, say);
-        *reinterpret_cast<volatile int*>(null_address) = 1;
+        *static_cast<volatile int*>(page) = 1;
       },
       ::testing::KilledBySignal(SIGSEGV), "tandem: error: the call crashed \\(a memory fault\\)");
+  ::munmap(page, 4096);
 }
 
 TEST(CallGuard, ACallThatReturnsInTimeGoesOnAtOnce) {
