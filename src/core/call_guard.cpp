@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -85,18 +86,26 @@ class Watcher {
   bool thread_started_ = false;
 };
 
-// The crash message of the innermost guard armed on this thread, for the signal handler.
-thread_local const std::string* innermost_crash_text = nullptr;
-struct sigaction previous_segv, previous_bus;
+// The crash messages of the innermost guard armed on this thread, for the signal handler.
+thread_local const CallGuard::CrashTexts* innermost_crash_texts = nullptr;
+constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE};
+struct sigaction previous_action[std::size(kCrashSignals)];  // by index in kCrashSignals
+
+size_t crash_signal_index(int signal) {
+  for (size_t i = 0; i < std::size(kCrashSignals); ++i)
+    if (kCrashSignals[i] == signal) return i;
+  return 0;
+}
 
 // Prints the armed call's message, then hands the signal on to whoever handled it before.
 // Only async-signal-safe calls: write, sigaction.
 void on_crash(int signal, siginfo_t* info, void* context) {
-  if (const std::string* text = innermost_crash_text) {
-    const ssize_t ignored = ::write(STDERR_FILENO, text->data(), text->size());
+  if (const CallGuard::CrashTexts* texts = innermost_crash_texts) {
+    const std::string& text = signal == SIGFPE ? texts->arithmetic_fault : texts->memory_fault;
+    const ssize_t ignored = ::write(STDERR_FILENO, text.data(), text.size());
     (void)ignored;
   }
-  const struct sigaction& previous = signal == SIGSEGV ? previous_segv : previous_bus;
+  const struct sigaction& previous = previous_action[crash_signal_index(signal)];
   if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
     previous.sa_sigaction(signal, info, context);
     return;
@@ -116,15 +125,15 @@ void on_crash(int signal, siginfo_t* info, void* context) {
 void ensure_crash_handler() {
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
-  for (const int signal : {SIGSEGV, SIGBUS}) {
+  for (size_t i = 0; i < std::size(kCrashSignals); ++i) {
     struct sigaction current = {};
-    ::sigaction(signal, nullptr, &current);
+    ::sigaction(kCrashSignals[i], nullptr, &current);
     if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_crash) continue;
     struct sigaction action = {};
     action.sa_sigaction = on_crash;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK;
     sigemptyset(&action.sa_mask);
-    ::sigaction(signal, &action, signal == SIGSEGV ? &previous_segv : &previous_bus);
+    ::sigaction(kCrashSignals[i], &action, &previous_action[i]);
   }
 }
 
@@ -160,8 +169,9 @@ int64_t resident_bytes() {
 }
 
 CallGuard::CallGuard(Limits limits, std::function<std::string(const std::string& why)> message)
-    : crash_text_("tandem: error: " + message("crashed (a memory fault)") + "\n"),
-      outer_crash_text_(innermost_crash_text) {
+    : crash_texts_{"tandem: error: " + message("crashed (a memory fault)") + "\n",
+                   "tandem: error: " + message("crashed (an arithmetic fault)") + "\n"},
+      outer_crash_texts_(innermost_crash_texts) {
   const int64_t rss = resident_bytes();
   Armed a{Clock::now() +
               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds)),
@@ -169,11 +179,11 @@ CallGuard::CallGuard(Limits limits, std::function<std::string(const std::string&
           std::move(message)};
   id_ = watcher()->arm(std::move(a));
   ensure_crash_handler();
-  innermost_crash_text = &crash_text_;
+  innermost_crash_texts = &crash_texts_;
 }
 
 CallGuard::~CallGuard() {
-  innermost_crash_text = outer_crash_text_;
+  innermost_crash_texts = outer_crash_texts_;
   watcher()->disarm(id_);
 }
 

@@ -6,11 +6,12 @@
 // without a word. The exit (code 1, with "tandem: error: <message>") ends an mpirun job on
 // every rank, instead of a hang or a node out of memory.
 //
-// A call that crashes (SIGSEGV, SIGBUS) gets its message printed too, before the crash goes on
-// to the handler installed before (Open MPI's backtrace, a sanitizer's report, a core dump).
+// A call that crashes (SIGSEGV, SIGBUS, SIGFPE) gets its message printed too, before the crash
+// goes on to the handler installed before (Open MPI's backtrace, a sanitizer's report, a core
+// dump).
 //
 // One watcher thread serves every guard (started on first use, and again in a forked child);
-// arming and disarming cost a lock, a read of /proc/self/statm, the crash message's formatting
+// arming and disarming cost a lock, a read of /proc/self/statm, the crash messages' formatting
 // and a notify.
 #include <cstdint>
 #include <functional>
@@ -20,13 +21,18 @@ namespace tandem {
 
 class CallGuard {
  public:
+  // The whole lines a crash prints, formatted before it (a signal handler cannot format).
+  struct CrashTexts {
+    std::string memory_fault;      // SIGSEGV, SIGBUS
+    std::string arithmetic_fault;  // SIGFPE
+  };
   struct Limits {
     double seconds = 60;
     int64_t memory_growth_bytes = int64_t{1} << 30;
   };
-  // Armed now. `message` is called with why: "crashed (a memory fault)" at once (kept for a
-  // crash), "has not returned after 60 s" or "took more than 1024 MiB of memory" when a limit
-  // is crossed (on the watcher thread).
+  // Armed now. `message` is called with why: "crashed (a memory fault)" and "crashed (an
+  // arithmetic fault)" at once (kept for a crash), "has not returned after 60 s" or "took more
+  // than 1024 MiB of memory" when a limit is crossed (on the watcher thread).
   CallGuard(Limits limits, std::function<std::string(const std::string& why)> message);
   ~CallGuard();  // disarms
   CallGuard(const CallGuard&) = delete;
@@ -34,8 +40,8 @@ class CallGuard {
 
  private:
   uint64_t id_;
-  std::string crash_text_;               // the whole line a crash prints
-  const std::string* outer_crash_text_;  // the enclosing guard's on this thread, restored after
+  CrashTexts crash_texts_;
+  const CrashTexts* outer_crash_texts_;  // the enclosing guard's on this thread, restored after
 };
 
 // The process's resident memory in bytes (/proc/self/statm), or -1 where it cannot be read.

@@ -2,6 +2,7 @@
 // dataset loader; each must now fail with a tandem::Error that names the problem. The same
 // bytes are in the fuzz corpus (tests/fuzz/corpus/TARGET/regression-*).
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -257,6 +258,23 @@ TEST(FuzzRegressionsH5, AHeapLibhdf5AllocatesWithoutEndForEndsWithAnError) {
       "tandem: error: looking up '/train/x' in '.*dataset_raw-endless-allocation-in-H5HL.h5': libhdf5 took "
       "more than 64 MiB of memory; the file is damaged");
   ::unsetenv("TANDEM_METADATA_MEMORY_MB");
+}
+
+TEST(FuzzRegressionsH5, AChunkLayoutLibhdf5DividesByZeroOnNamesTheFile) {
+  // A damaged chunk layout: libhdf5 1.10.8 divides by zero in H5D__chunk_set_info while opening
+  // '/train/y', before tandem can look at the layout. The guard's message comes first; the
+  // signal then goes on to the default action (put back first, as a sanitizer's handler would
+  // turn it into its own report and exit code).
+  EXPECT_EXIT(
+      {
+        struct sigaction default_action = {};
+        default_action.sa_handler = SIG_DFL;
+        ::sigaction(SIGFPE, &default_action, nullptr);
+        data::Dataset::load(libhdf5_crash("dataset_raw-divide-by-zero-in-H5D__chunk_set_info.h5"), "train");
+      },
+      ::testing::KilledBySignal(SIGFPE),
+      "tandem: error: reading the shape and layout of '/train/y' in '.*dataset_raw-divide-by-zero-in-H5D__chunk_set_info.h5': libhdf5 "
+      "crashed \\(an arithmetic fault\\); the file is damaged");
 }
 
 }  // namespace
