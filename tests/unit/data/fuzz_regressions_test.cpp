@@ -273,7 +273,8 @@ TEST(FuzzRegressionsH5, AChunkLayoutLibhdf5DividesByZeroOnNamesTheFile) {
         data::Dataset::load(libhdf5_crash("dataset_raw-divide-by-zero-in-H5D__chunk_set_info.h5"), "train");
       },
       ::testing::KilledBySignal(SIGFPE),
-      "tandem: error: reading the shape and layout of '/train/y' in '.*dataset_raw-divide-by-zero-in-H5D__chunk_set_info.h5': libhdf5 "
+      "tandem: error: reading the shape and layout of '/train/y' in "
+      "'.*dataset_raw-divide-by-zero-in-H5D__chunk_set_info.h5': libhdf5 "
       "crashed \\(an arithmetic fault\\); the file is damaged");
 }
 
