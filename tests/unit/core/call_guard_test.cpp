@@ -13,6 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../../support/default_signal_action.hpp"
+
 namespace tandem {
 namespace {
 
@@ -46,16 +48,12 @@ TEST(CallGuard, ACallThatKeepsAllocatingEndsTheProcessWithTheMessage) {
 
 TEST(CallGuard, ACallThatCrashesPrintsTheMessageFirst) {
   // A real memory fault, not raise(): a store to a page mapped without access, which neither the
-  // compiler nor UBSan's null-pointer check can see coming. The child first puts back the default
-  // action, which a sanitizer's handler would replace with its report: the guard's handler is
-  // installed again over it, prints, and hands the fault on to it.
+  // compiler nor UBSan's null-pointer check can see coming.
   void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(page, MAP_FAILED);
   EXPECT_EXIT(
       {
-        struct sigaction default_action = {};
-        default_action.sa_handler = SIG_DFL;
-        ::sigaction(SIGSEGV, &default_action, nullptr);
+        testing::use_default_action(SIGSEGV);
         const CallGuard guard({60, int64_t{1} << 30}, say);
         *static_cast<volatile int*>(page) = 1;
       },
